@@ -1,0 +1,77 @@
+package dev.dsire.lora;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.util.Map;
+import java.util.OptionalInt;
+
+/**
+ * Training facts kohya sd-scripts writes into {@code __metadata__}. The number of unique training
+ * images is the sum of img_count over non-regularisation subsets; {@code ss_num_train_images}
+ * counts repeats and is not that number.
+ */
+public record KohyaMetadata(OptionalInt trainImages, String networkModule, String baseModel, OptionalInt networkDim,
+                            String networkAlpha) {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public static KohyaMetadata of(Map<String, String> meta) {
+        return new KohyaMetadata(trainImages(meta), meta.get("ss_network_module"), meta.get("ss_base_model_version"),
+                parseInt(meta.get("ss_network_dim")), meta.get("ss_network_alpha"));
+    }
+
+    public boolean present() {
+        return networkModule != null || trainImages.isPresent();
+    }
+
+    /** Unique training images: from ss_datasets (marks regularisation subsets), else ss_dataset_dirs. */
+    static OptionalInt trainImages(Map<String, String> meta) {
+        JsonNode datasets = tree(meta.get("ss_datasets"));
+        if (datasets != null && datasets.isArray() && !datasets.isEmpty()) {
+            long sum = 0;
+            for (JsonNode ds : datasets) {
+                for (JsonNode sub : ds.path("subsets")) {
+                    if (sub.path("is_reg").asBoolean(false)) {
+                        continue;
+                    }
+                    if (!sub.path("img_count").canConvertToInt()) {
+                        return OptionalInt.empty();
+                    }
+                    sum += sub.get("img_count").asInt();
+                }
+            }
+            return sum > 0 ? OptionalInt.of((int) Math.min(sum, Integer.MAX_VALUE)) : OptionalInt.empty();
+        }
+        JsonNode dirs = tree(meta.get("ss_dataset_dirs"));
+        if (dirs != null && dirs.isObject() && !dirs.isEmpty()) {
+            long sum = 0;
+            for (JsonNode d : dirs) {
+                if (!d.path("img_count").canConvertToInt()) {
+                    return OptionalInt.empty();
+                }
+                sum += d.get("img_count").asInt();
+            }
+            return sum > 0 ? OptionalInt.of((int) Math.min(sum, Integer.MAX_VALUE)) : OptionalInt.empty();
+        }
+        return OptionalInt.empty();
+    }
+
+    private static JsonNode tree(String json) {
+        if (json == null || json.isBlank()) {
+            return null;
+        }
+        try {
+            return JSON.readTree(json);
+        } catch (IOException e) {
+            return null; // a garbled training record leaves the count unknown; the weights are still fine
+        }
+    }
+
+    private static OptionalInt parseInt(String s) {
+        try {
+            return s == null ? OptionalInt.empty() : OptionalInt.of(Integer.parseInt(s.trim()));
+        } catch (NumberFormatException e) {
+            return OptionalInt.empty();
+        }
+    }
+}
