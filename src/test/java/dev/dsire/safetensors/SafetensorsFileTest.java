@@ -1,0 +1,199 @@
+package dev.dsire.safetensors;
+
+import static dev.dsire.safetensors.SafetensorsException.Kind.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SafetensorsFileTest {
+    @TempDir
+    Path dir;
+
+    private Path file(byte[] bytes) throws IOException {
+        Path p = dir.resolve("t.safetensors");
+        Files.write(p, bytes);
+        return p;
+    }
+
+    /** A file with the given header text and data length. */
+    private Path raw(String header, int dataBytes) throws IOException {
+        byte[] h = header.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(8 + h.length + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(h.length).put(h);
+        return file(b.array());
+    }
+
+    private SafetensorsException.Kind kindOf(Path p) {
+        SafetensorsException e = assertThrows(SafetensorsException.class, () -> SafetensorsFile.open(p).close());
+        assertTrue(e.getMessage().startsWith(p.toString() + ": "), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"));
+        return e.kind();
+    }
+
+    @Test
+    void readsValuesOfEveryDecodableTypeWithoutCopying() throws IOException {
+        Path p = file(new SafetensorsWriter()
+                .put("h", DType.F16, new long[] {2, 2}, new double[] {1, -2, 0.5, 65504})
+                .put("b", DType.BF16, new long[] {3}, new double[] {1, -3, 0.25})
+                .put("f", DType.F32, new long[] {1}, new double[] {3.25})
+                .put("d", DType.F64, new long[] {2}, new double[] {Math.PI, -1e300})
+                .metadata("format", "pt").toBytes());
+        try (SafetensorsFile f = SafetensorsFile.open(p)) {
+            assertEquals(65504, f.view("h").get(3));
+            assertEquals(-2, f.view("h").get(1));
+            assertEquals(-3, f.view("b").get(1));
+            assertEquals(3.25, f.view("f").get(0));
+            assertEquals(Math.PI, f.view("d").get(0));
+            assertEquals("pt", f.metadata().get("format"));
+            assertEquals(java.util.List.of("h", "b", "f", "d"), java.util.List.copyOf(f.tensors().keySet()));
+            double[] out = new double[4];
+            assertTrue(f.view("h").decode(0, 4, out, 0));
+            assertArrayEquals(new double[] {1, -2, 0.5, 65504}, out);
+        }
+    }
+
+    @Test
+    void flagsNonFiniteValuesWhileDecoding() throws IOException {
+        Path p = file(new SafetensorsWriter().put("x", DType.F32, new long[] {3}, new double[] {1, Double.NaN, 2}).toBytes());
+        try (SafetensorsFile f = SafetensorsFile.open(p)) {
+            assertFalse(f.view("x").allFinite());
+        }
+    }
+
+    @Test
+    void acceptsEmptyHeaderAndZeroSizedTensors() throws IOException {
+        try (SafetensorsFile f = SafetensorsFile.open(raw("{}", 0))) {
+            assertTrue(f.tensors().isEmpty());
+        }
+        try (SafetensorsFile f = SafetensorsFile.open(raw("  {\"z\":{\"dtype\":\"F32\",\"shape\":[0,4],\"data_offsets\":[0,0]}}", 0))) {
+            assertEquals(0, f.view("z").elementCount());
+        }
+    }
+
+    @Test
+    void tooSmall() throws IOException {
+        assertEquals(HEADER_TOO_SMALL, kindOf(file(new byte[5])));
+        assertEquals(HEADER_TOO_SMALL, kindOf(file(new byte[0])));
+    }
+
+    @Test
+    void headerLengthTooLarge() throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(200_000_000L);
+        assertEquals(HEADER_TOO_LARGE, kindOf(file(b.array())));
+        ByteBuffer neg = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(-1L);
+        assertEquals(HEADER_TOO_LARGE, kindOf(file(neg.array())));
+    }
+
+    @Test
+    void headerPastEndOfFile() throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(100);
+        assertEquals(INVALID_HEADER_LENGTH, kindOf(file(b.array())));
+    }
+
+    @Test
+    void invalidUtf8() throws IOException {
+        byte[] h = {'{', '"', (byte) 0xff, '"', ':', '1', '}', ' '};
+        ByteBuffer b = ByteBuffer.allocate(8 + h.length).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).put(h);
+        assertEquals(INVALID_HEADER_UTF8, kindOf(file(b.array())));
+    }
+
+    @Test
+    void invalidJson() throws IOException {
+        assertEquals(INVALID_HEADER_JSON, kindOf(raw("{\"a\":", 0)));
+        assertEquals(INVALID_HEADER_JSON, kindOf(raw("[1,2]", 0)));
+        assertEquals(INVALID_HEADER_JSON, kindOf(raw("{} {}", 0)));
+    }
+
+    @Test
+    void duplicateKeysAreRejected() throws IOException {
+        String t = "{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}";
+        assertEquals(INVALID_HEADER_JSON, kindOf(raw("{\"x\":" + t + ",\"x\":" + t + "}", 4)));
+        assertEquals(INVALID_HEADER_JSON, kindOf(raw("{\"__metadata__\":{\"a\":\"1\",\"a\":\"2\"}}", 0)));
+    }
+
+    @Test
+    void deepNestingIsBoundedNotAStackOverflow() throws IOException {
+        String deep = "[".repeat(100_000);
+        assertEquals(INVALID_HEADER_JSON, kindOf(raw("{\"x\":{\"foo\":" + deep + "}}", 0)));
+    }
+
+    @Test
+    void missingOrMistypedFields() throws IOException {
+        assertEquals(INVALID_TENSOR_INFO, kindOf(raw("{\"x\":{\"dtype\":\"F32\",\"shape\":[1]}}", 4)));
+        assertEquals(INVALID_TENSOR_INFO, kindOf(raw("{\"x\":{\"dtype\":\"Q7\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4)));
+        assertEquals(INVALID_TENSOR_INFO, kindOf(raw("{\"x\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", 4)));
+        assertEquals(INVALID_TENSOR_INFO, kindOf(raw("{\"x\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,4]}}", 4)));
+        assertEquals(INVALID_TENSOR_INFO, kindOf(raw("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4,8]}}", 4)));
+        assertEquals(INVALID_TENSOR_INFO, kindOf(raw("{\"x\":7}", 0)));
+    }
+
+    @Test
+    void metadataMustMapStringsToStrings() throws IOException {
+        assertEquals(INVALID_METADATA, kindOf(raw("{\"__metadata__\":{\"a\":1}}", 0)));
+        assertEquals(INVALID_METADATA, kindOf(raw("{\"__metadata__\":[\"a\"]}", 0)));
+    }
+
+    @Test
+    void overflowingShape() throws IOException {
+        assertEquals(VALIDATION_OVERFLOW, kindOf(raw("{\"x\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,4]}}", 4)));
+    }
+
+    @Test
+    void fractionalBytes() throws IOException {
+        assertEquals(MISALIGNED_SLICE, kindOf(raw("{\"x\":{\"dtype\":\"F4\",\"shape\":[3],\"data_offsets\":[0,2]}}", 2)));
+    }
+
+    @Test
+    void spanMustMatchShape() throws IOException {
+        assertEquals(TENSOR_SIZE_MISMATCH, kindOf(raw("{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4)));
+    }
+
+    @Test
+    void offsetsMustBeContiguousFromZero() throws IOException {
+        String a = "{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}";
+        assertEquals(INVALID_OFFSET, kindOf(raw("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8)));
+        assertEquals(INVALID_OFFSET, kindOf(raw("{\"x\":" + a + ",\"y\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}", 12)));
+        assertEquals(INVALID_OFFSET, kindOf(raw("{\"x\":" + a + ",\"y\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8)));
+        assertEquals(INVALID_OFFSET, kindOf(raw("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,0]}}", 4)));
+    }
+
+    @Test
+    void truncatedData() throws IOException {
+        assertEquals(INCOMPLETE_BUFFER, kindOf(raw("{\"x\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 8)));
+    }
+
+    @Test
+    void trailingBytesAreRejected() throws IOException {
+        assertEquals(TRAILING_BYTES, kindOf(raw("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 12)));
+    }
+
+    @Test
+    void missingFileIsAnIoError() {
+        assertEquals(IO_ERROR, kindOf(dir.resolve("absent.safetensors")));
+    }
+
+    @Test
+    void filesOver2GbAreMappedWhole() throws IOException {
+        // a sparse file: 2^31 + 8 bytes of F32 zeros; only the header page is ever touched
+        long n = (1L << 29) + 2;
+        String h = "{\"big\":{\"dtype\":\"F32\",\"shape\":[" + n + "],\"data_offsets\":[0," + 4 * n + "]}}";
+        byte[] hb = h.getBytes(StandardCharsets.UTF_8);
+        Path p = dir.resolve("big.safetensors");
+        try (var ch = java.nio.channels.FileChannel.open(p, java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, hb.length));
+            ch.write(ByteBuffer.wrap(hb));
+            ch.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(0, 7.5f), 8 + hb.length + 4 * (n - 1));
+        }
+        try (SafetensorsFile f = SafetensorsFile.open(p)) {
+            assertEquals(7.5, f.view("big").get(n - 1));
+            assertEquals(0, f.view("big").get(1L << 28));
+        }
+    }
+}
