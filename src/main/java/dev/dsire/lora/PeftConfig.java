@@ -26,9 +26,10 @@ public record PeftConfig(int r, double alpha, Map<String, Integer> rankPattern, 
             return Optional.empty();
         }
         try {
-            return Optional.of(parse(JSON.readTree(cfg.toFile()), cfg));
+            return Optional.of(parse(JSON.readTree(cfg.toFile()), adapterFile));
         } catch (IOException e) {
-            throw new LoraException(cfg, LoraException.Kind.BAD_CONFIG, "not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+            throw new LoraException(adapterFile, LoraException.Kind.BAD_CONFIG, "adapter_config.json beside it is not valid JSON: "
+                    + e.getMessage().lines().findFirst().orElse(""));
         }
     }
 

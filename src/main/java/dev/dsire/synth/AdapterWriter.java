@@ -92,6 +92,9 @@ public final class AdapterWriter {
                 yield new String[] {base + ".down.weight", base + ".up.weight", null};
             }
             case DIFFUSERS_PROCESSOR -> {
+                if (!m.path().contains(".to_")) {
+                    yield keys(Naming.DIFFUSERS, m); // only attention processors were named this way
+                }
                 int cut = m.path().lastIndexOf(".to_");
                 String proj = m.path().substring(cut + 1).replace(".0", "");
                 String base = diffusersPrefix(m) + m.path().substring(0, cut) + ".processor." + proj + "_lora";

@@ -1,0 +1,143 @@
+package dev.dsire.spectra;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
+import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
+import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;
+import org.junit.jupiter.api.Test;
+
+/** Exact math: every path of LayerCore against an explicit SVD of the formed matrices. */
+class LayerCoreTest {
+    static final double TOL = SpectrumBackend.TOLERANCE;
+
+    /** Descending singular values of an explicit matrix, padded to r. */
+    static double[] explicit(DMatrixRMaj m, int r) {
+        SingularValueDecomposition_F64<DMatrixRMaj> svd = DecompositionFactory_DDRM.svd(m.numRows, m.numCols, false, false, true);
+        assertTrue(svd.decompose(m.copy()));
+        double[] s = Arrays.copyOf(svd.getSingularValues(), Math.max(r, svd.numberOfSingularValues()));
+        Arrays.sort(s);
+        double[] out = new double[r];
+        for (int i = 0; i < r; i++) {
+            out[i] = s[s.length - 1 - i];
+        }
+        return out;
+    }
+
+    static void assertClose(double[] expected, double[] actual, String what) {
+        assertEquals(expected.length, actual.length, what);
+        double tol = TOL * Math.max(expected[0], Double.MIN_NORMAL);
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], actual[i], tol, what + " σ" + i + " " + Arrays.toString(actual));
+        }
+    }
+
+    /** A r×k with singular values spread over `decades` decades. */
+    static DMatrixRMaj conditioned(SplittableRandom rnd, int rows, int cols, double decades) {
+        DMatrixRMaj m = gaussian(rnd, rows, cols);
+        SingularValueDecomposition_F64<DMatrixRMaj> svd = DecompositionFactory_DDRM.svd(rows, cols, true, true, false);
+        svd.decompose(m.copy());
+        DMatrixRMaj u = svd.getU(null, false), v = svd.getV(null, true), w = svd.getW(null);
+        int p = Math.min(rows, cols);
+        for (int i = 0; i < p; i++) {
+            w.set(i, i, Math.pow(10, -decades * i / Math.max(1, p - 1)));
+        }
+        DMatrixRMaj uw = new DMatrixRMaj(rows, cols);
+        CommonOps_DDRM.mult(u, w, uw);
+        DMatrixRMaj out = new DMatrixRMaj(rows, cols);
+        CommonOps_DDRM.mult(uw, v, out);
+        return out;
+    }
+
+    static DMatrixRMaj gaussian(SplittableRandom rnd, int rows, int cols) {
+        DMatrixRMaj m = new DMatrixRMaj(rows, cols);
+        for (int i = 0; i < m.data.length; i++) {
+            m.data[i] = Math.sqrt(-2 * Math.log1p(-rnd.nextDouble())) * Math.cos(2 * Math.PI * rnd.nextDouble());
+        }
+        return m;
+    }
+
+    /** Runs LayerCore on A (r×k) and B (d×r) and compares with explicit SVDs of A, B and s·B·A. */
+    static boolean check(DMatrixRMaj a, DMatrixRMaj b, double scale) {
+        int r = a.numRows, k = a.numCols, d = b.numRows;
+        DMatrixRMaj bt = CommonOps_DDRM.transpose(b, null);
+        LayerCore core = new LayerCore();
+        LayerSpectrum s = core.spectrum("x", a.data.clone(), bt.data.clone(), r, k, d, scale);
+        DMatrixRMaj ba = new DMatrixRMaj(d, k);
+        CommonOps_DDRM.mult(scale, b, a, ba);
+        assertClose(explicit(a, r), s.a(), "A");
+        assertClose(explicit(b, r), s.b(), "B");
+        assertClose(explicit(ba, r), s.ba(), "BA");
+        assertEquals(CommonOps_DDRM.elementSumAbs(ba) > 0 ? Math.sqrt(CommonOps_DDRM.elementSum(elementSquare(ba))) : 0, s.normBA(), 1e-9 * (1 + s.normBA()));
+        return core.lastUsedQr;
+    }
+
+    private static DMatrixRMaj elementSquare(DMatrixRMaj m) {
+        DMatrixRMaj out = m.copy();
+        CommonOps_DDRM.elementMult(out, m);
+        return out;
+    }
+
+    @Test
+    void randomLayersOfManyShapesTakeTheFastPathAndAreExact() {
+        SplittableRandom rnd = new SplittableRandom(1);
+        int[][] shapes = {{4, 40, 30}, {8, 64, 64}, {16, 77, 200}, {32, 320, 768}, {7, 33, 21}, {1, 5, 9}, {3, 3, 3}};
+        for (int[] sh : shapes) {
+            boolean qr = check(gaussian(rnd, sh[0], sh[2]), gaussian(rnd, sh[1], sh[0]), 0.5);
+            assertFalse(qr, "well-conditioned factors use the Gram/Cholesky core");
+        }
+    }
+
+    @Test
+    void illConditionedAndRankDeficientLayersTakeTheQrPathAndAreExact() {
+        SplittableRandom rnd = new SplittableRandom(2);
+        assertTrue(check(conditioned(rnd, 8, 100, 6), gaussian(rnd, 50, 8), 1.0));
+        assertTrue(check(gaussian(rnd, 8, 100), conditioned(rnd, 50, 8, 12), 2.0));
+        // rank 3 B in a rank-8 layer
+        DMatrixRMaj b = new DMatrixRMaj(60, 8);
+        CommonOps_DDRM.mult(gaussian(rnd, 60, 3), gaussian(rnd, 3, 8), b);
+        assertTrue(check(gaussian(rnd, 8, 90), b, 1.0));
+        // more rank than rows or columns
+        assertTrue(check(gaussian(rnd, 16, 10), gaussian(rnd, 12, 16), 1.0));
+    }
+
+    @Test
+    void conditioningJustAtTheLimitStaysExact() {
+        SplittableRandom rnd = new SplittableRandom(3);
+        double decades = -Math.log10(LayerCore.CONDITION_LIMIT) * 0.999;
+        for (int i = 0; i < 5; i++) {
+            assertFalse(check(conditioned(rnd, 32, 1280, decades), conditioned(rnd, 1280, 32, decades), 0.25));
+        }
+    }
+
+    @Test
+    void untrainedLayersHaveZeroBAndZeroUpdate() {
+        SplittableRandom rnd = new SplittableRandom(4);
+        DMatrixRMaj a = gaussian(rnd, 8, 40);
+        LayerSpectrum s = new LayerCore().spectrum("x", a.data.clone(), new double[8 * 30], 8, 40, 30, 1.0);
+        assertArrayEquals(new double[8], s.b());
+        assertArrayEquals(new double[8], s.ba());
+        assertEquals(0, s.normBA());
+        assertClose(explicit(a, 8), s.a(), "A");
+    }
+
+    @Test
+    void gramKernelMatchesNaiveProducts() {
+        SplittableRandom rnd = new SplittableRandom(5);
+        for (int n : new int[] {1, 2, 3, 5, 8}) {
+            for (int len : new int[] {1, 3, 4, 7, 17}) {
+                DMatrixRMaj x = gaussian(rnd, n, len);
+                double[] g = new double[n * n];
+                LayerCore.gram(x.data, n, len, g);
+                DMatrixRMaj expect = new DMatrixRMaj(n, n);
+                CommonOps_DDRM.multTransB(x, x, expect);
+                for (int i = 0; i < g.length; i++) {
+                    assertEquals(expect.data[i], g[i], 1e-12, "n=" + n + " len=" + len);
+                }
+            }
+        }
+    }
+}
