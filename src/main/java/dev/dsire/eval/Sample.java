@@ -1,0 +1,7 @@
+package dev.dsire.eval;
+
+import dev.dsire.spectra.AdapterSpectra;
+import java.nio.file.Path;
+
+/** One labelled adapter with its spectra, extracted once for every repeat of the protocol. */
+public record Sample(Path path, String group, int size, AdapterSpectra spectra) {}

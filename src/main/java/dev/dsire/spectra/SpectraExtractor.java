@@ -1,0 +1,64 @@
+package dev.dsire.spectra;
+
+import dev.dsire.InputException;
+import dev.dsire.lora.LoraAdapter;
+import dev.dsire.lora.LoraReader;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Files in, spectra out: opens adapters a batch at a time, has the backend compute them, and
+ * closes the files. A file that fails yields its error and never stops the others.
+ */
+public final class SpectraExtractor {
+    /** Files open at once; bounds mapped memory and open descriptors, not speed. */
+    public static final int BATCH = 64;
+
+    /** One file's outcome. */
+    public record Extracted(Path path, AdapterSpectra spectra, InputException error) {
+        public boolean ok() {
+            return error == null;
+        }
+    }
+
+    private final SpectrumBackend backend;
+
+    public SpectraExtractor(SpectrumBackend backend) {
+        this.backend = backend;
+    }
+
+    /** Spectra of every file, in order; each result is also passed to onEach as it completes. */
+    public List<Extracted> extract(List<Path> files, Consumer<Extracted> onEach) {
+        List<Extracted> out = new ArrayList<>(files.size());
+        for (int from = 0; from < files.size(); from += BATCH) {
+            List<Path> batch = files.subList(from, Math.min(files.size(), from + BATCH));
+            List<LoraAdapter> open = new ArrayList<>();
+            Extracted[] slot = new Extracted[batch.size()];
+            int[] openAt = new int[batch.size()];
+            try {
+                for (int i = 0; i < batch.size(); i++) {
+                    try {
+                        openAt[open.size()] = i;
+                        open.add(LoraReader.open(batch.get(i)));
+                    } catch (InputException e) {
+                        slot[i] = new Extracted(batch.get(i), null, e);
+                    }
+                }
+                List<Computed> computed = backend.compute(open);
+                for (int j = 0; j < computed.size(); j++) {
+                    Computed c = computed.get(j);
+                    slot[openAt[j]] = new Extracted(c.adapter().path(), c.spectra(), c.error());
+                }
+            } finally {
+                open.forEach(LoraAdapter::close);
+            }
+            for (Extracted e : slot) {
+                out.add(e);
+                onEach.accept(e);
+            }
+        }
+        return out;
+    }
+}
