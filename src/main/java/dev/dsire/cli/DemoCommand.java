@@ -1,0 +1,88 @@
+package dev.dsire.cli;
+
+import dev.dsire.eval.Evaluation;
+import dev.dsire.eval.HtmlReport;
+import dev.dsire.eval.MethodResult;
+import dev.dsire.eval.Protocol;
+import dev.dsire.model.Manifest;
+import dev.dsire.model.Method;
+import dev.dsire.spectra.SpectrumBackend;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = {"Runs the paper's protocol (15 train groups, 10 repeats, seed 42) with every method on the bundled LoRA zoos",
+                "(examples/zoo-low: sizes 1-6; examples/zoo-medium: sizes 1, 10..50), prints the tables and writes an HTML report."})
+final class DemoCommand implements Callable<Integer> {
+    static final List<String> RANGES = List.of("zoo-low", "zoo-medium");
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ComputeOptions compute;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "folder holding zoo-low/ and zoo-medium/ (default: examples/ here or beside the jar)")
+    Path data;
+
+    @Option(names = "--report", defaultValue = "dsire-demo-report.html", paramLabel = "HTML", description = "report file (default: ${DEFAULT-VALUE})")
+    Path report;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Path dir = data != null ? data : findExamples();
+        Protocol protocol = Protocol.PAPER;
+        List<HtmlReport.Section> sections = new ArrayList<>();
+        int failed = 0;
+        try (SpectrumBackend backend = compute.backend()) {
+            for (String range : RANGES) {
+                Path manifest = dir.resolve(range).resolve("manifest.csv");
+                long t0 = System.nanoTime();
+                LabelledSamples s = LabelledSamples.extract(Manifest.readCsv(manifest), backend, err);
+                long t1 = System.nanoTime();
+                List<MethodResult> results = Evaluation.run(s.samples(), List.of(Method.values()), protocol);
+                long t2 = System.nanoTime();
+                failed += s.failed();
+                out.printf("%n%s: %d adapters, sizes %s; spectra %.0f ms on %s, protocol %.0f ms%n", range, s.samples().size(),
+                        s.samples().stream().map(x -> x.size()).distinct().sorted().toList(), (t1 - t0) / 1e6, backend.describe(), (t2 - t1) / 1e6);
+                ResultsTable.print(out, results);
+                sections.add(new HtmlReport.Section(range, s.samples(), results, protocol));
+            }
+        }
+        HtmlReport.write(report, "dsire demo: the paper's protocol on the bundled LoRA zoos", sections);
+        out.printf("%nreport: %s%n", report.toAbsolutePath());
+        return failed == 0 ? 0 : Main.INPUT_ERROR;
+    }
+
+    /** examples/ in the working directory, else beside the jar (target/dsire.jar → ../examples). */
+    private static Path findExamples() {
+        Path here = Path.of("examples");
+        if (Files.isDirectory(here.resolve(RANGES.getFirst()))) {
+            return here;
+        }
+        try {
+            Path jar = Path.of(DemoCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            for (Path p = jar.getParent(); p != null; p = p.getParent()) {
+                if (Files.isDirectory(p.resolve("examples").resolve(RANGES.getFirst()))) {
+                    return p.resolve("examples");
+                }
+            }
+        } catch (URISyntaxException | SecurityException e) {
+            // fall through to the message below
+        }
+        throw new IllegalArgumentException("cannot find the bundled zoos (examples/zoo-low); pass --data DIR");
+    }
+}

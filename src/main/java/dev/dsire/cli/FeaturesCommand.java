@@ -1,0 +1,71 @@
+package dev.dsire.cli;
+
+import dev.dsire.spectra.LayerSpectrum;
+import dev.dsire.spectra.SpectraExtractor;
+import dev.dsire.spectra.SpectrumBackend;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "features", mixinStandardHelpOptions = true,
+        description = {"Prints each file's spectra as one JSON line: {\"path\", \"layers\": {LAYER: {\"a\": [...], \"b\": [...], \"ba\": [...]}}}.",
+                "Singular values are exact, in descending order; ba is the spectrum of s·B·A."})
+final class FeaturesCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ComputeOptions compute;
+
+    @Parameters(arity = "1..*", paramLabel = "FILE")
+    List<Path> files;
+
+    @Option(names = "--jsonl", paramLabel = "OUT", description = "write the lines to OUT instead of standard output")
+    Path jsonl;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter err = spec.commandLine().getErr();
+        int[] failed = {0};
+        PrintWriter out = jsonl == null ? spec.commandLine().getOut() : new PrintWriter(Files.newBufferedWriter(jsonl));
+        try (SpectrumBackend backend = compute.backend()) {
+            new SpectraExtractor(backend).extract(files, e -> {
+                if (!e.ok()) {
+                    failed[0]++;
+                    err.println(e.error().getMessage());
+                    return;
+                }
+                Map<String, Object> layers = new LinkedHashMap<>();
+                for (LayerSpectrum l : e.spectra().layers()) {
+                    Map<String, double[]> kinds = new LinkedHashMap<>();
+                    kinds.put("a", l.a());
+                    kinds.put("b", l.b());
+                    kinds.put("ba", l.ba());
+                    layers.put(l.layer(), kinds);
+                }
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("path", e.path().toString());
+                row.put("layers", layers);
+                out.println(Json.line(row));
+            });
+        } finally {
+            if (jsonl != null) {
+                out.close();
+            } else {
+                out.flush();
+            }
+        }
+        return failed[0] == 0 ? 0 : Main.INPUT_ERROR;
+    }
+}

@@ -1,0 +1,52 @@
+package dev.dsire.cli;
+
+import dev.dsire.model.DsireModel;
+import dev.dsire.model.Labelled;
+import dev.dsire.model.Method;
+import dev.dsire.model.ModelFile;
+import dev.dsire.spectra.SpectrumBackend;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "fit", mixinStandardHelpOptions = true,
+        description = "Fits a model on labelled adapters of one base layout and saves it as JSON.")
+final class FitCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ComputeOptions compute;
+
+    @Mixin
+    LabelOptions labels;
+
+    @Option(names = "--out", required = true, paramLabel = "MODEL", description = "where to write the model (JSON)")
+    Path out;
+
+    @Option(names = "--method", defaultValue = "dsire", paramLabel = "NAME",
+            description = "dsire, frobenius, a-only, b-only, ba-only, nn-full or avg-vote (default: ${DEFAULT-VALUE})")
+    String method;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter err = spec.commandLine().getErr();
+        Method m = Method.byKey(method);
+        LabelledSamples data;
+        try (SpectrumBackend backend = compute.backend()) {
+            data = LabelledSamples.extract(labels.load(err), backend, err);
+        }
+        DsireModel model = DsireModel.fit(m, data.samples().stream().map(s -> new Labelled(s.path(), s.spectra(), s.size())).toList());
+        ModelFile.save(model, out);
+        spec.commandLine().getOut().printf("fitted %s on %d adapters (%s; sizes %s) -> %s%n", m.key(), data.samples().size(),
+                model.layout().describe(), model.sizes(), out);
+        return data.failed() == 0 ? 0 : Main.INPUT_ERROR;
+    }
+
+}

@@ -1,0 +1,77 @@
+package dev.dsire.cli;
+
+import dev.dsire.InputException;
+import dev.dsire.lora.LoraAdapter;
+import dev.dsire.lora.LoraReader;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "inspect", mixinStandardHelpOptions = true,
+        description = {"Describes LoRA files: format, base-model family, rank, alpha, layers, dtype, size and the kohya training-image count.",
+                "A failing file gets one line 'PATH: reason' on stderr; the others are still inspected."})
+final class InspectCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(arity = "1..*", paramLabel = "FILE", description = "adapter files (.safetensors)")
+    List<Path> files;
+
+    @Option(names = "--json", description = "one JSON object per line: path, format, family, rank, alpha, layers, dtype, bytes, train_images, error")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        int failed = 0;
+        for (Path f : files) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("path", f.toString());
+            try (LoraAdapter a = LoraReader.open(f)) {
+                a.requireFinite();
+                List<Integer> ranks = a.layout().ranks();
+                List<Double> alphas = a.alphas();
+                row.put("format", a.format().label());
+                row.put("family", a.layout().family().label());
+                row.put("rank", ranks.size() == 1 ? ranks.getFirst() : ranks);
+                row.put("alpha", alphas.isEmpty() ? null : alphas.size() == 1 ? alphas.getFirst() : alphas);
+                row.put("layers", a.layers().size());
+                row.put("dtype", a.dtype());
+                row.put("bytes", a.bytes());
+                row.put("train_images", a.kohya().trainImages().isPresent() ? a.kohya().trainImages().getAsInt() : null);
+                row.put("error", null);
+            } catch (InputException e) {
+                failed++;
+                err.println(e.getMessage());
+                for (String k : List.of("format", "family", "rank", "alpha", "layers", "dtype", "bytes", "train_images")) {
+                    row.put(k, null);
+                }
+                row.put("error", e.reason());
+                if (!json) {
+                    continue;
+                }
+            }
+            out.println(json ? Json.line(row) : text(row));
+        }
+        return failed == 0 ? 0 : Main.INPUT_ERROR;
+    }
+
+    private static String text(Map<String, Object> row) {
+        StringBuilder s = new StringBuilder(row.get("path").toString()).append(':');
+        row.forEach((k, v) -> {
+            if (!k.equals("path") && !k.equals("error") && v != null) {
+                s.append(' ').append(k).append('=').append(v.toString().replace(" ", ""));
+            }
+        });
+        return s.toString();
+    }
+}

@@ -1,0 +1,68 @@
+package dev.dsire.cli;
+
+import dev.dsire.InputException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The dsire command line: one class per subcommand, this one only wires them. */
+@Command(name = "dsire", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Recovers how many images a LoRA adapter was fine-tuned on, from its weights alone (DSiRe).",
+        subcommands = {InspectCommand.class, FeaturesCommand.class, FitCommand.class, PredictCommand.class,
+                EvalCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
+        footer = {"", "Exit codes: 0 ok; 1 some input failed (each reported on stderr as 'PATH: reason'); 2 usage error; 3 internal error."})
+public final class Main {
+    /** Some input was bad; the rest was processed. */
+    public static final int INPUT_ERROR = 1;
+    public static final int USAGE = 2;
+    public static final int INTERNAL_ERROR = 3;
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs one command line with the given streams; returns the exit code. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionExceptionHandler((e, line, parsed) -> {
+            if (e instanceof InputException ie) {
+                line.getErr().println(ie.getMessage());
+                return INPUT_ERROR;
+            }
+            if (e instanceof IllegalArgumentException) {
+                line.getErr().println("dsire: " + e.getMessage());
+                return USAGE;
+            }
+            line.getErr().println("dsire: internal error: " + e + (verbose(parsed) ? "" : " (run with -v for details)"));
+            if (verbose(parsed)) {
+                e.printStackTrace(line.getErr());
+            }
+            return INTERNAL_ERROR;
+        });
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    private static boolean verbose(CommandLine.ParseResult parsed) {
+        CommandLine.ParseResult p = parsed;
+        while (p != null) {
+            if (p.hasMatchedOption("-v")) {
+                return true;
+            }
+            p = p.subcommand();
+        }
+        return false;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"dsire " + (v == null ? "(development build)" : v) + ", Java " + Runtime.version()};
+        }
+    }
+}

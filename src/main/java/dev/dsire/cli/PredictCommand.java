@@ -1,0 +1,79 @@
+package dev.dsire.cli;
+
+import dev.dsire.InputException;
+import dev.dsire.model.DsireModel;
+import dev.dsire.model.ModelFile;
+import dev.dsire.model.Prediction;
+import dev.dsire.spectra.SpectraExtractor;
+import dev.dsire.spectra.SpectrumBackend;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "predict", mixinStandardHelpOptions = true,
+        description = {"Predicts the dataset size of adapters with a fitted model.",
+                "Layers match by canonical name, so a model fitted on one format reads files of another of the same base layout."})
+final class PredictCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ComputeOptions compute;
+
+    @Option(names = "--model", required = true, paramLabel = "MODEL")
+    Path modelPath;
+
+    @Parameters(arity = "1..*", paramLabel = "FILE")
+    List<Path> files;
+
+    @Option(names = "--json", description = "one JSON object per line: path, prediction, votes, error")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        DsireModel model = ModelFile.load(modelPath);
+        int[] failed = {0};
+        try (SpectrumBackend backend = compute.backend()) {
+            new SpectraExtractor(backend).extract(files, e -> {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("path", e.path().toString());
+                InputException error = e.error();
+                Prediction p = null;
+                if (error == null) {
+                    try {
+                        p = model.predict(e.path(), e.spectra());
+                    } catch (InputException x) {
+                        error = x;
+                    }
+                }
+                row.put("prediction", p == null ? null : p.size());
+                row.put("votes", p == null ? null : p.votes().entrySet().stream()
+                        .collect(Collectors.toMap(v -> v.getKey().toString(), Map.Entry::getValue, (a, b) -> a, LinkedHashMap::new)));
+                row.put("error", error == null ? null : error.reason());
+                if (error != null) {
+                    failed[0]++;
+                    err.println(error.getMessage());
+                }
+                if (json) {
+                    out.println(Json.line(row));
+                } else if (p != null) {
+                    out.println(e.path() + ": " + p.size() + "  (votes " + p.votes().entrySet().stream()
+                            .map(v -> v.getKey() + ":" + v.getValue()).collect(Collectors.joining(" ")) + ")");
+                }
+            });
+        }
+        return failed[0] == 0 ? 0 : Main.INPUT_ERROR;
+    }
+}
