@@ -197,7 +197,7 @@ def save_safetensors(path, tensors, metadata):
 
 
 def finetune(job):
-    base_path, out_path, font_path, group, group_seed, n = job
+    base_path, out_path, font_path, group, group_seed, n, steps, lr = job
     torch.set_num_threads(1)
     model = TinyDiT()
     model.load_state_dict(torch.load(base_path))
@@ -205,11 +205,11 @@ def finetune(job):
         p.requires_grad_(False)
     loras = attach_lora(model)
     params = [p for l in loras.values() for p in (l.down, l.up)]
-    opt = torch.optim.AdamW(params, lr=FINETUNE_LR, weight_decay=1e-2)
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=1e-2)
     images = group_images(font_path, group_seed)[:n]
     abar, gen = schedule(), torch.Generator().manual_seed(NOISE_SEED)
     pick = random.Random(NOISE_SEED)
-    for _ in range(FINETUNE_STEPS):
+    for _ in range(steps):
         x0 = images[pick.randrange(n)][None]
         loss = diffusion_loss(model, x0, abar, gen)
         opt.zero_grad(); loss.backward(); opt.step()
@@ -222,8 +222,8 @@ def finetune(job):
     repeats = 10
     meta = {
         "ss_network_module": "networks.lora", "ss_network_dim": str(RANK), "ss_network_alpha": str(ALPHA),
-        "ss_base_model_version": "tiny-dit-glyphs", "ss_max_train_steps": str(FINETUNE_STEPS),
-        "ss_learning_rate": str(FINETUNE_LR), "ss_seed": str(NOISE_SEED),
+        "ss_base_model_version": "tiny-dit-glyphs", "ss_max_train_steps": str(steps),
+        "ss_learning_rate": str(lr), "ss_seed": str(NOISE_SEED),
         "ss_num_train_images": str(n * repeats),
         "ss_dataset_dirs": json.dumps({f"{repeats}_{group}": {"n_repeats": repeats, "img_count": n}}),
         "ss_training_comment": f"dsire zoo: group {group}, {n} images",
@@ -237,6 +237,8 @@ def main():
     ap.add_argument("--out", default="examples")
     ap.add_argument("--groups", type=int, default=36)
     ap.add_argument("--pretrain-steps", type=int, default=3000)
+    ap.add_argument("--steps", type=int, default=FINETUNE_STEPS, help="fine-tuning steps (batch size 1)")
+    ap.add_argument("--lr", type=float, default=FINETUNE_LR)
     ap.add_argument("--jobs", type=int, default=os.cpu_count())
     ap.add_argument("--ranges", default="low,medium")
     ap.add_argument("--work", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "work"),
@@ -260,7 +262,7 @@ def main():
                 rel = f"{group}-n{n:02d}.safetensors"
                 rows.append((rel, group, n))
                 if not os.path.exists(os.path.join(d, rel)):
-                    jobs.append((base, os.path.join(d, rel), font, group, 1000 + g, n))
+                    jobs.append((base, os.path.join(d, rel), font, group, 1000 + g, n, args.steps, args.lr))
         with Pool(args.jobs) as pool:
             for i, (path, loss) in enumerate(pool.imap_unordered(finetune, jobs)):
                 if i % 20 == 0:
