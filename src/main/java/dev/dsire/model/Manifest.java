@@ -82,6 +82,11 @@ public record Manifest(List<Entry> entries) {
         return new Manifest(out);
     }
 
+    /** The training group kohya metadata names (training folders without the "N_" prefix), or "unknown". */
+    public static String kohyaGroup(java.util.Map<String, String> metadata) {
+        return KohyaGroups.of(metadata);
+    }
+
     /** One CSV line split on commas outside double quotes ("" inside quotes is a quote). */
     static List<String> split(String line) {
         List<String> out = new ArrayList<>();

@@ -267,6 +267,17 @@ public final class SafetensorsFile implements AutoCloseable {
         return metadata;
     }
 
+    /** SHA-256 (hex) of the length prefix and header: identifies a file's layout and metadata cheaply. */
+    public String headerSha256() {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            md.update(file.asSlice(0, dataStart).asByteBuffer());
+            return java.util.HexFormat.of().formatHex(md.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new AssertionError("SHA-256 is part of every JDK", e);
+        }
+    }
+
     /** A zero-copy view of the named tensor. */
     public TensorView view(String name) {
         TensorInfo t = tensors.get(name);

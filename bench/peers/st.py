@@ -1,0 +1,41 @@
+"""A minimal safetensors reader for the peer scripts (numpy only), and kohya/PEFT/diffusers pairing."""
+import json, re, struct
+import numpy as np
+
+DT = {"F16": np.float16, "F32": np.float32, "F64": np.float64, "BF16": None}
+
+
+def load(path):
+    with open(path, "rb") as f:
+        b = f.read()
+    n = struct.unpack("<Q", b[:8])[0]
+    header = json.loads(b[8:8 + n])
+    out, base = {}, 8 + n
+    for k, v in header.items():
+        if k == "__metadata__":
+            continue
+        s, e = v["data_offsets"]
+        raw = np.frombuffer(b[base + s:base + e], dtype=np.uint16 if v["dtype"] == "BF16" else DT[v["dtype"]])
+        if v["dtype"] == "BF16":
+            raw = (raw.astype(np.uint32) << 16).view(np.float32)
+        out[k] = raw.reshape(v["shape"])
+    return out
+
+
+def layers(tensors):
+    """(name, A, B, scale) per layer, A and B as float64 2-D arrays."""
+    out = []
+    for k in sorted(tensors):
+        m = re.match(r"(.+)\.(lora_down\.weight|lora_A\.weight|lora\.down\.weight)$", k)
+        if not m:
+            continue
+        base, kind = m.group(1), m.group(2)
+        up = {"lora_down.weight": "lora_up.weight", "lora_A.weight": "lora_B.weight", "lora.down.weight": "lora.up.weight"}[kind]
+        a = tensors[k].astype(np.float64)
+        b = tensors[base + "." + up].astype(np.float64)
+        a = a.reshape(a.shape[0], -1)
+        b = b.reshape(b.shape[0], -1)
+        alpha = tensors.get(base + ".alpha")
+        scale = float(alpha) / a.shape[0] if alpha is not None else 1.0
+        out.append((base, a, b, scale))
+    return out

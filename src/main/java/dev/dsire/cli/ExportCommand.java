@@ -1,0 +1,99 @@
+package dev.dsire.cli;
+
+import dev.dsire.scan.ScanDb;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "export", mixinStandardHelpOptions = true,
+        description = {"Writes a scan database as CSV or JSON lines, one row per file, in path order.",
+                "With --labels-from-metadata: a manifest (path,group,size) of the kohya-labelled files, for fit and eval."})
+final class ExportCommand implements Callable<Integer> {
+    static final List<String> COLUMNS = List.of("path", "status", "error", "format", "family", "rank", "layers", "dtype", "bytes",
+            "train_images", "prediction", "votes", "header_sha256");
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--db", required = true, paramLabel = "SQLITE")
+    Path db;
+
+    @Option(names = "--format", defaultValue = "csv", paramLabel = "csv|jsonl", description = "csv (default) or jsonl")
+    String format;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "write here instead of standard output")
+    Path out;
+
+    @Option(names = "--labels-from-metadata", description = "emit a manifest of files with a kohya training-image count")
+    boolean labels;
+
+    @Override
+    public Integer call() throws IOException, SQLException {
+        if (!format.equals("csv") && !format.equals("jsonl")) {
+            throw new IllegalArgumentException("--format must be csv or jsonl");
+        }
+        if (!Files.isRegularFile(db)) {
+            throw new IllegalArgumentException(db + " does not exist");
+        }
+        PrintWriter w = out == null ? spec.commandLine().getOut() : new PrintWriter(Files.newBufferedWriter(out));
+        try (ScanDb database = ScanDb.open(db)) {
+            if (labels) {
+                w.println("path,group,size");
+                database.forEachRow("path, train_group, train_images, status", rs -> {
+                    try {
+                        if (rs.getObject(3) != null && !"error".equals(rs.getString(4)) && !"pickle".equals(rs.getString(4))) {
+                            w.println(csv(rs.getString(1)) + "," + csv(rs.getString(2)) + "," + rs.getInt(3));
+                        }
+                    } catch (SQLException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+            } else {
+                if (format.equals("csv")) {
+                    w.println(String.join(",", COLUMNS));
+                }
+                database.forEachRow(String.join(", ", COLUMNS), rs -> w.println(format.equals("csv") ? csvRow(rs) : Json.line(map(rs))));
+            }
+        } finally {
+            if (out != null) {
+                w.close();
+            } else {
+                w.flush();
+            }
+        }
+        return 0;
+    }
+
+    private static Map<String, Object> map(ResultSet rs) {
+        try {
+            Map<String, Object> m = new LinkedHashMap<>();
+            for (int i = 0; i < COLUMNS.size(); i++) {
+                m.put(COLUMNS.get(i), rs.getObject(i + 1));
+            }
+            return m;
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String csvRow(ResultSet rs) {
+        StringBuilder s = new StringBuilder();
+        map(rs).values().forEach(v -> s.append(s.isEmpty() ? "" : ",").append(v == null ? "" : csv(v.toString())));
+        return s.toString();
+    }
+
+    private static String csv(String v) {
+        return v.contains(",") || v.contains("\"") || v.contains("\n") ? "\"" + v.replace("\"", "\"\"") + "\"" : v;
+    }
+}

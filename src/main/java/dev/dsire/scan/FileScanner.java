@@ -1,0 +1,135 @@
+package dev.dsire.scan;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dsire.InputException;
+import dev.dsire.lora.KohyaMetadata;
+import dev.dsire.lora.LayerShape;
+import dev.dsire.lora.Layout;
+import dev.dsire.lora.LoraAdapter;
+import dev.dsire.lora.LoraException;
+import dev.dsire.lora.LoraReader;
+import dev.dsire.model.DsireModel;
+import dev.dsire.model.LayoutMismatchException;
+import dev.dsire.model.Prediction;
+import dev.dsire.spectra.AdapterSpectra;
+import dev.dsire.spectra.Computed;
+import dev.dsire.spectra.LayerSpectrum;
+import dev.dsire.spectra.SpectrumBackend;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/** Turns one found file into its database row: read, spectra, optional prediction. Never throws for bad input. */
+final class FileScanner {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final SpectrumBackend backend;
+    private final DsireModel model;
+
+    FileScanner(SpectrumBackend backend, DsireModel model) {
+        this.backend = backend;
+        this.model = model;
+    }
+
+    ScanRecord scan(Found f) {
+        String path = f.path().toString();
+        if (f.problem() != null) {
+            return ScanRecord.failed(path, f.size(), f.mtime(), ScanStatus.ERROR, f.problem());
+        }
+        if (LoraReader.isPickleName(f.path())) {
+            return ScanRecord.failed(path, f.size(), f.mtime(), ScanStatus.PICKLE, "pickle format, not read");
+        }
+        try (LoraAdapter a = LoraReader.open(f.path())) {
+            ScanRecord r = read(f, a);
+            String changed = changedSince(f);
+            return changed == null ? r : ScanRecord.failed(path, f.size(), f.mtime(), ScanStatus.ERROR, changed);
+        } catch (LoraException e) {
+            ScanStatus s = e.kind() == LoraException.Kind.PICKLE_FORMAT ? ScanStatus.PICKLE : ScanStatus.ERROR;
+            return ScanRecord.failed(path, f.size(), f.mtime(), s, e.reason());
+        } catch (InputException e) {
+            return ScanRecord.failed(path, f.size(), f.mtime(), ScanStatus.ERROR, e.reason());
+        } catch (InternalError e) {
+            // a mapped file truncated under us faults on access; the JVM reports it as InternalError
+            String changed = changedSince(f);
+            return ScanRecord.failed(path, f.size(), f.mtime(), ScanStatus.ERROR,
+                    changed != null ? changed : "read failed: " + e.getMessage());
+        }
+    }
+
+    private ScanRecord read(Found f, LoraAdapter a) {
+        Layout layout = a.layout();
+        KohyaMetadata k = a.kohya();
+        List<Integer> ranks = layout.ranks();
+        List<Computed> c = backend.compute(List.of(a));
+        Computed computed = c.getFirst();
+        ScanStatus status = ScanStatus.OK;
+        String error = null;
+        byte[] spectra = null;
+        Integer prediction = null;
+        String votes = null;
+        if (!computed.ok()) {
+            status = ScanStatus.ERROR;
+            error = computed.error().reason();
+        } else {
+            spectra = pack(computed.spectra());
+            if (model != null) {
+                try {
+                    Prediction p = model.predict(f.path(), computed.spectra());
+                    prediction = p.size();
+                    votes = p.votes().entrySet().stream().map(e -> "\"" + e.getKey() + "\":" + e.getValue())
+                            .collect(Collectors.joining(",", "{", "}"));
+                } catch (LayoutMismatchException e) {
+                    status = ScanStatus.MISMATCH;
+                    error = e.reason();
+                }
+            }
+        }
+        return new ScanRecord(f.path().toString(), f.size(), f.mtime(), a.file().headerSha256(), a.format().label(),
+                layout.family().label(), ranks.stream().map(String::valueOf).collect(Collectors.joining(",")), a.layers().size(),
+                a.dtype(), a.bytes(), k.trainImages().isPresent() ? k.trainImages().getAsInt() : null,
+                k.trainImages().isPresent() ? dev.dsire.model.Manifest.kohyaGroup(a.metadata()) : null, status, error,
+                layout.fingerprint(), layoutJson(layout), spectra, prediction, votes);
+    }
+
+    /** null when the file still has the size and mtime it was found with. */
+    private static String changedSince(Found f) {
+        try {
+            BasicFileAttributes now = Files.readAttributes(f.path(), BasicFileAttributes.class);
+            return now.size() == f.size() && now.lastModifiedTime().toMillis() == f.mtime() ? null : "file changed while being scanned";
+        } catch (IOException e) {
+            return "file vanished while being scanned";
+        }
+    }
+
+    static byte[] pack(AdapterSpectra s) {
+        int n = 0;
+        for (LayerSpectrum l : s.layers()) {
+            n += l.a().length + l.b().length + l.ba().length;
+        }
+        ByteBuffer b = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
+        for (LayerSpectrum l : s.layers()) {
+            for (double[] v : List.of(l.a(), l.b(), l.ba())) {
+                for (double d : v) {
+                    b.putFloat((float) d);
+                }
+            }
+        }
+        return b.array();
+    }
+
+    static String layoutJson(Layout layout) {
+        try {
+            return JSON.writeValueAsString(layout.layers().stream()
+                    .map((LayerShape l) -> List.of(l.name(), l.rank(), l.outDim(), l.inDim())).toList());
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+}

@@ -1,0 +1,139 @@
+package dev.dsire.scan;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * The scan's SQLite database: one row per file keyed by path, so reruns replace rather than
+ * duplicate, and each batch is one transaction, so a killed scan loses at most its last batch.
+ * WAL mode lets the walker look rows up while the writer commits.
+ */
+public final class ScanDb implements AutoCloseable {
+    static final String COLUMNS = "path, size, mtime, header_sha256, format, family, rank, layers, dtype, bytes, train_images, "
+            + "train_group, status, error, layout, spectra, prediction, votes, model";
+
+    private final Connection conn;
+    private final PreparedStatement upsert;
+    private final PreparedStatement layout;
+    private final PreparedStatement stamp;
+
+    private ScanDb(Connection conn) throws SQLException {
+        this.conn = conn;
+        try (Statement s = conn.createStatement()) {
+            s.execute("PRAGMA journal_mode=WAL");
+            s.execute("PRAGMA synchronous=NORMAL");
+            s.execute("PRAGMA busy_timeout=10000");
+            s.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, header_sha256 TEXT, "
+                    + "format TEXT, family TEXT, rank TEXT, layers INTEGER, dtype TEXT, bytes INTEGER, train_images INTEGER, "
+                    + "train_group TEXT, status TEXT NOT NULL, error TEXT, layout TEXT, spectra BLOB, prediction INTEGER, votes TEXT, model TEXT)");
+            s.execute("CREATE TABLE IF NOT EXISTS layouts (fingerprint TEXT PRIMARY KEY, layers TEXT NOT NULL)");
+        }
+        conn.setAutoCommit(false);
+        upsert = conn.prepareStatement("INSERT OR REPLACE INTO files (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        layout = conn.prepareStatement("INSERT OR IGNORE INTO layouts (fingerprint, layers) VALUES (?, ?)");
+        stamp = conn.prepareStatement("SELECT size, mtime, model FROM files WHERE path = ?");
+        conn.commit();
+    }
+
+    public static ScanDb open(Path file) {
+        try {
+            return new ScanDb(DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath()));
+        } catch (SQLException e) {
+            throw new ScanDbException(file, e);
+        }
+    }
+
+    /** Whether the file was already scanned with this size, mtime and model (null: any model will do). */
+    public boolean unchanged(String path, long size, long mtime, String model) throws SQLException {
+        stamp.setString(1, path);
+        try (ResultSet rs = stamp.executeQuery()) {
+            return rs.next() && rs.getLong(1) == size && rs.getLong(2) == mtime && (model == null || model.equals(rs.getString(3)));
+        } finally {
+            conn.commit(); // ends the read transaction so the writer's commits stay visible
+        }
+    }
+
+    /** Writes the rows in one transaction. */
+    public void write(List<ScanRecord> rows, String model) throws SQLException {
+        for (ScanRecord r : rows) {
+            int i = 1;
+            upsert.setString(i++, r.path());
+            upsert.setLong(i++, r.size());
+            upsert.setLong(i++, r.mtime());
+            upsert.setString(i++, r.headerHash());
+            upsert.setString(i++, r.format());
+            upsert.setString(i++, r.family());
+            upsert.setString(i++, r.rank());
+            setInt(upsert, i++, r.layers());
+            upsert.setString(i++, r.dtype());
+            if (r.bytes() == null) {
+                upsert.setNull(i++, Types.INTEGER);
+            } else {
+                upsert.setLong(i++, r.bytes());
+            }
+            setInt(upsert, i++, r.trainImages());
+            upsert.setString(i++, r.trainGroup());
+            upsert.setString(i++, r.status().key());
+            upsert.setString(i++, r.error());
+            upsert.setString(i++, r.layoutFingerprint());
+            upsert.setBytes(i++, r.spectra());
+            setInt(upsert, i++, r.prediction());
+            upsert.setString(i++, r.votes());
+            upsert.setString(i, model);
+            upsert.addBatch();
+            if (r.layoutFingerprint() != null) {
+                layout.setString(1, r.layoutFingerprint());
+                layout.setString(2, r.layoutJson());
+                layout.addBatch();
+            }
+        }
+        upsert.executeBatch();
+        layout.executeBatch();
+        conn.commit();
+    }
+
+    private static void setInt(PreparedStatement p, int i, Integer v) throws SQLException {
+        if (v == null) {
+            p.setNull(i, Types.INTEGER);
+        } else {
+            p.setInt(i, v);
+        }
+    }
+
+    /** Every row in path order, as column name → value, for export. */
+    public void forEachRow(String columns, Consumer<ResultSet> row) throws SQLException {
+        try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("SELECT " + columns + " FROM files ORDER BY path")) {
+            while (rs.next()) {
+                row.accept(rs);
+            }
+        } finally {
+            conn.commit();
+        }
+    }
+
+    public long count() throws SQLException {
+        try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM files")) {
+            return rs.next() ? rs.getLong(1) : 0;
+        } finally {
+            conn.commit();
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            conn.commit();
+            conn.close();
+        } catch (SQLException e) {
+            // closing after a failure: nothing more to save
+        }
+    }
+}

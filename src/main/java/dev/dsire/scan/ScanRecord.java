@@ -1,0 +1,20 @@
+package dev.dsire.scan;
+
+/**
+ * One row of the scan database. Fields a file could not provide are null.
+ *
+ * @param rank       "32", or the distinct ranks joined with commas
+ * @param spectra    every layer's σ(A), σ(B), σ(s·B·A) in layout order, as float32 little-endian
+ * @param layoutJson the layout's layers as JSON [[name, rank, out, in], ...], stored once per fingerprint
+ */
+public record ScanRecord(String path, long size, long mtime, String headerHash, String format, String family, String rank,
+                         Integer layers, String dtype, Long bytes, Integer trainImages, String trainGroup, ScanStatus status,
+                         String error, String layoutFingerprint, String layoutJson, byte[] spectra, Integer prediction,
+                         String votes) {
+
+    /** A file that was not read. */
+    public static ScanRecord failed(String path, long size, long mtime, ScanStatus status, String error) {
+        return new ScanRecord(path, size, mtime, null, null, null, null, null, null, size < 0 ? null : size, null, null, status, error,
+                null, null, null, null, null);
+    }
+}
