@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
 @Command(name = "dsire", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Recovers how many images a LoRA adapter was fine-tuned on, from its weights alone (DSiRe).",
         subcommands = {InspectCommand.class, FeaturesCommand.class, FitCommand.class, PredictCommand.class,
-                EvalCommand.class, DemoCommand.class, ScanCommand.class, ExportCommand.class, CommandLine.HelpCommand.class},
+                EvalCommand.class, DemoCommand.class, ScanCommand.class, ExportCommand.class, BenchCommand.class,
+                CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 ok; 1 some input failed (each reported on stderr as 'PATH: reason'); 2 usage error; 3 internal error."})
 public final class Main {
     /** Some input was bad; the rest was processed. */

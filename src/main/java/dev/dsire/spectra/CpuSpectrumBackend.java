@@ -19,7 +19,27 @@ import java.util.stream.IntStream;
 public final class CpuSpectrumBackend implements SpectrumBackend {
     private final int threads;
     private final ForkJoinPool pool;
-    private final ThreadLocal<LayerCore> cores = ThreadLocal.withInitial(LayerCore::new);
+    private final ThreadLocal<Worker> workers = ThreadLocal.withInitial(Worker::new);
+
+    /** Per-thread scratch: the decoded factors are hundreds of KB per layer; reusing them keeps the GC quiet. */
+    private static final class Worker {
+        final LayerCore core = new LayerCore();
+        double[] a = new double[0];
+        double[] bt = new double[0];
+        double[] row = new double[0];
+
+        double[] a(int n) {
+            return a.length >= n ? a : (a = new double[n]);
+        }
+
+        double[] bt(int n) {
+            return bt.length >= n ? bt : (bt = new double[n]);
+        }
+
+        double[] row(int n) {
+            return row.length >= n ? row : (row = new double[n]);
+        }
+    }
 
     public CpuSpectrumBackend(int threads) {
         this.threads = Math.max(1, threads);
@@ -77,17 +97,17 @@ public final class CpuSpectrumBackend implements SpectrumBackend {
 
     private LayerSpectrum layer(LoraAdapter adapter, LoraLayer l) {
         int r = l.rank(), k = l.inDim(), d = l.outDim();
-        double[] a = new double[r * k];
-        double[] bt = new double[r * d];
-        if (!l.down().decode(0, r * k, a, 0) | !decodeTransposed(l.up(), d, r, bt)) {
+        Worker w = workers.get();
+        double[] a = w.a(r * k);
+        double[] bt = w.bt(r * d);
+        if (!l.down().decode(0, r * k, a, 0) | !decodeTransposed(l.up(), d, r, bt, w.row(r))) {
             throw new LoraException(adapter.path(), LoraException.Kind.NON_FINITE, "layer " + l.name() + " holds NaN or infinite weights");
         }
-        return cores.get().spectrum(l.name(), a, bt, r, k, d, l.scale());
+        return w.core.spectrum(l.name(), a, bt, r, k, d, l.scale());
     }
 
     /** B (d×r, row-major in the file) into Bᵀ (r rows of length d). */
-    private static boolean decodeTransposed(TensorView up, int d, int r, double[] bt) {
-        double[] row = new double[r];
+    private static boolean decodeTransposed(TensorView up, int d, int r, double[] bt, double[] row) {
         boolean finite = true;
         for (int i = 0; i < d; i++) {
             finite &= up.decode((long) i * r, r, row, 0);

@@ -1,0 +1,185 @@
+package dev.dsire.cli;
+
+import dev.dsire.model.DsireModel;
+import dev.dsire.model.Labelled;
+import dev.dsire.model.Method;
+import dev.dsire.safetensors.DType;
+import dev.dsire.spectra.AdapterSpectra;
+import dev.dsire.spectra.CpuSpectrumBackend;
+import dev.dsire.spectra.LayerSpectrum;
+import dev.dsire.spectra.MatrixKind;
+import dev.dsire.spectra.SpectraExtractor;
+import dev.dsire.spectra.SpectrumBackend;
+import dev.dsire.synth.AdapterWriter;
+import dev.dsire.synth.BaseModels;
+import dev.dsire.synth.ModuleSpec;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Times end-to-end feature extraction + prediction on every available backend, checks that they agree,",
+                "and prints models/s, MB/s and the ratios. Generates SD1.5- or SDXL-shaped fp16 kohya adapters unless --dir holds some."})
+final class BenchCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ComputeOptions compute;
+
+    @Option(names = "--files", defaultValue = "16", description = "adapters to generate (default: ${DEFAULT-VALUE})")
+    int files;
+
+    @Option(names = "--rank", defaultValue = "32", description = "rank of generated adapters (default: ${DEFAULT-VALUE})")
+    int rank;
+
+    @Option(names = "--family", defaultValue = "sd15", paramLabel = "sd15|sdxl", description = "layout of generated adapters (default: ${DEFAULT-VALUE})")
+    String family;
+
+    @Option(names = "--dir", paramLabel = "DIR", description = "use the .safetensors here; if it holds none, generate into it and keep them")
+    Path dir;
+
+    @Option(names = "--repeats", defaultValue = "3", description = "timed runs per backend; the median is reported (default: ${DEFAULT-VALUE})")
+    int repeats;
+
+    record Timing(String backend, double seconds, List<AdapterSpectra> spectra, List<Integer> predictions) {}
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        boolean temporary = dir == null;
+        Path where = temporary ? Files.createTempDirectory("dsire-bench") : Files.createDirectories(dir);
+        try {
+            List<Path> inputs = list(where);
+            if (inputs.isEmpty()) {
+                inputs = generate(where);
+            }
+            long bytes = 0;
+            for (Path p : inputs) {
+                bytes += Files.size(p);
+            }
+            out.printf(Locale.ROOT, "%d adapters, %.1f MB, in %s%n", inputs.size(), bytes / 1e6, where);
+            List<SpectrumBackend> backends = new ArrayList<>();
+            backends.add(new CpuSpectrumBackend(1));
+            if (compute.threads > 1) {
+                backends.add(new CpuSpectrumBackend(compute.threads));
+            }
+            List<Timing> timings = new ArrayList<>();
+            for (SpectrumBackend b : backends) {
+                try (b) {
+                    timings.add(time(b, inputs));
+                }
+            }
+            Timing base = timings.getFirst();
+            out.printf(Locale.ROOT, "%-22s %10s %10s %10s %8s%n", "backend", "seconds", "models/s", "MB/s", "ratio");
+            for (Timing t : timings) {
+                out.printf(Locale.ROOT, "%-22s %10.3f %10.1f %10.1f %7.2fx%n", t.backend(), t.seconds(), inputs.size() / t.seconds(),
+                        bytes / 1e6 / t.seconds(), base.seconds() / t.seconds());
+            }
+            for (Timing t : timings.subList(1, timings.size())) {
+                double d = maxDeviation(base.spectra(), t.spectra());
+                boolean same = base.predictions().equals(t.predictions());
+                out.printf(Locale.ROOT, "agreement %s vs %s: max |Δσ|/σ_max = %.2e (tolerance %.0e), predictions %s%n",
+                        t.backend(), base.backend(), d, SpectrumBackend.TOLERANCE, same ? "identical" : "DIFFER");
+                if (d > SpectrumBackend.TOLERANCE || !same) {
+                    return Main.INTERNAL_ERROR;
+                }
+            }
+            return 0;
+        } finally {
+            if (temporary) {
+                try (Stream<Path> s = Files.walk(where)) {
+                    s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
+        }
+    }
+
+    private static List<Path> list(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.toString().endsWith(".safetensors")).sorted().toList();
+        }
+    }
+
+    private List<Path> generate(Path where) throws IOException {
+        List<ModuleSpec> modules = switch (family) {
+            case "sd15" -> BaseModels.sd15();
+            case "sdxl" -> BaseModels.sdxl();
+            default -> throw new IllegalArgumentException("--family must be sd15 or sdxl");
+        };
+        List<Path> out = new ArrayList<>();
+        for (int i = 0; i < files; i++) {
+            Path f = where.resolve(String.format(Locale.ROOT, "%s-r%d-%03d.safetensors", family, rank, i));
+            out.add(AdapterWriter.write(f, AdapterWriter.Naming.KOHYA, modules, rank, rank, DType.F16,
+                    AdapterWriter.random(modules, rank, i), Map.of()));
+        }
+        return out;
+    }
+
+    /** Median of the repeats of: extract every file's spectra, fit on half (labels 1..4), predict all. */
+    private Timing time(SpectrumBackend backend, List<Path> inputs) {
+        double[] secs = new double[Math.max(1, repeats)];
+        List<AdapterSpectra> spectra = null;
+        List<Integer> predictions = null;
+        time(backend, inputs, new ArrayList<>()); // warm-up
+        for (int r = 0; r < secs.length; r++) {
+            List<Integer> p = new ArrayList<>();
+            long t0 = System.nanoTime();
+            spectra = time(backend, inputs, p);
+            secs[r] = (System.nanoTime() - t0) / 1e9;
+            predictions = p;
+        }
+        Arrays.sort(secs);
+        return new Timing(backend.describe(), secs[secs.length / 2], spectra, predictions);
+    }
+
+    private static List<AdapterSpectra> time(SpectrumBackend backend, List<Path> inputs, List<Integer> predictions) {
+        List<AdapterSpectra> spectra = new ArrayList<>();
+        for (var e : new SpectraExtractor(backend).extract(inputs, x -> {})) {
+            if (!e.ok()) {
+                throw e.error();
+            }
+            spectra.add(e.spectra());
+        }
+        List<Labelled> train = new ArrayList<>();
+        for (int i = 0; i < spectra.size(); i += 2) {
+            train.add(new Labelled(inputs.get(i), spectra.get(i), 1 + i % 4));
+        }
+        DsireModel model = DsireModel.fit(Method.DSIRE, train);
+        for (int i = 0; i < spectra.size(); i++) {
+            predictions.add(model.predict(inputs.get(i), spectra.get(i)).size());
+        }
+        return spectra;
+    }
+
+    static double maxDeviation(List<AdapterSpectra> a, List<AdapterSpectra> b) {
+        double worst = 0;
+        for (int i = 0; i < a.size(); i++) {
+            for (int l = 0; l < a.get(i).layers().size(); l++) {
+                LayerSpectrum x = a.get(i).layers().get(l), y = b.get(i).layers().get(l);
+                for (MatrixKind k : MatrixKind.values()) {
+                    double[] u = x.values(k), v = y.values(k);
+                    double scale = Math.max(u[0], Double.MIN_NORMAL);
+                    for (int j = 0; j < u.length; j++) {
+                        worst = Math.max(worst, Math.abs(u[j] - v[j]) / scale);
+                    }
+                }
+            }
+        }
+        return worst;
+    }
+}
