@@ -73,15 +73,20 @@ final class BenchCommand implements Callable<Integer> {
                 bytes += Files.size(p);
             }
             out.printf(Locale.ROOT, "%d adapters, %.1f MB, in %s%n", inputs.size(), bytes / 1e6, where);
-            List<SpectrumBackend> backends = new ArrayList<>();
-            backends.add(new CpuSpectrumBackend(1));
-            if (compute.threads > 1) {
-                backends.add(new CpuSpectrumBackend(compute.threads));
-            }
             List<Timing> timings = new ArrayList<>();
-            for (SpectrumBackend b : backends) {
-                try (b) {
-                    timings.add(time(b, inputs));
+            try (SpectrumBackend one = new CpuSpectrumBackend(1)) {
+                timings.add(time(one, inputs));
+            }
+            if (compute.threads > 1) {
+                try (SpectrumBackend all = new CpuSpectrumBackend(compute.threads)) {
+                    timings.add(time(all, inputs));
+                }
+            }
+            if (compute.device != ComputeOptions.Device.cpu) {
+                try (ComputeOptions.Engine engine = compute.open(spec.commandLine().getErr())) {
+                    if (engine.cuda() != null) {
+                        timings.add(time(engine.spectra(), inputs));
+                    }
                 }
             }
             Timing base = timings.getFirst();

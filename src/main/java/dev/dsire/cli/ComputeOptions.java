@@ -1,17 +1,71 @@
 package dev.dsire.cli;
 
+import dev.dsire.cuda.CudaContext;
+import dev.dsire.cuda.CudaException;
+import dev.dsire.cuda.CudaNeighbourSearch;
+import dev.dsire.cuda.CudaSpectrumBackend;
+import dev.dsire.model.NeighbourSearch;
 import dev.dsire.spectra.CpuSpectrumBackend;
 import dev.dsire.spectra.SpectrumBackend;
+import java.io.PrintWriter;
 import picocli.CommandLine.Option;
 
-/** Options every computing command shares. */
+/** Options every computing command shares: where to compute and with how many threads. */
 final class ComputeOptions {
-    @Option(names = "--threads", paramLabel = "N", description = "worker threads (default: all cores, ${DEFAULT-VALUE})")
+    enum Device { auto, cpu, cuda }
+
+    @Option(names = "--threads", paramLabel = "N", description = "CPU worker threads (default: all cores, ${DEFAULT-VALUE})")
     int threads = Runtime.getRuntime().availableProcessors();
+
+    @Option(names = "--device", paramLabel = "auto|cpu|cuda", defaultValue = "auto",
+            description = "auto (default): CUDA when a usable GPU and its libraries are found, else CPU; says which on stderr")
+    Device device = Device.auto;
 
     @Option(names = {"-v", "--verbose"}, description = "stack traces for internal errors")
     boolean verbose;
 
+    /** The spectra backend and 1-NN search of the chosen device; close it when done. */
+    record Engine(SpectrumBackend spectra, NeighbourSearch search, CudaContext cuda) implements AutoCloseable {
+        @Override
+        public void close() {
+            spectra.close();
+            search.close();
+            if (cuda != null) {
+                cuda.close();
+            }
+        }
+    }
+
+    Engine open(PrintWriter err) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("--threads must be at least 1");
+        }
+        if (device == Device.cpu) {
+            return cpu();
+        }
+        CudaContext cuda;
+        try {
+            cuda = CudaContext.open();
+        } catch (CudaException | UnsatisfiedLinkError e) {
+            if (device == Device.cuda) {
+                throw e instanceof CudaException ce ? ce : new CudaException(e.getMessage());
+            }
+            Engine cpu = cpu();
+            err.println("dsire: device auto -> " + cpu.spectra().describe() + " (" + e.getMessage() + ")");
+            return cpu;
+        }
+        Engine gpu = new Engine(new CudaSpectrumBackend(cuda, threads), new CudaNeighbourSearch(cuda), cuda);
+        if (device == Device.auto) {
+            err.println("dsire: device auto -> " + gpu.spectra().describe());
+        }
+        return gpu;
+    }
+
+    private Engine cpu() {
+        return new Engine(new CpuSpectrumBackend(threads), NeighbourSearch.CPU, null);
+    }
+
+    /** A CPU backend regardless of --device, for work that stays on the CPU. */
     SpectrumBackend backend() {
         if (threads < 1) {
             throw new IllegalArgumentException("--threads must be at least 1");

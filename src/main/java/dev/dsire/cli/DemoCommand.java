@@ -47,7 +47,8 @@ final class DemoCommand implements Callable<Integer> {
         Protocol protocol = Protocol.PAPER;
         List<HtmlReport.Section> sections = new ArrayList<>();
         int failed = 0;
-        try (SpectrumBackend backend = compute.backend()) {
+        try (ComputeOptions.Engine engine = compute.open(err)) {
+            SpectrumBackend backend = engine.spectra();
             for (String range : RANGES) {
                 Path manifest = dir.resolve(range).resolve("manifest.csv");
                 long t0 = System.nanoTime();

@@ -57,7 +57,8 @@ final class EvalCommand implements Callable<Integer> {
         List<Method> chosen = parseMethods(methods);
         Protocol protocol = new Protocol(trainGroups, repeats, seed);
         LabelledSamples data;
-        try (SpectrumBackend backend = compute.backend()) {
+        try (ComputeOptions.Engine engine = compute.open(err)) {
+            SpectrumBackend backend = engine.spectra();
             data = LabelledSamples.extract(labels.load(err), backend, err);
         }
         List<MethodResult> results = Evaluation.run(data.samples(), chosen, protocol);

@@ -39,7 +39,8 @@ final class FeaturesCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         int[] failed = {0};
         PrintWriter out = jsonl == null ? spec.commandLine().getOut() : new PrintWriter(Files.newBufferedWriter(jsonl));
-        try (SpectrumBackend backend = compute.backend()) {
+        try (ComputeOptions.Engine engine = compute.open(err)) {
+            SpectrumBackend backend = engine.spectra();
             new SpectraExtractor(backend).extract(files, e -> {
                 if (!e.ok()) {
                     failed[0]++;

@@ -39,7 +39,8 @@ final class FitCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         Method m = Method.byKey(method);
         LabelledSamples data;
-        try (SpectrumBackend backend = compute.backend()) {
+        try (ComputeOptions.Engine engine = compute.open(err)) {
+            SpectrumBackend backend = engine.spectra();
             data = LabelledSamples.extract(labels.load(err), backend, err);
         }
         DsireModel model = DsireModel.fit(m, data.samples().stream().map(s -> new Labelled(s.path(), s.spectra(), s.size())).toList());

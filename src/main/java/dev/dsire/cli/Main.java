@@ -9,14 +9,17 @@ import picocli.CommandLine.Command;
 @Command(name = "dsire", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Recovers how many images a LoRA adapter was fine-tuned on, from its weights alone (DSiRe).",
         subcommands = {InspectCommand.class, FeaturesCommand.class, FitCommand.class, PredictCommand.class,
-                EvalCommand.class, DemoCommand.class, ScanCommand.class, ExportCommand.class, BenchCommand.class,
+                EvalCommand.class, DemoCommand.class, ScanCommand.class, ExportCommand.class, BenchCommand.class, DoctorCommand.class,
                 CommandLine.HelpCommand.class},
-        footer = {"", "Exit codes: 0 ok; 1 some input failed (each reported on stderr as 'PATH: reason'); 2 usage error; 3 internal error."})
+        footer = {"", "Exit codes: 0 ok; 1 some input failed (each reported on stderr as 'PATH: reason'); 2 usage error; 3 internal error;",
+                "4 CUDA asked for (--device cuda) but missing or failing."})
 public final class Main {
     /** Some input was bad; the rest was processed. */
     public static final int INPUT_ERROR = 1;
     public static final int USAGE = 2;
     public static final int INTERNAL_ERROR = 3;
+    /** --device cuda, and CUDA is missing or failed. */
+    public static final int DEVICE_ERROR = 4;
 
     public static void main(String[] args) {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
@@ -31,6 +34,10 @@ public final class Main {
             if (e instanceof InputException ie) {
                 line.getErr().println(ie.getMessage());
                 return INPUT_ERROR;
+            }
+            if (e instanceof dev.dsire.cuda.CudaException) {
+                line.getErr().println("dsire: CUDA: " + e.getMessage());
+                return DEVICE_ERROR;
             }
             if (e instanceof IllegalArgumentException) {
                 line.getErr().println("dsire: " + e.getMessage());

@@ -5,9 +5,9 @@ import dev.dsire.model.DsireModel;
 import dev.dsire.model.ModelFile;
 import dev.dsire.model.Prediction;
 import dev.dsire.spectra.SpectraExtractor;
-import dev.dsire.spectra.SpectrumBackend;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,36 +44,51 @@ final class PredictCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         DsireModel model = ModelFile.load(modelPath);
-        int[] failed = {0};
-        try (SpectrumBackend backend = compute.backend()) {
-            new SpectraExtractor(backend).extract(files, e -> {
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("path", e.path().toString());
-                InputException error = e.error();
-                Prediction p = null;
-                if (error == null) {
-                    try {
-                        p = model.predict(e.path(), e.spectra());
-                    } catch (InputException x) {
-                        error = x;
+        int failed = 0;
+        try (ComputeOptions.Engine engine = compute.open(err)) {
+            List<SpectraExtractor.Extracted> all = new SpectraExtractor(engine.spectra()).extract(files, e -> {});
+            // one batched 1-NN search for every file of the right layout
+            InputException[] errors = new InputException[all.size()];
+            List<List<double[]>> queries = new ArrayList<>();
+            List<Integer> asked = new ArrayList<>();
+            for (int i = 0; i < all.size(); i++) {
+                SpectraExtractor.Extracted e = all.get(i);
+                try {
+                    if (!e.ok()) {
+                        throw e.error();
                     }
+                    queries.add(model.features(e.path(), e.spectra()));
+                    asked.add(i);
+                } catch (InputException x) {
+                    errors[i] = x;
                 }
+            }
+            int[][] nearest = engine.search().nearest(model, queries);
+            Prediction[] predictions = new Prediction[all.size()];
+            for (int q = 0; q < asked.size(); q++) {
+                predictions[asked.get(q)] = model.vote(nearest[q]);
+            }
+            for (int i = 0; i < all.size(); i++) {
+                Path path = all.get(i).path();
+                Prediction p = predictions[i];
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("path", path.toString());
                 row.put("prediction", p == null ? null : p.size());
                 row.put("votes", p == null ? null : p.votes().entrySet().stream()
                         .collect(Collectors.toMap(v -> v.getKey().toString(), Map.Entry::getValue, (a, b) -> a, LinkedHashMap::new)));
-                row.put("error", error == null ? null : error.reason());
-                if (error != null) {
-                    failed[0]++;
-                    err.println(error.getMessage());
+                row.put("error", errors[i] == null ? null : errors[i].reason());
+                if (errors[i] != null) {
+                    failed++;
+                    err.println(errors[i].getMessage());
                 }
                 if (json) {
                     out.println(Json.line(row));
                 } else if (p != null) {
-                    out.println(e.path() + ": " + p.size() + "  (votes " + p.votes().entrySet().stream()
+                    out.println(path + ": " + p.size() + "  (votes " + p.votes().entrySet().stream()
                             .map(v -> v.getKey() + ":" + v.getValue()).collect(Collectors.joining(" ")) + ")");
                 }
-            });
+            }
         }
-        return failed[0] == 0 ? 0 : Main.INPUT_ERROR;
+        return failed == 0 ? 0 : Main.INPUT_ERROR;
     }
 }

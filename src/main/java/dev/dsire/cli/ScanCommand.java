@@ -57,11 +57,12 @@ final class ScanCommand implements Callable<Integer> {
         }
         DsireModel model = modelPath == null ? null : ModelFile.load(modelPath);
         String modelId = modelPath == null ? null : sha256(modelPath);
-        compute.backend().close(); // validates --threads
-        try (ScanDb database = ScanDb.open(db);
+        try (ComputeOptions.Engine engine = compute.open(err);
+             ScanDb database = ScanDb.open(db);
              PrintWriter lines = jsonl == null ? null : new PrintWriter(Files.newBufferedWriter(jsonl))) {
             boolean terminal = System.console() != null && System.console().isTerminal();
-            Scanner.Summary s = new Scanner(database, db, model, modelId, compute.threads).run(roots, err, terminal, r -> {
+            Scanner.Summary s = new Scanner(database, db, model, modelId, compute.threads,
+                    engine.cuda() != null ? engine.spectra() : null).run(roots, err, terminal, r -> {
                 if (lines != null) {
                     lines.println(Json.line(row(r)));
                 }

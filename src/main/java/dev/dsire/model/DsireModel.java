@@ -59,18 +59,27 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
     }
 
     public Prediction predict(Path file, AdapterSpectra spectra) {
+        return vote(NeighbourSearch.CPU.nearest(this, List.of(features(file, spectra)))[0]);
+    }
+
+    /** The voters' feature vectors of an adapter, after checking that it has this model's layout. */
+    public List<double[]> features(Path file, AdapterSpectra spectra) {
         if (!spectra.layout().fingerprint().equals(layout.fingerprint())) {
             throw new LayoutMismatchException(file, layout, spectra.layout());
         }
-        List<double[]> f = method.features(spectra);
+        return method.features(spectra);
+    }
+
+    /** The prediction from each voter's nearest training adapter. */
+    public Prediction vote(int[] nearest) {
         SortedMap<Integer, Integer> votes = new TreeMap<>();
         double sum = 0;
-        for (int v = 0; v < index.size(); v++) {
-            int size = labels[index.get(v).nearest(f.get(v))];
+        for (int n : nearest) {
+            int size = labels[n];
             votes.merge(size, 1, Integer::sum);
             sum += size;
         }
-        int winner = method.meanVote() ? nearestSize(sum / index.size()) : majority(votes);
+        int winner = method.meanVote() ? nearestSize(sum / nearest.length) : majority(votes);
         return new Prediction(winner, votes);
     }
 

@@ -2,6 +2,7 @@ package dev.dsire.scan;
 
 import dev.dsire.model.DsireModel;
 import dev.dsire.spectra.CpuSpectrumBackend;
+import dev.dsire.spectra.SpectrumBackend;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.sql.SQLException;
@@ -29,13 +30,19 @@ public final class Scanner {
     private final DsireModel model;
     private final String modelId;
     private final int threads;
+    private final SpectrumBackend shared;
 
-    public Scanner(ScanDb db, Path dbPath, DsireModel model, String modelId, int threads) {
+    /**
+     * @param shared a backend all readers share (a GPU), or null: each reader then computes on its
+     *               own single-threaded CPU backend, so the readers are the parallelism
+     */
+    public Scanner(ScanDb db, Path dbPath, DsireModel model, String modelId, int threads, SpectrumBackend shared) {
         this.db = db;
         this.dbPath = dbPath;
         this.model = model;
         this.modelId = modelId;
         this.threads = Math.max(1, threads);
+        this.shared = shared;
     }
 
     public Summary run(List<Path> roots, PrintWriter err, boolean terminal, Consumer<ScanRecord> onWritten) throws InterruptedException {
@@ -99,8 +106,9 @@ public final class Scanner {
     }
 
     private void read(BlockingQueue<Found> in, BlockingQueue<ScanRecord> out, Progress progress) {
-        try (CpuSpectrumBackend cpu = new CpuSpectrumBackend(1)) { // parallel across files, not within one
-            FileScanner scanner = new FileScanner(cpu, model);
+        SpectrumBackend own = shared == null ? new CpuSpectrumBackend(1) : null;
+        try {
+            FileScanner scanner = new FileScanner(shared != null ? shared : own, model);
             for (Found f = in.take(); f != Found.END; f = in.take()) {
                 ScanRecord r = scanner.scan(f);
                 if (r.status() == ScanStatus.OK) {
@@ -110,6 +118,10 @@ public final class Scanner {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            if (own != null) {
+                own.close();
+            }
         }
     }
 

@@ -25,8 +25,7 @@ import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;
  * <p>Instances hold scratch space and are not thread-safe: one per worker thread.
  */
 final class LayerCore {
-    /** Below this σ_min/σ_max, Gram matrices would cost more than 1e-10·σ_max of accuracy. */
-    static final double CONDITION_LIMIT = 1e-2;
+    static final double CONDITION_LIMIT = SpectrumBackend.GRAM_CONDITION_LIMIT;
     private static final VectorSpecies<Double> LANES = DoubleVector.SPECIES_PREFERRED;
 
     private int size = -1;

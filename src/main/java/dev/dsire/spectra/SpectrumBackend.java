@@ -12,6 +12,12 @@ public interface SpectrumBackend extends AutoCloseable {
     /** Agreement promised between backends and with an explicit SVD, relative to σ_max. */
     double TOLERANCE = 1e-9;
 
+    /**
+     * Below this σ_min/σ_max of A or B, a layer's spectra are computed by Householder QR instead of
+     * from Gram matrices, whose squaring would cost more than 1e-10·σ_max of accuracy.
+     */
+    double GRAM_CONDITION_LIMIT = 1e-2;
+
     /** "cpu" or "cuda", with what it runs on. */
     String describe();
 

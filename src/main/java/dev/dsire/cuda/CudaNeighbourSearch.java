@@ -1,0 +1,120 @@
+package dev.dsire.cuda;
+
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import dev.dsire.model.DsireModel;
+import dev.dsire.model.NearestNeighbour;
+import dev.dsire.model.NeighbourSearch;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * 1-NN on the GPU with the nn_argmin kernel of kernels/dsire.cu: the model's reference spectra
+ * are uploaded once and stay resident; each batch of queries is one launch over (voter, query).
+ */
+public final class CudaNeighbourSearch implements NeighbourSearch {
+    private static final int THREADS = 256;
+    private static final int MAX_GRID_Y = 65535;
+
+    private final CudaContext cuda;
+    private DsireModel resident;
+    private long refs, refOffsets, dims;
+
+    public CudaNeighbourSearch(CudaContext cuda) {
+        this.cuda = cuda;
+    }
+
+    @Override
+    public synchronized int[][] nearest(DsireModel model, List<List<double[]>> queries) {
+        cuda.makeCurrent();
+        Driver drv = cuda.driver;
+        if (resident != model) {
+            upload(model);
+        }
+        int voters = model.index().size(), n = model.labels().length;
+        long[] qOffset = new long[voters];
+        long stride = 0;
+        for (int v = 0; v < voters; v++) {
+            qOffset[v] = stride;
+            stride += model.index().get(v).dim();
+        }
+        int[][] out = new int[queries.size()][voters];
+        MemorySegment stream = MemorySegment.NULL; // the legacy default stream: ordered after the uploads
+        for (int from = 0; from < queries.size(); from += MAX_GRID_Y) {
+            int q = Math.min(MAX_GRID_Y, queries.size() - from);
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment host = a.allocate(JAVA_DOUBLE, q * stride);
+                for (int i = 0; i < q; i++) {
+                    List<double[]> f = queries.get(from + i);
+                    for (int v = 0; v < voters; v++) {
+                        MemorySegment.copy(f.get(v), 0, host, JAVA_DOUBLE, 8 * (i * stride + qOffset[v]), f.get(v).length);
+                    }
+                }
+                long dq = drv.malloc(8 * q * stride), dOff = drv.malloc(8L * voters), dOut = drv.malloc(4L * q * voters);
+                try {
+                    drv.copyToDevice(dq, host, 8 * q * stride, stream);
+                    drv.copyToDevice(dOff, a.allocateFrom(JAVA_LONG, qOffset), 8L * voters, stream);
+                    drv.launchGrid(cuda.nnArgmin, "nn_argmin", voters, q, THREADS, stream,
+                            Driver.params(a, refs, refOffsets, dims, n, dq, dOff, stride, voters, dOut));
+                    MemorySegment result = a.allocate(JAVA_INT, (long) q * voters);
+                    drv.copyToHost(result, dOut, 4L * q * voters, stream);
+                    drv.synchronize(stream);
+                    for (int i = 0; i < q; i++) {
+                        MemorySegment.copy(result, JAVA_INT, 4L * i * voters, out[from + i], 0, voters);
+                    }
+                } finally {
+                    drv.free(dq);
+                    drv.free(dOff);
+                    drv.free(dOut);
+                }
+            }
+        }
+        return out;
+    }
+
+    private void upload(DsireModel model) {
+        Driver drv = cuda.driver;
+        release();
+        List<NearestNeighbour> index = model.index();
+        long total = 0;
+        long[] offsets = new long[index.size()];
+        int[] d = new int[index.size()];
+        for (int v = 0; v < index.size(); v++) {
+            offsets[v] = total;
+            d[v] = index.get(v).dim();
+            total += index.get(v).refs().length;
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment host = a.allocate(JAVA_DOUBLE, total);
+            for (int v = 0; v < index.size(); v++) {
+                MemorySegment.copy(index.get(v).refs(), 0, host, JAVA_DOUBLE, 8 * offsets[v], index.get(v).refs().length);
+            }
+            refs = drv.malloc(8 * total);
+            refOffsets = drv.malloc(8L * offsets.length);
+            dims = drv.malloc(4L * d.length);
+            drv.copyToDevice(refs, host, 8 * total, MemorySegment.NULL);
+            drv.copyToDevice(refOffsets, a.allocateFrom(JAVA_LONG, offsets), 8L * offsets.length, MemorySegment.NULL);
+            drv.copyToDevice(dims, a.allocateFrom(JAVA_INT, d), 4L * d.length, MemorySegment.NULL);
+            drv.synchronize(MemorySegment.NULL);
+        }
+        resident = model;
+    }
+
+    private void release() {
+        Driver drv = cuda.driver;
+        drv.free(refs);
+        drv.free(refOffsets);
+        drv.free(dims);
+        refs = refOffsets = dims = 0;
+        resident = null;
+    }
+
+    @Override
+    public synchronized void close() {
+        cuda.makeCurrent();
+        release();
+    }
+}

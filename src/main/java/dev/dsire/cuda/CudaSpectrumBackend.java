@@ -1,0 +1,319 @@
+package dev.dsire.cuda;
+
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import dev.dsire.InputException;
+import dev.dsire.lora.LoraAdapter;
+import dev.dsire.lora.LoraException;
+import dev.dsire.lora.LoraLayer;
+import dev.dsire.safetensors.DType;
+import dev.dsire.spectra.AdapterSpectra;
+import dev.dsire.spectra.Computed;
+import dev.dsire.spectra.CpuSpectrumBackend;
+import dev.dsire.spectra.LayerSpectrum;
+import dev.dsire.spectra.SpectrumBackend;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Spectra on an NVIDIA GPU, in double precision, the same math as the CPU backend:
+ * layers are grouped by shape; per group the raw weights go through a pinned buffer to the GPU
+ * (two slots, so the host fills one while the GPU works on the other), a kernel decodes
+ * F16/BF16/F32/F64 to double, cuBLAS forms the Gram matrices A·Aᵀ and Bᵀ·B, a kernel takes their
+ * Cholesky factors, cuBLAS the cores L_Bᵀ·L_A, and one cuSOLVER gesvdjBatched call returns σ of
+ * L_A, L_B and the cores. Layers the Gram route cannot take exactly (σ_min/σ_max below the CPU's
+ * limit, a zero factor, rank > 32, or no convergence) are computed by the CPU backend, so results
+ * always agree within {@link SpectrumBackend#TOLERANCE}.
+ */
+public final class CudaSpectrumBackend implements SpectrumBackend {
+    /** Decoded doubles per chunk: bounds device memory per slot (~2 GB with all buffers). */
+    static final long CHUNK_DOUBLES = 64L << 20;
+
+    private final CudaContext cuda;
+    private final CpuSpectrumBackend cpu;
+    private final Slot[] slots;
+    private int next;
+
+    public CudaSpectrumBackend(CudaContext cuda, int cpuThreads) {
+        this.cuda = cuda;
+        this.cpu = new CpuSpectrumBackend(cpuThreads);
+        cuda.makeCurrent();
+        this.slots = new Slot[] {new Slot(cuda), new Slot(cuda)};
+    }
+
+    @Override
+    public String describe() {
+        return cuda.describe();
+    }
+
+    private record LayerRef(int adapter, int layer, LoraLayer l) {}
+
+    private record Shape(int r, int k, int d, DType a, DType b) {}
+
+    /** Work in flight on one slot: which layers, and where their results go. */
+    private record Chunk(Shape shape, List<LayerRef> layers) {}
+
+    @Override
+    public synchronized List<Computed> compute(List<LoraAdapter> adapters) {
+        cuda.makeCurrent();
+        LayerSpectrum[][] out = new LayerSpectrum[adapters.size()][];
+        InputException[] errors = new InputException[adapters.size()];
+        Map<Shape, List<LayerRef>> groups = new LinkedHashMap<>();
+        List<LayerRef> onCpu = new ArrayList<>();
+        for (int i = 0; i < adapters.size(); i++) {
+            List<LoraLayer> layers = adapters.get(i).layers();
+            out[i] = new LayerSpectrum[layers.size()];
+            for (int j = 0; j < layers.size(); j++) {
+                LoraLayer l = layers.get(j);
+                LayerRef ref = new LayerRef(i, j, l);
+                if (l.rank() > Solver.MAX_BATCHED) {
+                    onCpu.add(ref); // gesvdjBatched stops at 32×32; larger cores take the CPU's exact path
+                } else {
+                    groups.computeIfAbsent(new Shape(l.rank(), l.inDim(), l.outDim(), l.down().dtype(), l.up().dtype()),
+                            s -> new ArrayList<>()).add(ref);
+                }
+            }
+        }
+        List<Chunk> chunks = new ArrayList<>();
+        groups.forEach((shape, refs) -> {
+            long perLayer = (long) shape.r() * (shape.k() + shape.d());
+            int max = (int) Math.max(1, Math.min(Integer.MAX_VALUE / 4, CHUNK_DOUBLES / perLayer));
+            for (int from = 0; from < refs.size(); from += max) {
+                chunks.add(new Chunk(shape, refs.subList(from, Math.min(refs.size(), from + max))));
+            }
+        });
+        for (Chunk c : chunks) {
+            Slot slot = slots[next++ % slots.length];
+            slot.harvest(adapters, out, errors, onCpu); // waits for the slot's previous chunk only
+            slot.submit(c);
+        }
+        for (Slot s : slots) {
+            s.harvest(adapters, out, errors, onCpu);
+        }
+        computeOnCpu(adapters, onCpu, out, errors);
+        List<Computed> result = new ArrayList<>(adapters.size());
+        for (int i = 0; i < adapters.size(); i++) {
+            LoraAdapter a = adapters.get(i);
+            result.add(errors[i] != null ? new Computed(a, null, errors[i]) : new Computed(a, new AdapterSpectra(a.layout(), Arrays.asList(out[i])), null));
+        }
+        return result;
+    }
+
+    /** Layers the GPU route leaves to the CPU: each as a one-layer view of its adapter. */
+    private void computeOnCpu(List<LoraAdapter> adapters, List<LayerRef> refs, LayerSpectrum[][] out, InputException[] errors) {
+        List<LoraAdapter> single = new ArrayList<>();
+        List<LayerRef> todo = new ArrayList<>();
+        for (LayerRef r : refs) {
+            if (errors[r.adapter()] == null) {
+                LoraAdapter a = adapters.get(r.adapter());
+                single.add(new LoraAdapter(a.path(), a.format(), List.of(r.l()), a.file()));
+                todo.add(r);
+            }
+        }
+        List<Computed> c = cpu.compute(single);
+        for (int i = 0; i < c.size(); i++) {
+            LayerRef r = todo.get(i);
+            if (c.get(i).ok()) {
+                out[r.adapter()][r.layer()] = c.get(i).spectra().layers().getFirst();
+            } else {
+                errors[r.adapter()] = c.get(i).error();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        cuda.makeCurrent();
+        for (Slot s : slots) {
+            s.close();
+        }
+        cpu.close();
+    }
+
+    /** One of the two staging slots: a stream, a pinned buffer and device buffers that only grow. */
+    private static final class Slot implements AutoCloseable {
+        private final CudaContext cuda;
+        private final Driver drv;
+        private final MemorySegment stream;
+        private MemorySegment pinnedIn = MemorySegment.NULL, pinnedOut = MemorySegment.NULL;
+        private long pinnedInBytes, pinnedOutBytes;
+        private final long[] dev = new long[11];
+        private final long[] devBytes = new long[11];
+        private Chunk pending;
+        private int lwork;
+
+        // device buffer indices
+        private static final int RAW = 0, A = 1, B = 2, BAD = 3, GRAM = 4, FACT = 5, S = 6, U = 7, V = 8, INFO = 9, WORK = 10;
+
+        Slot(CudaContext cuda) {
+            this.cuda = cuda;
+            this.drv = cuda.driver;
+            this.stream = drv.createStream();
+        }
+
+        private long buffer(int which, long bytes) {
+            if (devBytes[which] < bytes) {
+                drv.free(dev[which]);
+                dev[which] = drv.malloc(bytes);
+                devBytes[which] = bytes;
+            }
+            return dev[which];
+        }
+
+        private MemorySegment pinnedIn(long bytes) {
+            if (pinnedInBytes < bytes) {
+                if (pinnedInBytes > 0) {
+                    drv.freeHost(pinnedIn);
+                }
+                pinnedIn = drv.hostAlloc(bytes);
+                pinnedInBytes = bytes;
+            }
+            return pinnedIn;
+        }
+
+        private MemorySegment pinnedOut(long bytes) {
+            if (pinnedOutBytes < bytes) {
+                if (pinnedOutBytes > 0) {
+                    drv.freeHost(pinnedOut);
+                }
+                pinnedOut = drv.hostAlloc(bytes);
+                pinnedOutBytes = bytes;
+            }
+            return pinnedOut;
+        }
+
+        /** Stages the chunk's weights and enqueues all of its GPU work; returns without waiting. */
+        void submit(Chunk c) {
+            Shape sh = c.shape();
+            int g = c.layers().size(), r = sh.r(), k = sh.k(), d = sh.d();
+            int wa = sh.a().bits() / 8, wb = sh.b().bits() / 8;
+            long aElems = (long) r * k, bElems = (long) d * r;
+            long aBytes = g * aElems * wa, bBytes = g * bElems * wb;
+            long bOff = (aBytes + 15) / 16 * 16; // B's raw data aligned for any element width
+            MemorySegment in = pinnedIn(bOff + bBytes);
+            for (int i = 0; i < g; i++) { // host copies from the mapped files: this overlaps the other slot's GPU work
+                LoraLayer l = c.layers().get(i).l();
+                MemorySegment.copy(l.down().bytes(), 0, in, i * aElems * wa, aElems * wa);
+                MemorySegment.copy(l.up().bytes(), 0, in, bOff + i * bElems * wb, bElems * wb);
+            }
+            long raw = buffer(RAW, bOff + bBytes);
+            long dA = buffer(A, 8 * g * aElems), dB = buffer(B, 8 * g * bElems);
+            long bad = buffer(BAD, 4L * 2 * g);
+            long gram = buffer(GRAM, 8L * 2 * g * r * r);
+            long fact = buffer(FACT, 8L * 3 * g * r * r);
+            long s = buffer(S, 8L * 3 * g * r);
+            long u = buffer(U, 8L * 3 * g * r * r), v = buffer(V, 8L * 3 * g * r * r);
+            long info = buffer(INFO, 4L * (2 * g + 3 * g));
+            drv.copyToDevice(raw, in, bOff + bBytes, stream);
+            drv.memsetInts(bad, 0, 2L * g, stream);
+            try (Arena ar = Arena.ofConfined()) {
+                decode(ar, raw, sh.a(), g * aElems, aElems, dA, bad);
+                decode(ar, raw + bOff, sh.b(), g * bElems, bElems, dB, bad + 4L * g);
+                Blas blas = cuda.blas;
+                blas.stream(stream);
+                long rr = (long) r * r;
+                // A row-major r×k is column-major k×r (X): G_A = Xᵀ·X.  B row-major d×r is column-major r×d (Y): G_B = Y·Yᵀ.
+                blas.gemmStridedBatched(Blas.OP_T, Blas.OP_N, r, r, k, dA, k, aElems, dA, k, aElems, gram, r, rr, g);
+                blas.gemmStridedBatched(Blas.OP_N, Blas.OP_T, r, r, d, dB, r, bElems, dB, r, bElems, gram + 8 * g * rr, r, rr, g);
+                drv.launch(cuda.cholesky, "cholesky_lower", 2 * g, 1, 32, 0, stream, Driver.params(ar, gram, fact, r, info));
+                // cores L_Bᵀ·L_A after the factors: fact = [L_A × g, L_B × g, core × g]
+                blas.gemmStridedBatched(Blas.OP_T, Blas.OP_N, r, r, r, fact + 8 * g * rr, r, rr, fact, r, rr, fact + 16 * g * rr, r, rr, g);
+                Solver solver = cuda.solver;
+                solver.stream(stream);
+                int need = solver.workspace(r, fact, s, u, v, 3 * g);
+                long work = buffer(WORK, 8L * Math.max(1, need));
+                lwork = need;
+                solver.singularValues(r, fact, s, u, v, work, lwork, info + 4L * 2 * g, 3 * g);
+            }
+            long outBytes = 8L * 3 * g * r + 4L * (2 * g + 3 * g) + 4L * 2 * g;
+            MemorySegment out = pinnedOut(outBytes);
+            drv.copyToHost(out, s, 8L * 3 * g * r, stream);
+            drv.copyToHost(out.asSlice(8L * 3 * g * r), info, 4L * 5 * g, stream);
+            drv.copyToHost(out.asSlice(8L * 3 * g * r + 4L * 5 * g), bad, 4L * 2 * g, stream);
+            pending = c;
+        }
+
+        private void decode(Arena ar, long in, DType t, long n, long perLayer, long out, long bad) {
+            int code = switch (t) {
+                case F16 -> 0;
+                case BF16 -> 1;
+                case F32 -> 2;
+                case F64 -> 3;
+                default -> throw new IllegalStateException("undecodable " + t);
+            };
+            int blocks = (int) Math.max(1, Math.min(8192, (n + 255) / 256));
+            drv.launch(cuda.toDouble, "to_double", blocks, 1, 256, 0, stream, Driver.params(ar, in, code, n, perLayer, out, bad));
+        }
+
+        /** Waits for the pending chunk and files its results; layers it could not settle go to toCpu. */
+        void harvest(List<LoraAdapter> adapters, LayerSpectrum[][] results, InputException[] errors, List<LayerRef> toCpu) {
+            if (pending == null) {
+                return;
+            }
+            drv.synchronize(stream);
+            Chunk c = pending;
+            pending = null;
+            int g = c.layers().size(), r = c.shape().r();
+            long sBytes = 8L * 3 * g * r;
+            for (int i = 0; i < g; i++) {
+                LayerRef ref = c.layers().get(i);
+                int badA = pinnedOut.get(JAVA_INT, sBytes + 4L * 5 * g + 4L * i);
+                int badB = pinnedOut.get(JAVA_INT, sBytes + 4L * 5 * g + 4L * (g + i));
+                if (badA != 0 || badB != 0) {
+                    errors[ref.adapter()] = new LoraException(adapters.get(ref.adapter()).path(), LoraException.Kind.NON_FINITE,
+                            "layer " + ref.l().name() + " holds NaN or infinite weights");
+                    continue;
+                }
+                double[] sa = values(0, i, g, r), sb = values(1, i, g, r), core = values(2, i, g, r);
+                boolean settled = pinnedOut.get(JAVA_INT, sBytes + 4L * i) == 0 && pinnedOut.get(JAVA_INT, sBytes + 4L * (g + i)) == 0
+                        && pinnedOut.get(JAVA_INT, sBytes + 4L * (2 * g + i)) == 0 && pinnedOut.get(JAVA_INT, sBytes + 4L * (3 * g + i)) == 0
+                        && pinnedOut.get(JAVA_INT, sBytes + 4L * (4 * g + i)) == 0
+                        && sa[0] > 0 && sb[0] > 0 && sa[r - 1] >= SpectrumBackend.GRAM_CONDITION_LIMIT * sa[0] && sb[r - 1] >= SpectrumBackend.GRAM_CONDITION_LIMIT * sb[0];
+                if (!settled) {
+                    toCpu.add(ref);
+                    continue;
+                }
+                double scale = Math.abs(ref.l().scale());
+                for (int j = 0; j < r; j++) {
+                    core[j] *= scale;
+                }
+                results[ref.adapter()][ref.layer()] = new LayerSpectrum(ref.l().name(), sa, sb, core, norm(sa), norm(sb), norm(core));
+            }
+        }
+
+        /** σ of matrix `which` (0 = L_A, 1 = L_B, 2 = core) of layer i: descending, as gesvdj sorts them. */
+        private double[] values(int which, int i, int g, int r) {
+            double[] v = new double[r];
+            MemorySegment.copy(pinnedOut, JAVA_DOUBLE, 8L * ((long) which * g + i) * r, v, 0, r);
+            return v;
+        }
+
+        private static double norm(double[] s) {
+            double sum = 0;
+            for (double v : s) {
+                sum += v * v;
+            }
+            return Math.sqrt(sum);
+        }
+
+        @Override
+        public void close() {
+            for (long p : dev) {
+                drv.free(p);
+            }
+            if (pinnedInBytes > 0) {
+                drv.freeHost(pinnedIn);
+            }
+            if (pinnedOutBytes > 0) {
+                drv.freeHost(pinnedOut);
+            }
+            drv.destroyStream(stream);
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package dev.dsire.cuda;
+
+import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.dsire.cli.Main;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What can be checked of the CUDA side on any machine, GPU or not. */
+class CudaTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void kernelsAreBundledAsPtxAndSource() {
+        String ptx = new String(CudaContext.resource("dsire.ptx"), StandardCharsets.US_ASCII);
+        for (String k : new String[] {"to_double", "cholesky_lower", "nn_argmin"}) {
+            assertTrue(ptx.contains(".entry " + k + "("), k);
+        }
+        String src = new String(CudaContext.resource("dsire.cu"), StandardCharsets.UTF_8);
+        assertTrue(src.contains("__global__ void nn_argmin("));
+    }
+
+    @Test
+    void committedPtxIsBuiltFromTheCommittedSource() throws IOException, InterruptedException {
+        Path nvcc = Path.of(System.getenv().getOrDefault("NVCC", "/usr/local/cuda/bin/nvcc"));
+        assumeTrue(Files.isExecutable(nvcc), "nvcc not installed");
+        Path cu = dir.resolve("dsire.cu"), ptx = dir.resolve("dsire.ptx");
+        Files.write(cu, CudaContext.resource("dsire.cu"));
+        Process p = new ProcessBuilder(nvcc.toString(), "-ptx", "-arch=compute_75", "-O3", "-o", ptx.toString(), cu.toString())
+                .redirectErrorStream(true).start();
+        String log = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), log);
+        assertEquals(new String(CudaContext.resource("dsire.ptx"), StandardCharsets.US_ASCII).replaceAll("(?m)^//.*\n", ""),
+                Files.readString(ptx).replaceAll("(?m)^//.*\n", ""), "run kernels/build.sh after editing kernels/dsire.cu");
+    }
+
+    @Test
+    void doctorWorksAndExitsZeroEverywhere() {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        assertEquals(0, Main.run(new String[] {"doctor"}, new PrintWriter(out), new PrintWriter(err)), err.toString());
+        assertTrue(out.toString().contains("java "));
+        assertTrue(out.toString().contains("auto "));
+    }
+
+    @Test
+    void deviceCudaWithoutAGpuFailsWithOneClearLine() throws IOException {
+        assumeFalse(CudaProbe.run().usable(), "a GPU is here");
+        Path f = dir.resolve("x.safetensors");
+        Files.write(f, new byte[16]);
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int code = Main.run(new String[] {"features", "--device", "cuda", f.toString()}, new PrintWriter(out), new PrintWriter(err));
+        assertEquals(Main.DEVICE_ERROR, code);
+        assertEquals(1, err.toString().lines().count(), err.toString());
+        assertTrue(err.toString().startsWith("dsire: CUDA: "));
+    }
+
+    @Test
+    void kernelArgumentsArePackedAsPointersToValues() {
+        try (var a = java.lang.foreign.Arena.ofConfined()) {
+            var p = Driver.params(a, 7, 1L << 40);
+            assertEquals(7, p.getAtIndex(java.lang.foreign.ValueLayout.ADDRESS, 0).reinterpret(4).get(java.lang.foreign.ValueLayout.JAVA_INT, 0));
+            assertEquals(1L << 40, p.getAtIndex(java.lang.foreign.ValueLayout.ADDRESS, 1).reinterpret(8).get(java.lang.foreign.ValueLayout.JAVA_LONG, 0));
+        }
+    }
+}
