@@ -62,7 +62,7 @@ final class Nvrtc {
                     "nvrtcCreateProgram");
             MemorySegment prog = progPtr.get(ADDRESS, 0);
             try {
-                List<String> opts = List.of("--gpu-architecture=compute_" + major + minor, "-default-device");
+                List<String> opts = List.of("--gpu-architecture=compute_" + major + minor);
                 MemorySegment optv = a.allocate(ADDRESS, opts.size());
                 for (int i = 0; i < opts.size(); i++) {
                     optv.setAtIndex(ADDRESS, i, a.allocateFrom(opts.get(i)));
