@@ -60,3 +60,22 @@ def predict_timed(spectra_fn, files):
                 votes[lab] = votes.get(lab, 0) + 1
         preds.append(max(sorted(votes), key=lambda s: votes[s]))
     return time.perf_counter() - t0, preds
+
+
+def time_main(label, spectra_fn, default_repeat):
+    """Per-model load and spectra times (medians) of spectra_fn over the files on the command line."""
+    import sys, time
+    repeat = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else default_repeat
+    files = [a for a in sys.argv[1:] if not a.startswith("--") and not a.isdigit()]
+    load_ms, spec_ms = [], []
+    for _ in range(repeat):
+        for f in files:
+            t0 = time.perf_counter()
+            ls = layers(load(f))
+            t1 = time.perf_counter()
+            spectra_fn(ls)
+            t2 = time.perf_counter()
+            load_ms.append((t1 - t0) * 1e3)
+            spec_ms.append((t2 - t1) * 1e3)
+    print(f"{label}: load {np.median(load_ms):.1f} ms/model, spectra {np.median(spec_ms):.1f} ms/model "
+          f"({len(files)} files x {repeat})")

@@ -142,7 +142,6 @@ public final class CudaSpectrumBackend implements SpectrumBackend {
         private final Driver drv;
         private final MemorySegment stream;
         private MemorySegment pinnedIn = MemorySegment.NULL, pinnedOut = MemorySegment.NULL;
-        private long pinnedInBytes, pinnedOutBytes;
         private final long[] dev = new long[11];
         private final long[] devBytes = new long[11];
         private Chunk pending;
@@ -166,26 +165,15 @@ public final class CudaSpectrumBackend implements SpectrumBackend {
             return dev[which];
         }
 
-        private MemorySegment pinnedIn(long bytes) {
-            if (pinnedInBytes < bytes) {
-                if (pinnedInBytes > 0) {
-                    drv.freeHost(pinnedIn);
-                }
-                pinnedIn = drv.hostAlloc(bytes);
-                pinnedInBytes = bytes;
+        /** A pinned buffer of at least `bytes`, reallocated only when it must grow. */
+        private MemorySegment grown(MemorySegment current, long bytes) {
+            if (current.byteSize() >= bytes) {
+                return current;
             }
-            return pinnedIn;
-        }
-
-        private MemorySegment pinnedOut(long bytes) {
-            if (pinnedOutBytes < bytes) {
-                if (pinnedOutBytes > 0) {
-                    drv.freeHost(pinnedOut);
-                }
-                pinnedOut = drv.hostAlloc(bytes);
-                pinnedOutBytes = bytes;
+            if (current.byteSize() > 0) {
+                drv.freeHost(current);
             }
-            return pinnedOut;
+            return drv.hostAlloc(bytes);
         }
 
         /** Stages the chunk's weights and enqueues all of its GPU work; returns without waiting. */
@@ -196,7 +184,7 @@ public final class CudaSpectrumBackend implements SpectrumBackend {
             long aElems = (long) r * k, bElems = (long) d * r;
             long aBytes = g * aElems * wa, bBytes = g * bElems * wb;
             long bOff = (aBytes + 15) / 16 * 16; // B's raw data aligned for any element width
-            MemorySegment in = pinnedIn(bOff + bBytes);
+            MemorySegment in = pinnedIn = grown(pinnedIn, bOff + bBytes);
             for (int i = 0; i < g; i++) { // host copies from the mapped files: this overlaps the other slot's GPU work
                 LoraLayer l = c.layers().get(i).l();
                 MemorySegment.copy(l.down().bytes(), 0, in, i * aElems * wa, aElems * wa);
@@ -232,7 +220,7 @@ public final class CudaSpectrumBackend implements SpectrumBackend {
                 solver.singularValues(r, fact, s, u, v, work, lwork, info + 4L * 2 * g, 3 * g);
             }
             long outBytes = 8L * 3 * g * r + 4L * (2 * g + 3 * g) + 4L * 2 * g;
-            MemorySegment out = pinnedOut(outBytes);
+            MemorySegment out = pinnedOut = grown(pinnedOut, outBytes);
             drv.copyToHost(out, s, 8L * 3 * g * r, stream);
             drv.copyToHost(out.asSlice(8L * 3 * g * r), info, 4L * 5 * g, stream);
             drv.copyToHost(out.asSlice(8L * 3 * g * r + 4L * 5 * g), bad, 4L * 2 * g, stream);
@@ -283,7 +271,7 @@ public final class CudaSpectrumBackend implements SpectrumBackend {
                 for (int j = 0; j < r; j++) {
                     core[j] *= scale;
                 }
-                results[ref.adapter()][ref.layer()] = new LayerSpectrum(ref.l().name(), sa, sb, core, norm(sa), norm(sb), norm(core));
+                results[ref.adapter()][ref.layer()] = LayerSpectrum.of(ref.l().name(), sa, sb, core);
             }
         }
 
@@ -294,24 +282,15 @@ public final class CudaSpectrumBackend implements SpectrumBackend {
             return v;
         }
 
-        private static double norm(double[] s) {
-            double sum = 0;
-            for (double v : s) {
-                sum += v * v;
-            }
-            return Math.sqrt(sum);
-        }
-
         @Override
         public void close() {
             for (long p : dev) {
                 drv.free(p);
             }
-            if (pinnedInBytes > 0) {
-                drv.freeHost(pinnedIn);
-            }
-            if (pinnedOutBytes > 0) {
-                drv.freeHost(pinnedOut);
+            for (MemorySegment p : new MemorySegment[] {pinnedIn, pinnedOut}) {
+                if (p.byteSize() > 0) {
+                    drv.freeHost(p);
+                }
             }
             drv.destroyStream(stream);
         }

@@ -61,7 +61,7 @@ final class LayerCore {
             CommonOps_DDRM.multTransB(Math.abs(scale), rb, ra, core);
             sba = singularValues(core, r);
         }
-        return new LayerSpectrum(layer, sa, sb, sba, norm(sa), norm(sb), norm(sba));
+        return LayerSpectrum.of(layer, sa, sb, sba);
     }
 
     private void prepare(int r) {
@@ -139,14 +139,6 @@ final class LayerCore {
             s[j] = t;
         }
         return s;
-    }
-
-    private static double norm(double[] s) {
-        double sum = 0;
-        for (double v : s) {
-            sum += v * v;
-        }
-        return Math.sqrt(sum);
     }
 
     /** g = x·xᵀ for x with n rows of length len (row-major); g is n×n row-major. */

@@ -6,6 +6,19 @@ package dev.dsire.spectra;
  */
 public record LayerSpectrum(String layer, double[] a, double[] b, double[] ba, double normA, double normB, double normBA) {
 
+    /** A spectrum with its norms: ‖M‖_F² is the sum of σ². */
+    public static LayerSpectrum of(String layer, double[] a, double[] b, double[] ba) {
+        return new LayerSpectrum(layer, a, b, ba, norm(a), norm(b), norm(ba));
+    }
+
+    private static double norm(double[] s) {
+        double sum = 0;
+        for (double v : s) {
+            sum += v * v;
+        }
+        return Math.sqrt(sum);
+    }
+
     public double[] values(MatrixKind kind) {
         return switch (kind) {
             case A -> a;

@@ -10,10 +10,10 @@ import dev.dsire.safetensors.SafetensorsWriter;
 import dev.dsire.synth.AdapterWriter;
 import dev.dsire.synth.AdapterWriter.Naming;
 import dev.dsire.synth.ModuleSpec;
+import dev.dsire.testutil.Cli.Run;
 import dev.dsire.testutil.Zoo;
+import static dev.dsire.testutil.Cli.dsire;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -30,21 +30,10 @@ import org.junit.jupiter.api.io.TempDir;
 class ScanTest {
     static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Drops the one line --device auto writes to say which backend it picked. */
-    static String withoutDeviceNote(String err) {
-        return err.lines().filter(l -> !l.startsWith("dsire: device auto -> ")).map(l -> l + "\n").collect(java.util.stream.Collectors.joining());
-    }
 
     @TempDir
     Path dir;
 
-    record Run(int code, String out, String err) {}
-
-    static Run dsire(Object... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        int code = Main.run(java.util.Arrays.stream(args).map(Object::toString).toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
-        return new Run(code, out.toString(), withoutDeviceNote(err.toString()));
-    }
 
     /** A tree of every kind of file a hub dump holds. */
     private Path mixedTree() throws IOException {
