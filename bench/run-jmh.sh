@@ -4,6 +4,6 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 "$here/../mvnw" -q -DskipTests install
-"$here/../mvnw" -q -f bench/pom.xml package
+"$here/../mvnw" -q -f bench/pom.xml clean package  # clean: shade would otherwise merge the stale shaded jar first
 . "$here/../native/find-jdk.sh"
 exec "$JAVA_HOME/bin/java" -jar "$here/target/benchmarks.jar" "$@"

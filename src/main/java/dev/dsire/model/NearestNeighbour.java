@@ -1,10 +1,15 @@
 package dev.dsire.model;
 
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Exact 1-nearest-neighbour (L2) over n reference vectors of one dimension, stored flat.
  * Ties go to the earliest reference, so results do not depend on anything but the fit order.
  */
 public record NearestNeighbour(int dim, double[] refs) {
+    private static final VectorSpecies<Double> LANES = DoubleVector.SPECIES_PREFERRED;
 
     public int size() {
         return refs.length / dim;
@@ -14,10 +19,21 @@ public record NearestNeighbour(int dim, double[] refs) {
     public int nearest(double[] q) {
         int best = -1;
         double bestDist = Double.POSITIVE_INFINITY;
+        int bound = LANES.loopBound(dim);
         for (int i = 0, n = size(); i < n; i++) {
             int o = i * dim;
             double d = 0;
-            for (int j = 0; j < dim && d < bestDist; j++) {
+            int j = 0;
+            if (bound > 0) {
+                // spectra are 8-64 long: whole vectors of differences, one reduction per reference
+                DoubleVector acc = DoubleVector.zero(LANES);
+                for (; j < bound; j += LANES.length()) {
+                    DoubleVector t = DoubleVector.fromArray(LANES, refs, o + j).sub(DoubleVector.fromArray(LANES, q, j));
+                    acc = t.fma(t, acc);
+                }
+                d = acc.reduceLanes(VectorOperators.ADD);
+            }
+            for (; j < dim; j++) {
                 double t = refs[o + j] - q[j];
                 d += t * t;
             }
