@@ -41,7 +41,7 @@ final class FeaturesCommand implements Callable<Integer> {
         PrintWriter out = jsonl == null ? spec.commandLine().getOut() : new PrintWriter(Files.newBufferedWriter(jsonl));
         try (ComputeOptions.Engine engine = compute.open(err)) {
             SpectrumBackend backend = engine.spectra();
-            new SpectraExtractor(backend).extract(files, e -> {
+            new SpectraExtractor(backend).forEachBatch(files, batch -> batch.forEach(e -> {
                 if (!e.ok()) {
                     failed[0]++;
                     err.println(e.error().getMessage());
@@ -59,7 +59,7 @@ final class FeaturesCommand implements Callable<Integer> {
                 row.put("path", e.path().toString());
                 row.put("layers", layers);
                 out.println(Json.line(row));
-            });
+            }));
         } finally {
             if (jsonl != null) {
                 out.close();

@@ -39,56 +39,61 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--json", description = "one JSON object per line: path, prediction, votes, error")
     boolean json;
 
+    /** One batch: a single batched 1-NN search for the files of the model's layout, then one output row each. */
+    private int predict(DsireModel model, ComputeOptions.Engine engine, List<SpectraExtractor.Extracted> batch, PrintWriter out, PrintWriter err) {
+        int failed = 0;
+        InputException[] errors = new InputException[batch.size()];
+        List<List<double[]>> queries = new ArrayList<>();
+        List<Integer> asked = new ArrayList<>();
+        for (int i = 0; i < batch.size(); i++) {
+            SpectraExtractor.Extracted e = batch.get(i);
+            try {
+                if (!e.ok()) {
+                    throw e.error();
+                }
+                queries.add(model.features(e.path(), e.spectra()));
+                asked.add(i);
+            } catch (InputException x) {
+                errors[i] = x;
+            }
+        }
+        int[][] nearest = engine.search().nearest(model, queries);
+        Prediction[] predictions = new Prediction[batch.size()];
+        for (int q = 0; q < asked.size(); q++) {
+            predictions[asked.get(q)] = model.vote(nearest[q]);
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            Path path = batch.get(i).path();
+            Prediction p = predictions[i];
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("path", path.toString());
+            row.put("prediction", p == null ? null : p.size());
+            row.put("votes", p == null ? null : p.votes().entrySet().stream()
+                    .collect(Collectors.toMap(v -> v.getKey().toString(), Map.Entry::getValue, (a, b) -> a, LinkedHashMap::new)));
+            row.put("error", errors[i] == null ? null : errors[i].reason());
+            if (errors[i] != null) {
+                failed++;
+                err.println(errors[i].getMessage());
+            }
+            if (json) {
+                out.println(Json.line(row));
+            } else if (p != null) {
+                out.println(path + ": " + p.size() + "  (votes " + p.votes().entrySet().stream()
+                        .map(v -> v.getKey() + ":" + v.getValue()).collect(Collectors.joining(" ")) + ")");
+            }
+        }
+        return failed;
+    }
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         DsireModel model = ModelFile.load(modelPath);
-        int failed = 0;
+        int[] failed = {0};
         try (ComputeOptions.Engine engine = compute.open(err)) {
-            List<SpectraExtractor.Extracted> all = new SpectraExtractor(engine.spectra()).extract(files, e -> {});
-            // one batched 1-NN search for every file of the right layout
-            InputException[] errors = new InputException[all.size()];
-            List<List<double[]>> queries = new ArrayList<>();
-            List<Integer> asked = new ArrayList<>();
-            for (int i = 0; i < all.size(); i++) {
-                SpectraExtractor.Extracted e = all.get(i);
-                try {
-                    if (!e.ok()) {
-                        throw e.error();
-                    }
-                    queries.add(model.features(e.path(), e.spectra()));
-                    asked.add(i);
-                } catch (InputException x) {
-                    errors[i] = x;
-                }
-            }
-            int[][] nearest = engine.search().nearest(model, queries);
-            Prediction[] predictions = new Prediction[all.size()];
-            for (int q = 0; q < asked.size(); q++) {
-                predictions[asked.get(q)] = model.vote(nearest[q]);
-            }
-            for (int i = 0; i < all.size(); i++) {
-                Path path = all.get(i).path();
-                Prediction p = predictions[i];
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("path", path.toString());
-                row.put("prediction", p == null ? null : p.size());
-                row.put("votes", p == null ? null : p.votes().entrySet().stream()
-                        .collect(Collectors.toMap(v -> v.getKey().toString(), Map.Entry::getValue, (a, b) -> a, LinkedHashMap::new)));
-                row.put("error", errors[i] == null ? null : errors[i].reason());
-                if (errors[i] != null) {
-                    failed++;
-                    err.println(errors[i].getMessage());
-                }
-                if (json) {
-                    out.println(Json.line(row));
-                } else if (p != null) {
-                    out.println(path + ": " + p.size() + "  (votes " + p.votes().entrySet().stream()
-                            .map(v -> v.getKey() + ":" + v.getValue()).collect(Collectors.joining(" ")) + ")");
-                }
-            }
+            new SpectraExtractor(engine.spectra()).forEachBatch(files, batch -> failed[0] += predict(model, engine, batch, out, err));
         }
-        return failed == 0 ? 0 : Main.INPUT_ERROR;
+        return failed[0] == 0 ? 0 : Main.INPUT_ERROR;
     }
 }

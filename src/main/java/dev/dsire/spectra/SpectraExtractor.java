@@ -32,6 +32,15 @@ public final class SpectraExtractor {
     /** Spectra of every file, in order; each result is also passed to onEach as it completes. */
     public List<Extracted> extract(List<Path> files, Consumer<Extracted> onEach) {
         List<Extracted> out = new ArrayList<>(files.size());
+        forEachBatch(files, batch -> {
+            out.addAll(batch);
+            batch.forEach(onEach);
+        });
+        return out;
+    }
+
+    /** Hands the results over a batch at a time and keeps none: memory stays flat however many files. */
+    public void forEachBatch(List<Path> files, Consumer<List<Extracted>> onBatch) {
         for (int from = 0; from < files.size(); from += BATCH) {
             List<Path> batch = files.subList(from, Math.min(files.size(), from + BATCH));
             List<LoraAdapter> open = new ArrayList<>();
@@ -54,11 +63,7 @@ public final class SpectraExtractor {
             } finally {
                 open.forEach(LoraAdapter::close);
             }
-            for (Extracted e : slot) {
-                out.add(e);
-                onEach.accept(e);
-            }
+            onBatch.accept(List.of(slot));
         }
-        return out;
     }
 }
