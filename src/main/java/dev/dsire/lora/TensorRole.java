@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
  * language model) and the module path with dots turned into underscores, as kohya spells it.
  * So kohya {@code lora_unet_down_blocks_0_…_attn1_to_out_0} and PEFT
  * {@code base_model.model.down_blocks.0.….attn1.to_out.0} are both
- * {@code unet.down_blocks_0_…_attn1_to_out_0}.
+ * {@code unet.down_blocks_0_…_attn1_to_out_0}. kohya's SDXL files use the original sgm block names
+ * ({@code input_blocks_4_1_…}); {@link SgmNames} maps them to the diffusers ones.
  */
 public record TensorRole(LoraFormat format, String layer, String module, Part part) {
 
@@ -29,7 +30,9 @@ public record TensorRole(LoraFormat format, String layer, String module, Part pa
     public static Optional<TensorRole> of(String key) {
         Matcher m = KOHYA.matcher(key);
         if (m.matches()) {
-            String layer = kohyaComponent(m.group(1)) + "." + m.group(2);
+            String component = kohyaComponent(m.group(1));
+            String path = component.equals("unet") ? SgmNames.toDiffusers(m.group(2)) : m.group(2);
+            String layer = component + "." + path;
             Part part = switch (m.group(3)) {
                 case "lora_down.weight" -> Part.DOWN;
                 case "lora_up.weight" -> Part.UP;
