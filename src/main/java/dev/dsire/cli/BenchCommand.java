@@ -149,7 +149,12 @@ final class BenchCommand implements Callable<Integer> {
             predictions = p;
         }
         Arrays.sort(secs);
-        return new Timing(backend.describe(), secs[secs.length / 2], spectra, predictions);
+        String label = backend.describe();
+        if (label.startsWith("cuda (")) {
+            spec.commandLine().getOut().println("cuda = " + label);
+            label = "cuda";
+        }
+        return new Timing(label, secs[secs.length / 2], spectra, predictions);
     }
 
     private static List<AdapterSpectra> time(SpectrumBackend backend, List<Path> inputs, List<Integer> predictions) {

@@ -26,7 +26,7 @@ final class DoctorCommand implements Callable<Integer> {
         for (String line : p.lines()) {
             out.println(line);
         }
-        out.printf("auto      %s%n", p.usable() ? "cuda (" + p.gpu() + ")" : "cpu (" + p.reason() + ")");
+        out.printf("auto      %s%n", p.usable() ? p.gpu() : "cpu (" + p.reason() + ")");
         return 0;
     }
 }
