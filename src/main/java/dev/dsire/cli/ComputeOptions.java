@@ -64,12 +64,4 @@ final class ComputeOptions {
     private Engine cpu() {
         return new Engine(new CpuSpectrumBackend(threads), NeighbourSearch.CPU, null);
     }
-
-    /** A CPU backend regardless of --device, for work that stays on the CPU. */
-    SpectrumBackend backend() {
-        if (threads < 1) {
-            throw new IllegalArgumentException("--threads must be at least 1");
-        }
-        return new CpuSpectrumBackend(threads);
-    }
 }

@@ -1,10 +1,9 @@
 package dev.dsire.cli;
 
 import dev.dsire.model.DsireModel;
-import dev.dsire.model.Labelled;
+import dev.dsire.eval.Sample;
 import dev.dsire.model.Method;
 import dev.dsire.model.ModelFile;
-import dev.dsire.spectra.SpectrumBackend;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -40,14 +39,12 @@ final class FitCommand implements Callable<Integer> {
         Method m = Method.byKey(method);
         LabelledSamples data;
         try (ComputeOptions.Engine engine = compute.open(err)) {
-            SpectrumBackend backend = engine.spectra();
-            data = LabelledSamples.extract(labels.load(err), backend, err);
+            data = LabelledSamples.extract(labels.load(err), engine.spectra(), err);
         }
-        DsireModel model = DsireModel.fit(m, data.samples().stream().map(s -> new Labelled(s.path(), s.spectra(), s.size())).toList());
+        DsireModel model = DsireModel.fit(m, data.samples().stream().map(Sample::labelled).toList());
         ModelFile.save(model, out);
         spec.commandLine().getOut().printf("fitted %s on %d adapters (%s; sizes %s) -> %s%n", m.key(), data.samples().size(),
                 model.layout().describe(), model.sizes(), out);
         return data.failed() == 0 ? 0 : Main.INPUT_ERROR;
     }
-
 }

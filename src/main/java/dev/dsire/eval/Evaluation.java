@@ -26,7 +26,7 @@ public final class Evaluation {
                 List<Labelled> fit = new ArrayList<>();
                 for (Sample s : samples) {
                     if (train.contains(s.group())) {
-                        fit.add(new Labelled(s.path(), s.spectra(), s.size()));
+                        fit.add(s.labelled());
                     }
                 }
                 DsireModel model = DsireModel.fit(method, fit);

@@ -110,7 +110,7 @@ class DsireModelTest {
     void saveLoadRoundTripIsExactAndDeterministic() throws IOException {
         List<Sample> s = samples(Zoo.write(dir.resolve("zoo"), Naming.KOHYA, 3, List.of(1, 2, 3)));
         for (Method method : Method.values()) {
-            DsireModel m = DsireModel.fit(method, s.stream().map(x -> new Labelled(x.path(), x.spectra(), x.size())).toList());
+            DsireModel m = DsireModel.fit(method, s.stream().map(Sample::labelled).toList());
             Path f1 = dir.resolve(method.key() + "1.json"), f2 = dir.resolve(method.key() + "2.json");
             ModelFile.save(m, f1);
             DsireModel back = ModelFile.load(f1);
@@ -133,7 +133,7 @@ class DsireModelTest {
         Files.writeString(p, "not json");
         assertThrows(ModelFileException.class, () -> ModelFile.load(p));
         List<Sample> s = samples(Zoo.write(dir.resolve("zoo"), Naming.KOHYA, 2, List.of(1, 2)));
-        ModelFile.save(DsireModel.fit(Method.DSIRE, s.stream().map(x -> new Labelled(x.path(), x.spectra(), x.size())).toList()), p);
+        ModelFile.save(DsireModel.fit(Method.DSIRE, s.stream().map(Sample::labelled).toList()), p);
         Files.writeString(p, Files.readString(p).replace("blocks_0_attn1_to_q", "blocks_9_attn1_to_q"));
         e = assertThrows(ModelFileException.class, () -> ModelFile.load(p));
         assertTrue(e.getMessage().contains("fingerprint"));
@@ -153,7 +153,7 @@ class DsireModelTest {
     void aModelFittedOnPeftFilesPredictsKohyaFilesOfTheSameBase() throws IOException {
         List<Sample> peft = samples(Zoo.write(dir.resolve("peft"), Naming.PEFT, 3, List.of(1, 2, 4, 8)));
         List<Sample> kohya = samples(Zoo.write(dir.resolve("kohya"), Naming.KOHYA, 3, List.of(1, 2, 4, 8)));
-        DsireModel m = DsireModel.fit(Method.DSIRE, peft.stream().map(x -> new Labelled(x.path(), x.spectra(), x.size())).toList());
+        DsireModel m = DsireModel.fit(Method.DSIRE, peft.stream().map(Sample::labelled).toList());
         for (Sample k : kohya) {
             assertEquals(k.size(), m.predict(k.path(), k.spectra()).size());
         }
