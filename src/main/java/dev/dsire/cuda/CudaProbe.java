@@ -39,6 +39,7 @@ public record CudaProbe(List<String> lines, boolean usable, String gpu, String r
         addLibraries(lines);
         try (CudaContext c = CudaContext.open()) {
             lines.add("context   ok: " + c.describe());
+            lines.add("          cuBLAS " + c.blas.version() + ", cuSOLVER " + c.solver.version());
             return new CudaProbe(lines, true, c.describe(), null);
         } catch (CudaException e) {
             lines.add("context   failed: " + e.getMessage());

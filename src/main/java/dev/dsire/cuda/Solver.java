@@ -21,13 +21,14 @@ final class Solver implements AutoCloseable {
 
     final NativeLibrary lib;
     private final MethodHandle create, destroy, setStream, createInfo, destroyInfo, setTolerance, setMaxSweeps, bufferSize,
-            gesvdjBatched;
+            gesvdjBatched, getVersion;
     private final MemorySegment handle;
     private final MemorySegment info;
 
     Solver(NativeLibrary lib) {
         this.lib = lib;
         create = lib.fn("cusolverDnCreate", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        getVersion = lib.fn("cusolverGetVersion", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         destroy = lib.fn("cusolverDnDestroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         setStream = lib.fn("cusolverDnSetStream", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
         createInfo = lib.fn("cusolverDnCreateGesvdjInfo", FunctionDescriptor.of(JAVA_INT, ADDRESS));
@@ -67,6 +68,14 @@ final class Solver implements AutoCloseable {
     private static void check(int status, String call) {
         if (status != 0) {
             throw new CudaException(call + " failed: cusolverStatus_t " + status);
+        }
+    }
+
+    int version() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocate(JAVA_INT);
+            check(invoke(getVersion, v), "cusolverGetVersion");
+            return v.get(JAVA_INT, 0);
         }
     }
 
