@@ -5,19 +5,20 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.TreeSet;
 
 /**
  * Training facts kohya sd-scripts writes into {@code __metadata__}. The number of unique training
  * images is the sum of img_count over non-regularisation subsets; {@code ss_num_train_images}
  * counts repeats and is not that number.
  */
-public record KohyaMetadata(OptionalInt trainImages, String networkModule, String baseModel, OptionalInt networkDim,
-                            String networkAlpha) {
+public record KohyaMetadata(OptionalInt trainImages, String trainGroup, String networkModule, String baseModel,
+                            OptionalInt networkDim, String networkAlpha) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public static KohyaMetadata of(Map<String, String> meta) {
-        return new KohyaMetadata(trainImages(meta), meta.get("ss_network_module"), meta.get("ss_base_model_version"),
-                parseInt(meta.get("ss_network_dim")), meta.get("ss_network_alpha"));
+        return new KohyaMetadata(trainImages(meta), trainGroup(meta), meta.get("ss_network_module"),
+                meta.get("ss_base_model_version"), parseInt(meta.get("ss_network_dim")), meta.get("ss_network_alpha"));
     }
 
     public boolean present() {
@@ -54,6 +55,19 @@ public record KohyaMetadata(OptionalInt trainImages, String networkModule, Strin
             return sum > 0 ? OptionalInt.of((int) Math.min(sum, Integer.MAX_VALUE)) : OptionalInt.empty();
         }
         return OptionalInt.empty();
+    }
+
+    /**
+     * The micro-dataset the adapter was trained on, named by its training folders: the keys of
+     * ss_dataset_dirs without kohya's "N_" repeats prefix, joined with '+'; "unknown" without them.
+     */
+    static String trainGroup(Map<String, String> meta) {
+        JsonNode dirs = tree(meta.get("ss_dataset_dirs"));
+        TreeSet<String> names = new TreeSet<>();
+        if (dirs != null && dirs.isObject()) {
+            dirs.fieldNames().forEachRemaining(f -> names.add(f.replaceFirst("^\\d+_", "")));
+        }
+        return names.isEmpty() ? "unknown" : String.join("+", names);
     }
 
     private static JsonNode tree(String json) {

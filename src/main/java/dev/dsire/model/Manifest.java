@@ -74,17 +74,12 @@ public record Manifest(List<Entry> entries) {
                     skipped.accept(p + ": no kohya training-image count in metadata");
                     continue;
                 }
-                out.add(new Entry(p, KohyaGroups.of(a.metadata()), k.trainImages().getAsInt()));
+                out.add(new Entry(p, k.trainGroup(), k.trainImages().getAsInt()));
             } catch (dev.dsire.InputException e) {
                 skipped.accept(e.getMessage());
             }
         }
         return new Manifest(out);
-    }
-
-    /** The training group kohya metadata names (training folders without the "N_" prefix), or "unknown". */
-    public static String kohyaGroup(java.util.Map<String, String> metadata) {
-        return KohyaGroups.of(metadata);
     }
 
     /** One CSV line split on commas outside double quotes ("" inside quotes is a quote). */

@@ -93,7 +93,7 @@ final class FileScanner {
         return new ScanRecord(f.path().toString(), f.size(), f.mtime(), a.file().headerSha256(), a.format().label(),
                 layout.family().label(), ranks.stream().map(String::valueOf).collect(Collectors.joining(",")), a.layers().size(),
                 a.dtype(), a.bytes(), k.trainImages().isPresent() ? k.trainImages().getAsInt() : null,
-                k.trainImages().isPresent() ? dev.dsire.model.Manifest.kohyaGroup(a.metadata()) : null, status, error,
+                k.trainImages().isPresent() ? k.trainGroup() : null, status, error,
                 layout.fingerprint(), layoutJson(layout), spectra, prediction, votes);
     }
 

@@ -121,6 +121,7 @@ class LoraReaderTest {
         Map<String, String> dirs = Map.of("ss_num_train_images", "200",
                 "ss_dataset_dirs", "{\"10_cat\": {\"n_repeats\": 10, \"img_count\": 12}, \"5_dog\": {\"n_repeats\": 5, \"img_count\": 8}}");
         assertEquals(20, KohyaMetadata.of(dirs).trainImages().getAsInt());
+        assertEquals("cat+dog", KohyaMetadata.of(dirs).trainGroup());
         Map<String, String> datasets = Map.of("ss_datasets",
                 "[{\"subsets\": [{\"img_count\": 30, \"num_repeats\": 2, \"is_reg\": false}, {\"img_count\": 100, \"is_reg\": true}]},"
                         + " {\"subsets\": [{\"img_count\": 4}]}]",
@@ -128,6 +129,7 @@ class LoraReaderTest {
         assertEquals(34, KohyaMetadata.of(datasets).trainImages().getAsInt());
         assertTrue(KohyaMetadata.of(Map.of("ss_num_train_images", "50")).trainImages().isEmpty());
         assertTrue(KohyaMetadata.of(Map.of("ss_dataset_dirs", "{garbled")).trainImages().isEmpty());
+        assertEquals("unknown", KohyaMetadata.of(Map.of("ss_dataset_dirs", "{garbled")).trainGroup());
     }
 
     @Test
