@@ -145,7 +145,6 @@ public final class CudaSpectrumBackend implements SpectrumBackend {
         private final long[] dev = new long[11];
         private final long[] devBytes = new long[11];
         private Chunk pending;
-        private int lwork;
 
         // device buffer indices
         private static final int RAW = 0, A = 1, B = 2, BAD = 3, GRAM = 4, FACT = 5, S = 6, U = 7, V = 8, INFO = 9, WORK = 10;
@@ -216,8 +215,7 @@ public final class CudaSpectrumBackend implements SpectrumBackend {
                 solver.stream(stream);
                 int need = solver.workspace(r, fact, s, u, v, 3 * g);
                 long work = buffer(WORK, 8L * Math.max(1, need));
-                lwork = need;
-                solver.singularValues(r, fact, s, u, v, work, lwork, info + 4L * 2 * g, 3 * g);
+                solver.singularValues(r, fact, s, u, v, work, need, info + 4L * 2 * g, 3 * g);
             }
             long outBytes = 8L * 3 * g * r + 4L * (2 * g + 3 * g) + 4L * 2 * g;
             MemorySegment out = pinnedOut = grown(pinnedOut, outBytes);
