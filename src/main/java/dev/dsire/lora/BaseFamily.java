@@ -29,9 +29,22 @@ public enum BaseFamily {
         return ordinal() >= LLAMA.ordinal() && this != OTHER;
     }
 
-    /** From the model class PEFT recorded (e.g. "MistralForCausalLM"), the names deciding when it is unknown. */
-    public static BaseFamily guess(List<LayerShape> layers, String modelClass) {
+    /**
+     * From the model class PEFT recorded (e.g. "MistralForCausalLM") or, without one, the base model's
+     * name (e.g. "mistralai/Mistral-7B-v0.1") for a llama-style layout; the names decide otherwise.
+     */
+    public static BaseFamily guess(List<LayerShape> layers, String modelClass, String modelName) {
         BaseFamily byNames = guess(layers);
+        if (modelClass == null && modelName != null && (byNames == LLAMA || byNames == LLM)) {
+            String n = modelName.toLowerCase(Locale.ROOT);
+            n = n.substring(n.lastIndexOf('/') + 1);
+            for (BaseFamily f : List.of(MIXTRAL, MISTRAL, QWEN2, GEMMA, LLAMA)) {
+                if (n.contains(f.label.replace("2", ""))) {
+                    return f;
+                }
+            }
+            return byNames;
+        }
         if (modelClass == null || !(byNames.transformers() || byNames == OTHER)) {
             return byNames;
         }

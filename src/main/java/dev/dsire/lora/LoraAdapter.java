@@ -23,9 +23,10 @@ public record LoraAdapter(Path path, LoraFormat format, List<LoraLayer> layers, 
      * @param variants    PEFT variants and extras found: embedding, kasa, adalora, bd-lora,
      *                    target_parameters, lora_bias, conv, rslora (empty for plain LoRA)
      * @param modelClass  the base model class PEFT recorded (auto_mapping.base_model_class), or null
+     * @param modelName   the base model PEFT recorded (base_model_name_or_path), or null
      */
-    public record Facts(String scaleSource, List<String> variants, String modelClass) {
-        public static final Facts UNKNOWN = new Facts("assumed", List.of(), null);
+    public record Facts(String scaleSource, List<String> variants, String modelClass, String modelName) {
+        public static final Facts UNKNOWN = new Facts("assumed", List.of(), null, null);
     }
 
     /** Shares the facts of the adapter it was cut from (one-layer views for backends). */
@@ -39,7 +40,7 @@ public record LoraAdapter(Path path, LoraFormat format, List<LoraLayer> layers, 
 
     /** The base model family: from layer names, refined by the model class in the config when there is one. */
     public BaseFamily family() {
-        return BaseFamily.guess(layout().layers(), facts.modelClass());
+        return BaseFamily.guess(layout().layers(), facts.modelClass(), facts.modelName());
     }
 
     public Map<String, String> metadata() {

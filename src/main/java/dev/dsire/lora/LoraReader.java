@@ -184,7 +184,7 @@ public final class LoraReader {
             note(path, "has no adapter_config.json beside it: scale assumed 1 (PEFT keeps lora_alpha there)");
         }
         return new LoraAdapter(path, format, List.copyOf(out), file, new LoraAdapter.Facts(String.join("+", sources),
-                List.copyOf(variants), config == null ? null : config.baseModelClass()));
+                List.copyOf(variants), config == null ? null : config.baseModelClass(), config == null ? null : config.baseModelName()));
     }
 
     private static String twice(Path path, String prev, String key, String layer) {
