@@ -178,12 +178,14 @@ def save(case, peft_model, seed, expect="exact", refuse=None, edit_config=None, 
         if os.path.exists(os.path.join(d, extra)):
             os.remove(os.path.join(d, extra))
     cfg_path = os.path.join(d, "adapter_config.json")
+    with open(cfg_path) as f:
+        cfg = json.load(f)
+    if isinstance(cfg.get("target_modules"), list):
+        cfg["target_modules"] = sorted(cfg["target_modules"])  # PEFT saves a set: fix the order so reruns are identical
     if edit_config:
-        with open(cfg_path) as f:
-            cfg = json.load(f)
         edit_config(cfg)
-        with open(cfg_path, "w") as f:
-            json.dump(cfg, f, indent=2)
+    with open(cfg_path, "w") as f:
+        json.dump(cfg, f, indent=2)
     if not keep_config:
         os.remove(cfg_path)
     truth = {"case": case, "expect": expect, "note": note, "peft": __import__("peft").__version__,
