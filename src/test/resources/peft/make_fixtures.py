@@ -21,7 +21,8 @@ import sys
 import numpy as np
 import torch
 import transformers
-from peft import AdaLoraConfig, LoraConfig, get_peft_model
+from peft import (AdaLoraConfig, FourierFTConfig, HRAConfig, IA3Config, LoHaConfig, LoKrConfig, LoraConfig, OFTConfig,
+                  VeraConfig, get_peft_model)
 from peft.tuners.lora import variants as lv
 from peft.tuners.lora.layer import Embedding, LoraLayer, ParamWrapper, _ConvNd
 from peft.tuners.adalora.layer import AdaLoraLayer
@@ -78,9 +79,22 @@ def tiny_resnet():
     return transformers.ResNetForImageClassification(c)
 
 
+class TinyCustom(torch.nn.Module):
+    """A model of plain torch modules: nn.MultiheadAttention (LoRA on in_proj and out_proj) and a grouped conv."""
+
+    def __init__(self):
+        super().__init__()
+        self.attn = torch.nn.MultiheadAttention(8, 2)
+        self.lin = torch.nn.Linear(8, 8)
+        self.dw = torch.nn.Conv2d(4, 4, 3, groups=2)
+
+    def forward(self, x):
+        return x
+
+
 def canonical(module):
     """dsire's canonical name of a module path (as in the model, without base_model.model.)."""
-    parts = module.split(".")
+    parts = [p for p in module.split(".") if p != "base_layer"]
     if len(parts) > 1 and parts[0] in WRAPPERS:
         parts = parts[1:]
     return "model." + "_".join(parts)
@@ -252,6 +266,20 @@ def main():
     case("opt", tiny_opt, L(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj", "out_proj", "fc1", "fc2"]), 20)
     case("bert", tiny_bert, L(r=4, lora_alpha=8, target_modules=["query", "value", "dense"]), 21)
     case("whisper_conv1d", tiny_whisper, L(r=2, lora_alpha=4, target_modules=["q_proj", "v_proj", "conv1", "conv2"]), 22)
+    case("torch_multihead_attention", TinyCustom, L(r=2, lora_alpha=4, target_modules=["attn", "lin"]), 24)
+    case("torch_grouped_conv", TinyCustom, L(r=2, lora_alpha=4, target_modules=["dw"]), 25, expect="refused",
+         refuse="grouped convolution", note="PEFT's own get_delta_weight fails for groups > 1")
+    # other PEFT tuners: not LoRA, refused by name (with and without their config)
+    for name, cfg, refuse in [("ia3", IA3Config(target_modules=["q_proj", "v_proj"], feedforward_modules=[]), "IA3"),
+                              ("vera", VeraConfig(r=4, target_modules=["q_proj", "v_proj"]), "VERA"),
+                              ("loha", LoHaConfig(r=2, target_modules=["q_proj"]), "LoHa"),
+                              ("lokr", LoKrConfig(r=2, target_modules=["q_proj"]), "LoKr"),
+                              ("oft", OFTConfig(r=2, oft_block_size=0, target_modules=["q_proj"]), "OFT"),
+                              ("fourierft", FourierFTConfig(n_frequency=8, target_modules=["q_proj"]), "FOURIERFT"),
+                              ("hra", HRAConfig(r=2, target_modules=["q_proj"]), "HRA")]:
+        case("other_" + name, tiny_llama, cfg, 30, expect="refused", refuse=refuse)
+        case("other_" + name + "_no_config", tiny_llama, cfg, 30, expect="refused", refuse=refuse.upper() if refuse
+             in ("IA3", "VERA", "OFT", "FOURIERFT", "HRA") else refuse, keep_config=False)
     case("resnet_conv2d", tiny_resnet, L(r=2, lora_alpha=4, target_modules=["convolution"]), 23)
 
 

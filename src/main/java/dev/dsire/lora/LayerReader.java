@@ -141,6 +141,10 @@ final class LayerReader {
                 throw fail(UNSUPPORTED_TYPE, "looks like BD-LoRA (block-diagonal B: down has rank " + rank + ", up "
                         + upRank + ") and needs the adapter_config.json (use_bdlora) PEFT saved beside it");
             }
+            if (ds.length > 2 && upRank < rank && rank % upRank == 0) {
+                throw fail(UNSUPPORTED_TYPE, "LoRA on a grouped convolution (up has rank " + upRank + " per group of "
+                        + rank / upRank + "): PEFT cannot merge it either");
+            }
             if (ds.length == 2 && us.length == 2 && ds[1] == us[0]) {
                 throw new LoraException(path, RANK_MISMATCH, "layer " + name + ": down " + down.info() + " and up " + up.info()
                         + " look swapped (down should be rank x in, up out x rank)");

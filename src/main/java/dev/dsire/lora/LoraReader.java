@@ -149,6 +149,10 @@ public final class LoraReader {
         }
         layers.values().removeIf(p -> p.down == null && p.up == null); // alphas of layers not in the file
         if (layers.isEmpty()) {
+            Optional<String> tuner = tuner(tensors.keySet());
+            if (tuner.isPresent()) {
+                throw new LoraException(path, UNSUPPORTED_TYPE, tuner.get());
+            }
             throw new LoraException(path, NOT_LORA, "no LoRA tensors (" + tensors.size()
                     + " tensors, none named like lora_down/lora_up, lora.down/lora.up, lora_A/lora_B or lora_embedding_A/B)");
         }
@@ -185,6 +189,22 @@ public final class LoraReader {
         }
         return new LoraAdapter(path, format, List.copyOf(out), file, new LoraAdapter.Facts(String.join("+", sources),
                 List.copyOf(variants), config == null ? null : config.baseModelClass(), config == null ? null : config.baseModelName()));
+    }
+
+    /** PEFT's other tuners name their tensors with their own prefix (ia3_l, vera_lambda_b, oft_R, …). */
+    private static final java.util.regex.Pattern PEFT_TUNER = java.util.regex.Pattern.compile(
+            "\\.(ia3|vera|pvera|boft|oft|hra|fourierft|vblora|c3a|randlora|shira|miss|gralora|delora|tinylora|hira|road|lily|psoft"
+                    + "|waveft|osf|beft|adamss|deft|frod|glora|peanut|poly|unilora|supertuning|ln_tuning)_[A-Za-z0-9_]+(\\.|$)");
+
+    private static Optional<String> tuner(Set<String> keys) {
+        for (String k : keys) {
+            java.util.regex.Matcher m = PEFT_TUNER.matcher(k);
+            if (m.find()) {
+                return Optional.of("PEFT " + m.group(1).toUpperCase(Locale.ROOT) + " adapter (tensor " + k
+                        + ") is not LoRA; dsire reads only ΔW = B·A adapters");
+            }
+        }
+        return Optional.empty();
     }
 
     private static String twice(Path path, String prev, String key, String layer) {

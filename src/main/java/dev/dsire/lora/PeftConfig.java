@@ -92,6 +92,10 @@ public record PeftConfig(String peftType, int r, double alpha, List<Keyed<Intege
             throw bad(where, "adapter config is not a JSON object");
         }
         String type = n.path("peft_type").isTextual() ? n.get("peft_type").asText() : "LORA";
+        if (!type.equals("LORA") && !type.equals("ADALORA")) {
+            throw new LoraException(where, LoraException.Kind.UNSUPPORTED_TYPE, "PEFT " + shorten(type)
+                    + " adapter (peft_type in its config) is not LoRA; dsire reads only ΔW = B·A adapters");
+        }
         boolean ada = "ADALORA".equals(type);
         int r = positiveInt(n.get("r"), "r", where);
         if (r < 0) {

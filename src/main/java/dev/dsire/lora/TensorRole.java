@@ -113,12 +113,13 @@ public record TensorRole(LoraFormat format, String layer, String module, Part pa
     private static TensorRole module(LoraFormat format, String path, Part part) {
         String module = path.startsWith(PEFT_PREFIX) ? path.substring(PEFT_PREFIX.length()) : path;
         int nesting = 0;
-        while (module.contains(".base_layer.") || module.endsWith(".base_layer")) {
-            // PEFT nests one wrapper per targeted nn.Parameter of a module
-            module = module.endsWith(".base_layer") ? module.substring(0, module.length() - ".base_layer".length())
-                    : module.replaceFirst("\\.base_layer\\.", ".");
+        while (module.endsWith(".base_layer")) {
+            // PEFT nests one wrapper per targeted nn.Parameter of a module (target_parameters)
+            module = module.substring(0, module.length() - ".base_layer".length());
             nesting++;
         }
+        // a wrapped module's children (nn.MultiheadAttention's out_proj) sit under its base_layer
+        module = module.replace(".base_layer.", ".");
         int dot = module.indexOf('.');
         String head = dot < 0 ? module : module.substring(0, dot);
         String rest = dot < 0 ? "" : module.substring(dot + 1);
