@@ -75,14 +75,12 @@ final class DerivedFactor {
                 a.bytes().asSlice((long) from * k * w, (long) count * k * w));
     }
 
-    /** Columns e, e+stride, e+2·stride, … (count of them) of B (d×cols). */
-    static TensorView strideColumns(TensorView b, int d, int cols, int e, int stride, int count, String name) {
+    /** Columns e, e+stride, e+2·stride, … (count of them) of B (d×cols, decoded). */
+    static TensorView strideColumns(double[] b, int d, int cols, int e, int stride, int count, String name) {
         double[] out = new double[Math.multiplyExact(d, count)];
-        double[] row = new double[cols];
         for (int i = 0; i < d; i++) {
-            b.decode((long) i * cols, cols, row, 0);
             for (int j = 0; j < count; j++) {
-                out[i * count + j] = row[j * stride + e];
+                out[i * count + j] = b[i * cols + j * stride + e];
             }
         }
         return of(name, out, d, count);

@@ -20,6 +20,8 @@ import java.util.TreeSet;
 final class LayerReader {
     /** Scales outside (0, MAX_SCALE] are refused: s·σ must stay finite for any weights a file can hold. */
     static final double MAX_SCALE = 1e100;
+    /** Elements a variant's rebuilt factors may take (as F64: 512 MiB), bounding the heap one file can need. */
+    static final long MAX_REBUILT = 1L << 26;
     /** PEFT's AdaLoRA divides by ranknum + 1e-5. */
     private static final double ADALORA_EPS = 1e-5;
 
@@ -125,12 +127,14 @@ final class LayerReader {
                     if (rank % n != 0 || rank != upRank || (long) inDim * n > Integer.MAX_VALUE) {
                         throw fail(BAD_SHAPE, "BD-LoRA block-diagonal A " + down.info() + " does not split into " + n + " blocks of rank " + upRank);
                     }
+                    rebuildable(rank * inDim * n);
                     a = DerivedFactor.blockDiagonal(a, (int) rank, (int) inDim, n, p.down());
                     inDim *= n;
                 } else {
                     if (outDim % n != 0 || upRank * n != rank) {
                         throw fail(BAD_SHAPE, "BD-LoRA block-diagonal B " + up.info() + " does not split into " + n + " blocks for rank " + rank);
                     }
+                    rebuildable(outDim * rank);
                     b = DerivedFactor.blockDiagonal(b, (int) outDim, (int) upRank, n, p.up());
                     upRank = rank;
                 }
@@ -165,10 +169,17 @@ final class LayerReader {
             fold = vector(p.singular(), rank, "AdaLoRA singular values (lora_E)");
         }
         if (fold != null) {
+            rebuildable(rank * inDim);
             a = DerivedFactor.scaleRows(a, (int) rank, (int) inDim, fold, p.down());
         }
         double[] as = scale(p.module(), (int) rank);
         return List.of(new LoraLayer(name, a, b, (int) rank, (int) outDim, (int) inDim, as[0], as[1], stored));
+    }
+
+    private void rebuildable(long elements) {
+        if (elements > MAX_REBUILT) {
+            throw fail(BAD_SHAPE, "rebuilding this variant's factors would take " + elements + " numbers (limit " + MAX_REBUILT + ")");
+        }
     }
 
     private static boolean trailingOnes(long[] up) {
@@ -298,10 +309,12 @@ final class LayerReader {
         if (experts == 1) {
             return List.of(new LoraLayer(p.layer(), a, b, r, out, in, alpha, scale, stored));
         }
+        rebuildable((long) out * cols);
+        double[] all = DerivedFactor.decode(b); // once: each expert's columns are strided through all of B
         List<LoraLayer> layers = new ArrayList<>(experts);
         for (int e = 0; e < experts; e++) {
             TensorView ae = DerivedFactor.rows(a, e * r, r, in);
-            TensorView be = DerivedFactor.strideColumns(b, out, cols, e, experts, r, p.up());
+            TensorView be = DerivedFactor.strideColumns(all, out, cols, e, experts, r, p.up());
             layers.add(new LoraLayer(p.layer() + "_" + param + "_" + e, ae, be, r, out, in, alpha, scale, stored));
         }
         return layers;

@@ -31,6 +31,9 @@ public record PeftConfig(String peftType, int r, double alpha, List<Keyed<Intege
     public static final double DEFAULT_ALPHA = 8;
     /** adapter_config.json files are a few KB; this bounds the cost of a hostile one. */
     static final long MAX_BYTES = 16L << 20;
+    /** Every module is matched against the pattern keys: their number and total size bound each file's cost. */
+    static final int MAX_PATTERN_KEYS = 4096;
+    static final long MAX_PATTERN_STATES = 400_000;
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -117,6 +120,19 @@ public record PeftConfig(String peftType, int r, double alpha, List<Keyed<Intege
         for (Map.Entry<String, JsonNode> e : fields(n.get("alpha_pattern"), "alpha_pattern", where)) {
             double v = number(e.getValue(), "alpha_pattern value for '" + e.getKey() + "'", where);
             alphas.add(new Keyed<>(e.getKey(), pattern(e.getKey(), "alpha_pattern", where), v));
+        }
+        if (ranks.size() + alphas.size() > MAX_PATTERN_KEYS) {
+            throw bad(where, "rank_pattern and alpha_pattern have more than " + MAX_PATTERN_KEYS + " keys");
+        }
+        long states = 0;
+        for (Keyed<?> k : ranks) {
+            states += PythonRegex.cost(k.key());
+        }
+        for (Keyed<?> k : alphas) {
+            states += PythonRegex.cost(k.key());
+        }
+        if (states > MAX_PATTERN_STATES) {
+            throw bad(where, "rank_pattern and alpha_pattern keys expand to more than " + MAX_PATTERN_STATES + " regex states in all");
         }
         int initR = -1;
         if (ada) {

@@ -49,7 +49,9 @@ class HostileAdapterTest {
 
     @Test
     void invalidOrBacktrackingPatternsAreTheFilesError() throws IOException {
-        for (String key : List.of("[", "(?P=n)q_proj", "q(?=_proj)", "(?<=self_attn\\.)q_proj", "(?>q)_proj", "q_proj\\1")) {
+        for (String key : List.of("[", "(?P=n)q_proj", "q(?=_proj)", "(?<=self_attn\\.)q_proj", "(?>q)_proj", "q_proj\\1",
+                "((a{1000}){1000}){1000}", "(a{999}){2}", "a{1001}", "(x{999}y{999}){10}", "(".repeat(150) + "q" + ")".repeat(150),
+                "q".repeat(2000))) {
             Path p = peft("bad" + Math.abs(key.hashCode()), "{\"r\": 2, \"lora_alpha\": 4, \"rank_pattern\": " + JSON.writeValueAsString(java.util.Map.of(key, 2)) + "}");
             LoraException e = refused(p);
             assertEquals(BAD_CONFIG, e.kind());
