@@ -113,6 +113,7 @@ final class LayerReader {
             throw fail(UNSUPPORTED_TYPE, "LoRA on target_parameters (nn.Parameter such as MoE expert stacks, tensor "
                     + p.down() + ") needs the adapter_config.json PEFT saved beside it to split the experts");
         }
+        checkRank(Math.max(rank, upRank));
         if (config != null && config.bdlora() != null) {
             PeftConfig.BdLora bd = config.bdlora();
             boolean blockA = bd.blockA().stream().anyMatch(p.module()::contains);
@@ -155,7 +156,6 @@ final class LayerReader {
             }
             throw new LoraException(path, RANK_MISMATCH, "layer " + name + ": down has rank " + rank + " but up has rank " + upRank);
         }
-        checkRank(rank, outDim, inDim, ds, us);
         double[] fold = null;
         if (p.diag() != null) {
             variants.add("kasa");
@@ -191,15 +191,10 @@ final class LayerReader {
         return true;
     }
 
-    private void checkRank(long rank, long outDim, long inDim, long[] ds, long[] us) {
+    private void checkRank(long rank) {
         if (rank > maxRank) {
             throw fail(BAD_SHAPE, "rank " + rank + " is above the --max-rank limit " + maxRank
                     + " (work grows with the rank; raise --max-rank to read it)");
-        }
-        // a down (out×r) / up (r×in) pair of a square layer reads as rank out with in = out = r
-        if (rank > Math.min(outDim, inDim) && ds.length == 2 && us.length == 2 && ds[1] == us[0] && us[0] <= Math.min(ds[0], us[1])) {
-            throw fail(BAD_SHAPE, "rank " + rank + " is above min(out, in) = " + Math.min(outDim, inDim)
-                    + ": up and down look swapped (down " + ds[0] + "x" + ds[1] + ", up " + us[0] + "x" + us[1] + ")");
         }
     }
 
@@ -298,7 +293,7 @@ final class LayerReader {
             throw fail(BAD_SHAPE, "target_parameters LoRA: down " + rows + "x" + in + " / up " + out + "x" + cols + " do not split into experts of rank " + r);
         }
         int experts = rows / r;
-        checkRank(r, out, in, new long[] {r, in}, new long[] {out, r});
+        checkRank(r);
         String key = p.module() + "." + (candidates.contains(param) ? param : candidates.getFirst());
         double alpha = config.alphaOf(key);
         double scale = config.rslora() ? alpha / Math.sqrt(r) : alpha / r;

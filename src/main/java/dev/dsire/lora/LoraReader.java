@@ -176,6 +176,7 @@ public final class LoraReader {
             throw new LoraException(path, ZERO_RANK, "every layer has rank 0 (an AdaLoRA adapter pruned to nothing)");
         }
         out.sort(java.util.Comparator.comparing(LoraLayer::name));
+        refuseSwapped(path, out);
         for (int i = 1; i < out.size(); i++) {
             if (out.get(i).name().equals(out.get(i - 1).name())) {
                 throw new LoraException(path, UNPAIRED, "two layers have the canonical name " + out.get(i).name());
@@ -205,6 +206,26 @@ public final class LoraReader {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * A square layer whose down (d×r) and up (r×d) were swapped reads as rank d on an r×r layer: a rank
+     * above min(out, in). A LoRA may legitimately have r > d, so it is refused only when reading it the
+     * other way round gives a rank the file's other layers have.
+     */
+    private static void refuseSwapped(Path path, List<LoraLayer> layers) {
+        Set<Integer> ranks = new TreeSet<>();
+        for (LoraLayer l : layers) {
+            if (l.rank() <= Math.min(l.outDim(), l.inDim())) {
+                ranks.add(l.rank());
+            }
+        }
+        for (LoraLayer l : layers) {
+            if (l.rank() > Math.min(l.outDim(), l.inDim()) && l.outDim() == l.inDim() && ranks.contains(l.inDim())) {
+                throw new LoraException(path, BAD_SHAPE, "layer " + l.name() + ": rank " + l.rank() + " is above min(out, in) = "
+                        + l.inDim() + ": up and down look swapped (the other layers have rank " + l.inDim() + ")");
+            }
+        }
     }
 
     private static String twice(Path path, String prev, String key, String layer) {

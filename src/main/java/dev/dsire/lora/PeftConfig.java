@@ -1,6 +1,5 @@
 package dev.dsire.lora;
 
-import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -36,9 +35,8 @@ public record PeftConfig(String peftType, int r, double alpha, List<Keyed<Intege
     static final long MAX_PATTERN_STATES = 400_000;
 
     private static final ObjectMapper JSON = JsonMapper.builder()
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .build();
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS) // PEFT's json.load refuses trailing text
+            .build(); // duplicate keys: the last wins, as in Python's json
 
     /** A pattern key of rank_pattern / alpha_pattern, compiled, with its value. */
     public record Keyed<T>(String key, Pattern pattern, T value) {}
