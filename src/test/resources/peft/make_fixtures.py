@@ -47,6 +47,12 @@ def tiny_mixtral():
     return transformers.MixtralForCausalLM(c)
 
 
+def tiny_llama_tied():
+    c = transformers.LlamaConfig(vocab_size=40, hidden_size=16, intermediate_size=24, num_hidden_layers=1,
+                                 num_attention_heads=2, num_key_value_heads=1, tie_word_embeddings=True)
+    return transformers.LlamaForCausalLM(c)
+
+
 def tiny_gpt2():
     c = transformers.GPT2Config(vocab_size=40, n_positions=16, n_embd=16, n_layer=2, n_head=2, bos_token_id=0,
                                 eos_token_id=0)
@@ -87,6 +93,7 @@ class TinyCustom(torch.nn.Module):
         self.attn = torch.nn.MultiheadAttention(8, 2)
         self.lin = torch.nn.Linear(8, 8)
         self.dw = torch.nn.Conv2d(4, 4, 3, groups=2)
+        self.c3 = torch.nn.Conv3d(2, 4, 3)
 
     def forward(self, x):
         return x
@@ -175,7 +182,9 @@ def param_wrapper_truth(name, mod, adapter, targets):
     label = mod.parameter_name if len(owners) == 1 else "param%d" % (len(owners) - 1 - name.count(".base_layer"))
     for i in range(e):
         d = delta[i] if e > 1 else delta
-        out[canonical(path + "." + label + "." + str(i))] = {
+        # a 2-D parameter is one layer: named as its module (plus the parameter when the module has several)
+        name_i = path + "." + label + "." + str(i) if e > 1 else (path if len(owners) == 1 else path + "." + label)
+        out[canonical(name_i)] = {
             "module": name, "parameter": mod.parameter_name, "expert": i, "rank": r,
             "alpha": float(mod.lora_alpha[adapter]), "scale": float(mod.scaling[adapter]),
             "ba": sv(d.detach()), "a": sv(a[i].detach()), "b": sv(b[:, :, i].detach())}
@@ -280,6 +289,14 @@ def main():
         case("other_" + name, tiny_llama, cfg, 30, expect="refused", refuse=refuse)
         case("other_" + name + "_no_config", tiny_llama, cfg, 30, expect="refused", refuse=refuse.upper() if refuse
              in ("IA3", "VERA", "OFT", "FOURIERFT", "HRA") else refuse, keep_config=False)
+    case("torch_conv3d_and_2d_parameter", TinyCustom,
+         L(r=2, lora_alpha=4, target_modules=["c3"], target_parameters=["lin.weight"]), 26)
+    case("llama_tied_embedding", tiny_llama_tied,
+         L(r=2, lora_alpha=4, target_modules=["embed_tokens", "lm_head"], ensure_weight_tying=True), 27)
+    case("llama_monteclora", tiny_llama, L(r=2, lora_alpha=4, target_modules=["q_proj", "v_proj"],
+                                           monteclora_config={"num_samples": 2}), 28)
+    case("llama_orthogonal_init", tiny_llama, L(r=2, lora_alpha=4, target_modules=LLAMA_ATTN,
+                                                init_lora_weights="orthogonal"), 29)
     case("resnet_conv2d", tiny_resnet, L(r=2, lora_alpha=4, target_modules=["convolution"]), 23)
 
 

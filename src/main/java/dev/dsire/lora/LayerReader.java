@@ -301,8 +301,9 @@ final class LayerReader {
             throw fail(BAD_CONFIG, "scale " + scale + " is not a positive number up to " + MAX_SCALE);
         }
         sources.add(configSource);
-        if (experts == 1) {
-            return List.of(new LoraLayer(p.layer(), a, b, r, out, in, alpha, scale, stored));
+        if (experts == 1) { // a 2-D parameter: one layer, named as its module (plus the parameter when there are several)
+            String name = nested == 1 ? p.layer() : p.layer() + "_" + param;
+            return List.of(new LoraLayer(name, a, b, r, out, in, alpha, scale, stored));
         }
         rebuildable((long) out * cols);
         double[] all = DerivedFactor.decode(b); // once: each expert's columns are strided through all of B
