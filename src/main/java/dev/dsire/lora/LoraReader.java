@@ -172,9 +172,6 @@ public final class LoraReader {
             LayerReader reading = new LayerReader(path, file, t, config, cfg == null ? null : cfg.name, maxRank, variants, sources);
             out.addAll(reading.layers(nestings.get(p.module)));
         }
-        if (out.isEmpty()) {
-            throw new LoraException(path, ZERO_RANK, "every layer has rank 0 (an AdaLoRA adapter pruned to nothing)");
-        }
         out.sort(java.util.Comparator.comparing(LoraLayer::name));
         refuseSwapped(path, out);
         for (int i = 1; i < out.size(); i++) {
