@@ -110,10 +110,6 @@ public final class LoraReader {
         boolean embedding;
     }
 
-    static LoraAdapter pair(Path path, SafetensorsFile file) {
-        return pair(path, file, maxRank);
-    }
-
     static LoraAdapter pair(Path path, SafetensorsFile file, int maxRank) {
         Map<String, TensorInfo> tensors = file.tensors();
         Optional<AdapterType.Found> other = AdapterType.detect(tensors.keySet());
