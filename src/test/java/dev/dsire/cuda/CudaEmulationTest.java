@@ -10,7 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,28 +28,16 @@ class CudaEmulationTest {
 
     @BeforeEach
     void buildFake() throws IOException, InterruptedException {
-        Path cc = Path.of("/usr/bin/cc");
-        assumeTrue(Files.isExecutable(cc), "no C compiler");
-        libs = Files.createDirectories(dir.resolve("libs"));
-        Path so = libs.resolve("libcuda.so.1");
-        Process p = new ProcessBuilder(cc.toString(), "-shared", "-fPIC", "-O2", "-o", so.toString(), "native/fake-cuda/fakecuda.c", "-lm")
-                .redirectErrorStream(true).start();
-        String log = new String(p.getInputStream().readAllBytes());
-        assertEquals(0, p.waitFor(), log);
-        Files.copy(so, libs.resolve("libcublas.so.13"));
-        Files.copy(so, libs.resolve("libcusolver.so.12"));
+        libs = FakeCuda.build(dir);
     }
 
     private Cli.Run child(String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(dir.resolve("out.txt").toFile()).redirectError(dir.resolve("err.txt").toFile());
-        pb.environment().put("LD_LIBRARY_PATH", libs.toString());
-        Process p = pb.start();
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "child timed out");
-        return new Cli.Run(p.exitValue(), Files.readString(dir.resolve("out.txt")), Files.readString(dir.resolve("err.txt")));
+        return FakeCuda.child(libs, dir, Map.of("FAKECUDA_REPORT", "1"), Main.class.getName(), args);
+    }
+
+    /** The stand-in's exit line: nothing left allocated, no misuse seen. */
+    static void clean(Cli.Run r) {
+        assertTrue(r.err().contains("fakecuda: live=0 violations=0 "), r.err());
     }
 
     @Test
@@ -57,7 +45,11 @@ class CudaEmulationTest {
         Cli.Run r = child("doctor");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("context   ok: cuda (Fake CPU GPU, sm_90"), r.out());
-        assertTrue(r.out().contains("kernels from nvcc PTX"), r.out());
+        assertTrue(r.out().contains("kernels from fatbin"), r.out());
+        assertTrue(r.out().contains("driver    libcuda.so.1, CUDA 13.0"), r.out());
+        assertTrue(r.out().contains("cublas    libcublas.so.13, version 13.0.2"), r.out());
+        assertTrue(r.out().contains("nvrtc     libnvrtc.so.13, version 13.0"), r.out());
+        clean(r);
     }
 
     @Test
@@ -66,6 +58,7 @@ class CudaEmulationTest {
             Cli.Run r = child("bench", "--device", "cuda", "--files", "2", "--rank", rank, "--repeats", "1");
             assertEquals(0, r.code(), r.out() + r.err());
             assertTrue(r.out().lines().anyMatch(l -> l.startsWith("agreement cuda vs cpu (1 thread)") && l.endsWith("predictions identical")), r.out());
+            clean(r);
         }
     }
 
@@ -86,5 +79,6 @@ class CudaEmulationTest {
         assertEquals(0, gpu.code(), gpu.err());
         assertEquals(60, gpu.lines().size());
         assertEquals(cpu.out(), gpu.out());
+        clean(gpu);
     }
 }
