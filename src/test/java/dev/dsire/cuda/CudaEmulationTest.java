@@ -35,9 +35,57 @@ class CudaEmulationTest {
         return FakeCuda.child(libs, dir, Map.of("FAKECUDA_REPORT", "1"), Main.class.getName(), args);
     }
 
-    /** The stand-in's exit line: nothing left allocated, no misuse seen. */
+    /** The stand-in's exit line: nothing left allocated, no misuse seen; and no batch fell back to the CPU. */
     static void clean(Cli.Run r) {
         assertTrue(r.err().contains("fakecuda: live=0 violations=0 "), r.err());
+        assertFalse(r.err().contains("dsire: CUDA"), r.err());
+    }
+
+    @Test
+    void aContextThatFailsHalfwayReleasesWhatItTookAndDoctorSaysWhy() throws Exception {
+        Files.delete(libs.resolve("libcusolver.so.12"));
+        Cli.Run r = child("doctor");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("cusolver  not found: libcusolver.so.12: cannot open shared object file"), r.out());
+        assertTrue(r.out().contains("context   failed: cuSOLVER not found"), r.out());
+        assertTrue(r.err().contains("fakecuda: live=0 violations=0 "), r.err()); // the primary context was released
+    }
+
+    @Test
+    void aCuda12DriverGetsKernelsFromTheMatchingNvrtcCachedUnderItsVersion() throws Exception {
+        Cli.Run r = FakeCuda.child(libs, dir, Map.of("FAKECUDA_DRIVER_VERSION", "12080"), Main.class.getName(), "doctor");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("driver    libcuda.so.1, CUDA 12.8"), r.out());
+        assertTrue(r.out().contains("nvrtc     libnvrtc.so.12, version 12.8"), r.out());
+        assertTrue(r.out().contains("kernels from NVRTC 12.8)"), r.out());
+        try (var s = Files.list(dir.resolve(".cache/dsire"))) {
+            assertTrue(s.anyMatch(p -> p.getFileName().toString().matches("dsire-[0-9a-f]{16}-nvrtc12\\.8-sm90\\.ptx")));
+        }
+        Cli.Run again = FakeCuda.child(libs, dir, Map.of("FAKECUDA_DRIVER_VERSION", "12080"), Main.class.getName(), "doctor");
+        assertTrue(again.out().contains("kernels from NVRTC 12.8)"), again.out()); // from the cache
+    }
+
+    @Test
+    void outOfGpuMemoryMidRunFinishesThatBatchOnTheCpuWithOneLine() throws Exception {
+        Path model = dir.resolve("m.json");
+        assertEquals(0, Cli.dsire("fit", "--device", "cpu", "--manifest", "examples/zoo-low/manifest.csv", "--out", model).code());
+        List<String> args = new ArrayList<>(List.of("predict", "--json", "--model", model.toString()));
+        try (var s = Files.list(Path.of("examples/zoo-medium"))) {
+            s.filter(p -> p.toString().endsWith(".safetensors")).sorted().limit(20).forEach(p -> args.add(p.toString()));
+        }
+        List<String> cpuArgs = new ArrayList<>(args);
+        cpuArgs.addAll(List.of("--device", "cpu"));
+        Cli.Run cpu = Cli.dsire(cpuArgs.toArray());
+        args.addAll(List.of("--device", "cuda"));
+        // allocations 1-9: the context, both slots' streams and handles; 12 is a device buffer of the first chunk
+        Cli.Run gpu = FakeCuda.child(libs, dir, Map.of("FAKECUDA_FAIL_AT", "12", "FAKECUDA_REPORT", "1"), Main.class.getName(),
+                args.toArray(String[]::new));
+        assertEquals(0, gpu.code(), gpu.err());
+        assertEquals(cpu.out(), gpu.out());
+        List<String> said = gpu.err().lines().filter(l -> l.startsWith("dsire: CUDA")).toList();
+        assertEquals(1, said.size(), gpu.err());
+        assertTrue(said.getFirst().contains("CUDA_ERROR_OUT_OF_MEMORY") && said.getFirst().endsWith("finishes on the CPU"), said.getFirst());
+        assertTrue(gpu.err().contains("fakecuda: live=0 violations=0 "), gpu.err());
     }
 
     @Test

@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
 final class FakeCuda {
     private FakeCuda() {}
 
-    /** Compiles the stand-in into dir as libcuda.so.1, libcublas.so.13, libcusolver.so.12 and libnvrtc.so.13 / .12. */
+    /** Compiles the stand-in into dir/libs as libcuda.so.1, libcublas.so.13, libcusolver.so.12 and libnvrtc.so.13 / .12. */
     static Path build(Path dir) throws IOException, InterruptedException {
         Path cc = Path.of("/usr/bin/cc");
         assumeTrue(Files.isExecutable(cc), "no C compiler");
@@ -26,7 +26,12 @@ final class FakeCuda {
                 "native/fake-cuda/fakecuda.c", "-lm", "-ldl").redirectErrorStream(true).start();
         String log = new String(p.getInputStream().readAllBytes());
         assertEquals(0, p.waitFor(), log);
-        for (String name : List.of("libcublas.so.13", "libcusolver.so.12", "libnvrtc.so.13", "libnvrtc.so.12")) {
+        // links, not copies: the loader then maps one object, so the driver, cuBLAS and cuSOLVER share
+        // its state (current context, streams, allocations) as the real ones share the GPU
+        for (String name : List.of("libcublas.so.13", "libcusolver.so.12")) {
+            Files.createSymbolicLink(libs.resolve(name), so.getFileName());
+        }
+        for (String name : List.of("libnvrtc.so.13", "libnvrtc.so.12")) { // copies: each NVRTC tells its version by its own name
             Files.copy(so, libs.resolve(name));
         }
         return libs;
@@ -36,12 +41,12 @@ final class FakeCuda {
     static Cli.Run child(Path libs, Path work, Map<String, String> env, String mainClass, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-Duser.home=" + work, // the NVRTC cache goes here, not into the real home
                 "-cp", System.getProperty("java.class.path"), mainClass));
         cmd.addAll(List.of(args));
         Path out = Files.createTempFile(work, "out", ".txt"), err = Files.createTempFile(work, "err", ".txt");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
         pb.environment().put("LD_LIBRARY_PATH", libs.toString());
-        pb.environment().put("HOME", work.toString()); // the NVRTC cache goes here, not into the real home
         pb.environment().putAll(env);
         Process p = pb.start();
         if (!p.waitFor(180, TimeUnit.SECONDS)) {
