@@ -42,6 +42,15 @@ class CudaEmulationTest {
     }
 
     @Test
+    void doctorParityPassesAndFallsBackNowhere() throws Exception {
+        Cli.Run r = child("doctor", "--parity");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertEquals(6, r.out().lines().filter(l -> l.startsWith("parity    ") && l.endsWith(" ok")).count(), r.out());
+        assertTrue(r.out().contains("parity    all checks passed"), r.out());
+        clean(r);
+    }
+
+    @Test
     void aContextThatFailsHalfwayReleasesWhatItTookAndDoctorSaysWhy() throws Exception {
         Files.delete(libs.resolve("libcusolver.so.12"));
         Cli.Run r = child("doctor");

@@ -45,8 +45,8 @@ import java.util.function.Supplier;
  * results within the tolerance, CPU fallbacks exactly) or a one-line CudaException, with one-line
  * notices, nothing left allocated and no misuse the stand-in saw. Prints "ok runs=R" or the failures.
  *
- * <p>{@code ties}: 1-NN on near-ties that the summation order decides, and an all-NaN query; the
- * CUDA search must equal the CPU's. Prints "ok cases=C".
+ * <p>{@code ties}: 1-NN on near-ties that the summation order decides, and an all-NaN query
+ * ({@link CudaParity#ties(NeighbourSearch, DsireModel)}); the CUDA search must equal the CPU's. Prints "ok ...".
  */
 public final class FaultInjectionRun {
     private static final Linker LINKER = Linker.nativeLinker();
@@ -175,7 +175,7 @@ public final class FaultInjectionRun {
             if (!got.get(i).ok()) {
                 return what + " adapter " + i + " failed: " + got.get(i).error().getMessage();
             }
-            double d = CudaParityTest.deviation(expected.get(i), got.get(i).spectra());
+            double d = CudaParity.deviation(expected.get(i), got.get(i).spectra());
             if (!(d <= SpectrumBackend.TOLERANCE)) {
                 return what + " adapter " + i + " off by " + d;
             }
@@ -272,84 +272,21 @@ public final class FaultInjectionRun {
 
     // ---- ties ----
 
-    /** Squared distance summed left to right: the order the first nn_argmin used. */
-    private static double sequential(double[] r, double[] q) {
-        double d = 0;
-        for (int j = 0; j < r.length; j++) {
-            double t = r[j] - q[j];
-            d += t * t;
-        }
-        return d;
-    }
-
     private static List<String> ties() {
-        // voters of several dims (with and without a tail past the 4 lanes), two references each
-        // holding the same components in different orders: equal in exact arithmetic, so the
-        // rounding of the summation order picks the winner
-        Random rnd = new Random(7);
-        int[] dims = {5, 8, 10, 13, 16, 7};
-        List<NearestNeighbour> index = new ArrayList<>();
-        List<double[]> query = new ArrayList<>(), nanQuery = new ArrayList<>();
-        int orderMatters = 0, cases = 0;
-        for (int v = 0; v < 400; v++) {
-            int dim = dims[v % dims.length];
-            double[] q = new double[dim], a = new double[dim];
-            for (int j = 0; j < dim; j++) {
-                q[j] = rnd.nextGaussian();
-                a[j] = rnd.nextGaussian() * Math.pow(10, rnd.nextInt(7) - 3);
+        try (CudaContext cuda = CudaContext.open()) {
+            List<String> failures = new ArrayList<>();
+            CudaParity.Check c;
+            try (CudaNeighbourSearch gpu = new CudaNeighbourSearch(cuda, failures::add)) {
+                c = CudaParity.ties(gpu, tinyModel());
             }
-            double[] b = a.clone();
-            for (int j = dim - 1; j > 0; j--) { // a permutation of the offsets
-                int k = rnd.nextInt(j + 1);
-                double t = b[j];
-                b[j] = b[k];
-                b[k] = t;
+            if (!c.ok()) {
+                failures.add(c.line());
             }
-            double[] refs = new double[2 * dim];
-            for (int j = 0; j < dim; j++) {
-                refs[j] = q[j] + a[j];
-                refs[dim + j] = q[j] + b[j];
+            if (failures.isEmpty()) {
+                System.out.println("ok " + c.line());
             }
-            NearestNeighbour nn = new NearestNeighbour(dim, refs);
-            int cpu = nn.nearest(q);
-            int seq = sequential(Arrays.copyOfRange(refs, dim, 2 * dim), q) < sequential(Arrays.copyOfRange(refs, 0, dim), q) ? 1 : 0;
-            orderMatters += cpu != seq ? 1 : 0;
-            cases++;
-            index.add(nn);
-            query.add(q);
-            double[] nan = new double[dim];
-            Arrays.fill(nan, Double.NaN);
-            nanQuery.add(nan);
+            return failures;
         }
-        List<String> failures = new ArrayList<>();
-        if (orderMatters < 5) {
-            failures.add("only " + orderMatters + " cases where the summation order decides: the test has no teeth");
-        }
-        try (CpuSpectrumBackend ignored = new CpuSpectrumBackend(1)) {
-            DsireModel shape = tinyModel();
-            List<String> voters = new ArrayList<>();
-            for (int v = 0; v < index.size(); v++) {
-                voters.add("v" + v);
-            }
-            DsireModel model = new DsireModel(shape.method(), shape.layout(), new int[] {1, 2}, voters, index);
-            List<List<double[]>> queries = List.of(query, nanQuery);
-            int[][] cpu = NeighbourSearch.CPU.nearest(model, queries);
-            try (CudaContext cuda = CudaContext.open(); CudaNeighbourSearch gpu = new CudaNeighbourSearch(cuda, failures::add)) {
-                int[][] got = gpu.nearest(model, queries);
-                for (int v = 0; v < index.size(); v++) {
-                    if (got[0][v] != cpu[0][v]) {
-                        failures.add("voter " + v + " (dim " + index.get(v).dim() + "): cuda " + got[0][v] + ", cpu " + cpu[0][v]);
-                    }
-                    if (got[1][v] != -1 || cpu[1][v] != -1) {
-                        failures.add("all-NaN query, voter " + v + ": cuda " + got[1][v] + ", cpu " + cpu[1][v] + " (both must be -1)");
-                    }
-                }
-            }
-        }
-        if (failures.isEmpty()) {
-            System.out.println("ok cases=" + cases + " decided by the order=" + orderMatters);
-        }
-        return failures;
     }
 
     /** Any fitted model: only its method and layout are borrowed. */
