@@ -1,5 +1,6 @@
 package dev.dsire.cli;
 
+import dev.dsire.cuda.CudaBandwidth;
 import dev.dsire.cuda.CudaContext;
 import dev.dsire.cuda.CudaParity;
 import dev.dsire.cuda.CudaProbe;
@@ -19,13 +20,17 @@ import picocli.CommandLine.Spec;
 @Command(name = "doctor", mixinStandardHelpOptions = true,
         description = {"Reports Java, OS, CPU, the CUDA driver and each library dsire binds (soname and version, or why it did not load),",
                 "the GPUs, and the backend --device auto would pick. Works, and exits 0, on machines without any GPU.",
-                "--parity then checks the GPU against the CPU on generated adapters (exit 4 without a usable GPU, 3 on a mismatch)."})
+                "--parity then checks the GPU against the CPU on generated adapters (exit 4 without a usable GPU, 3 on a mismatch);",
+                "--bandwidth measures pinned host-to-device copies (bench/gpu-report.sh relates the CUDA backend's MB/s to it)."})
 final class DoctorCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
     @Option(names = "--parity", description = "also compare CUDA with the CPU: spectra of every dtype at ranks 1-48, 1-NN predictions, near-ties, all-NaN queries")
     boolean parity;
+
+    @Option(names = "--bandwidth", description = "also measure pinned host-to-device copy bandwidth (256 MiB x 8) on the GPU")
+    boolean bandwidth;
 
     @Override
     public Integer call() throws IOException {
@@ -39,13 +44,23 @@ final class DoctorCommand implements Callable<Integer> {
             out.println(line);
         }
         out.printf("auto      %s%n", p.usable() ? p.gpu() : "cpu (" + p.reason() + ")");
-        if (!parity) {
+        if (!parity && !bandwidth) {
             return 0;
         }
         if (!p.usable()) {
-            out.println("parity    not run: no usable GPU (" + p.reason() + ")");
+            out.println((parity ? "parity" : "bandwidth") + "    not run: no usable GPU (" + p.reason() + ")");
             out.flush();
             return Main.DEVICE_ERROR;
+        }
+        if (bandwidth) {
+            try (CudaContext cuda = CudaContext.open()) {
+                double bps = CudaBandwidth.hostToDevice(cuda, 256L << 20, 8);
+                out.printf(java.util.Locale.ROOT, "bandwidth host->device, pinned: %.2f GB/s (256 MiB x 8)%n", bps / 1e9);
+                out.flush();
+            }
+            if (!parity) {
+                return 0;
+            }
         }
         Path dir = Files.createTempDirectory("dsire-parity");
         boolean ok = true;

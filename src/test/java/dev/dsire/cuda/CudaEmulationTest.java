@@ -37,7 +37,8 @@ class CudaEmulationTest {
 
     /** The stand-in's exit line: nothing left allocated, no misuse seen; and no batch fell back to the CPU. */
     static void clean(Cli.Run r) {
-        assertTrue(r.err().contains("fakecuda: live=0 violations=0 "), r.err());
+        assertEquals(1, r.err().lines().filter(l -> l.startsWith("fakecuda: live=0 violations=0 ")).count(), r.err());
+        assertTrue(r.err().lines().noneMatch(l -> l.startsWith("fakecuda: violation")), r.err());
         assertFalse(r.err().contains("dsire: CUDA"), r.err());
     }
 
@@ -47,6 +48,14 @@ class CudaEmulationTest {
         assertEquals(0, r.code(), r.out() + r.err());
         assertEquals(6, r.out().lines().filter(l -> l.startsWith("parity    ") && l.endsWith(" ok")).count(), r.out());
         assertTrue(r.out().contains("parity    all checks passed"), r.out());
+        clean(r);
+    }
+
+    @Test
+    void bandwidthIsMeasuredAndEverythingFreed() throws Exception {
+        Cli.Run r = child("doctor", "--bandwidth");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().lines().anyMatch(l -> l.matches("bandwidth host->device, pinned: [0-9.]+ GB/s \\(256 MiB x 8\\)")), r.out());
         clean(r);
     }
 
