@@ -9,7 +9,6 @@ import dev.dsire.lora.LoraReader;
 import dev.dsire.model.DsireModel;
 import dev.dsire.model.Labelled;
 import dev.dsire.model.Method;
-import dev.dsire.model.NearestNeighbour;
 import dev.dsire.model.NeighbourSearch;
 import dev.dsire.safetensors.DType;
 import dev.dsire.spectra.AdapterSpectra;
@@ -31,7 +30,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
