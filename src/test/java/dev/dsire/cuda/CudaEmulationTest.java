@@ -60,6 +60,31 @@ class CudaEmulationTest {
     }
 
     @Test
+    void aScanWhoseGpuRunsOutOfMemoryLosesNoRowAndMatchesTheCpu() throws Exception {
+        Path tree = Files.createDirectories(dir.resolve("tree"));
+        try (var s = Files.list(Path.of("examples/zoo-medium"))) {
+            for (Path p : s.filter(p -> p.toString().endsWith(".safetensors")).sorted().limit(24).toList()) {
+                Files.copy(p, tree.resolve(p.getFileName()));
+            }
+        }
+        Path cpuDb = dir.resolve("cpu.sqlite"), gpuDb = dir.resolve("gpu.sqlite"), model = dir.resolve("m.json");
+        assertEquals(0, Cli.dsire("fit", "--device", "cpu", "--manifest", "examples/zoo-low/manifest.csv", "--out", model).code());
+        assertEquals(0, Cli.dsire("scan", tree, "--db", cpuDb, "--model", model, "--device", "cpu").code());
+        // sticky: every allocation from the 12th on fails, so the GPU gives up for good after three batches at most
+        for (Map.Entry<String, String> fail : List.of(Map.entry("12", ""), Map.entry("12", "sticky"))) {
+            Files.deleteIfExists(gpuDb);
+            Map<String, String> env = new java.util.HashMap<>(Map.of("FAKECUDA_FAIL_AT", fail.getKey(), "FAKECUDA_REPORT", "1"));
+            Cli.Run gpu = FakeCuda.child(libs, dir, env, Main.class.getName(), "scan", tree.toString(), "--db", gpuDb.toString(),
+                    "--model", model.toString(), "--device", "cuda");
+            assertEquals(0, gpu.code(), gpu.err());
+            assertTrue(gpu.err().lines().anyMatch(l -> l.startsWith("dsire: CUDA: ") && l.contains("on the CPU")), gpu.err());
+            Cli.Run a = Cli.dsire("export", "--db", cpuDb, "--format", "csv"), b = Cli.dsire("export", "--db", gpuDb, "--format", "csv");
+            assertEquals(25, b.lines().size(), b.out());
+            assertEquals(a.out(), b.out()); // every row, its status and its prediction, as on the CPU
+        }
+    }
+
+    @Test
     void aContextThatFailsHalfwayReleasesWhatItTookAndDoctorSaysWhy() throws Exception {
         Files.delete(libs.resolve("libcusolver.so.12"));
         Cli.Run r = child("doctor");
