@@ -24,8 +24,18 @@ final class RowProgress {
     }
 
     void row(long valueBytes) {
-        rows++;
+        bytes(valueBytes);
+        row();
+    }
+
+    /** Weights read, for rows read in slices. */
+    void bytes(long valueBytes) {
         bytes += valueBytes;
+    }
+
+    /** A row done (its last slice). */
+    void row() {
+        rows++;
         tick();
     }
 

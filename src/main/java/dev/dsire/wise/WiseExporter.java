@@ -43,7 +43,7 @@ public final class WiseExporter {
                 String stem = stem(in.file(), stems);
                 try {
                     int rank = WiseSubset.rankOf(in.file(), in.rank());
-                    reader.read(in.file(), rank, new WiseReader.Sink() {
+                    reader.read(in.file(), rank, reader.plan(in.file(), Long.MAX_VALUE).columns(), new WiseReader.Sink() {
                         @Override
                         public void row(WiseRow row) {
                             Path out = outDir.resolve(String.format(Locale.ROOT, "%s-%05d.safetensors", stem, row.index()));

@@ -56,12 +56,50 @@ public final class WiseReader implements AutoCloseable {
         }
     }
 
-    /** Streams every row of the file to the sink. */
-    public void read(Path file, int rank, Sink sink) {
+    /**
+     * A file's tensor columns (down and up of each layer side by side, in canonical layer order) and
+     * the same cut into slices of whole layers whose values, read together, stay near sliceBytes
+     * per row group: the driver materialises a whole row group of the selected columns at once.
+     */
+    public record Plan(Path file, List<String> columns, List<List<String>> slices) {}
+
+    /** Checks the file's schema (a bad one throws) and plans slices of about sliceBytes. */
+    public Plan plan(Path file, long sliceBytes) {
+        List<String> columns = tensorColumns(file);
+        Map<String, Long> values = new LinkedHashMap<>();
+        try (Statement s = db.createStatement();
+             ResultSet rs = s.executeQuery("SELECT path_in_schema, max(num_values) FROM parquet_metadata(" + literal(file) + ") GROUP BY path_in_schema")) {
+            while (rs.next()) {
+                String path = rs.getString(1);
+                int comma = path.indexOf(", ");
+                values.merge(comma < 0 ? path : path.substring(0, comma), rs.getLong(2), Math::max);
+            }
+        } catch (SQLException e) {
+            throw new WiseException(file, "not a readable Parquet file: " + firstLine(e));
+        }
+        List<List<String>> slices = new ArrayList<>();
+        List<String> current = new ArrayList<>();
+        long bytes = 0;
+        for (int i = 0; i < columns.size(); i += 2) {
+            long pair = 9 * (values.getOrDefault(columns.get(i), 0L) + values.getOrDefault(columns.get(i + 1), 0L)); // a double and a null flag each
+            if (!current.isEmpty() && bytes + pair > sliceBytes) {
+                slices.add(List.copyOf(current));
+                current.clear();
+                bytes = 0;
+            }
+            current.add(columns.get(i));
+            current.add(columns.get(i + 1));
+            bytes += pair;
+        }
+        slices.add(List.copyOf(current));
+        return new Plan(file, columns, List.copyOf(slices));
+    }
+
+    /** Streams every row of the file, with the given tensor columns (down/up pairs), to the sink. */
+    public void read(Path file, int rank, List<String> tensors, Sink sink) {
         if (rank < 1) {
             throw new IllegalArgumentException("--rank must be positive");
         }
-        List<String> tensors = tensorColumns(file);
         StringBuilder sql = new StringBuilder("SELECT label, name");
         for (String c : tensors) {
             sql.append(", ").append(identifier(c));
@@ -78,7 +116,7 @@ public final class WiseReader implements AutoCloseable {
                 }
             }
         } catch (SQLException e) {
-            throw new WiseException(index == 0 ? file : WiseRow.where(file, index), "cannot read: " + firstLine(e));
+            throw index == 0 ? new WiseException(file, "cannot read: " + firstLine(e)) : new WiseException(file, index, "cannot read: " + firstLine(e));
         }
     }
 
@@ -131,21 +169,20 @@ public final class WiseReader implements AutoCloseable {
     }
 
     private static WiseRow row(Path file, long index, int rank, List<String> tensors, ResultSet rs) throws SQLException {
-        Path where = WiseRow.where(file, index);
         long label = rs.getLong(1);
         if (rs.wasNull() || label < 1 || label > Integer.MAX_VALUE) {
-            throw new WiseException(where, rs.wasNull() ? "label is null" : "label " + label + " is not a positive number of images");
+            throw new WiseException(file, index, rs.wasNull() ? "label is null" : "label " + label + " is not a positive number of images");
         }
         long name = rs.getLong(2);
         if (rs.wasNull()) {
-            throw new WiseException(where, "name (the micro-dataset) is null");
+            throw new WiseException(file, index, "name (the micro-dataset) is null");
         }
         List<WiseRow.Tensor> out = new ArrayList<>(tensors.size());
         for (int i = 0; i < tensors.size(); i++) {
             String column = tensors.get(i);
-            double[] values = values(where, column, rs.getArray(i + 3));
+            double[] values = values(file, index, column, rs.getArray(i + 3));
             if (values.length == 0 || values.length % rank != 0) {
-                throw new WiseException(where, column + " has " + values.length + " values, not a positive multiple of rank " + rank);
+                throw new WiseException(file, index, column + " has " + values.length + " values, not a positive multiple of rank " + rank);
             }
             long other = values.length / rank;
             boolean down = (i % 2) == 0;
@@ -154,9 +191,9 @@ public final class WiseReader implements AutoCloseable {
         return new WiseRow(file, index, (int) label, Long.toString(name), out);
     }
 
-    private static double[] values(Path where, String column, Array list) throws SQLException {
+    private static double[] values(Path file, long index, String column, Array list) throws SQLException {
         if (list == null) {
-            throw new WiseException(where, column + " is null");
+            throw new WiseException(file, index, column + " is null");
         }
         try (ResultSet e = list.getResultSet()) {
             double[] v = new double[64];
@@ -164,10 +201,10 @@ public final class WiseReader implements AutoCloseable {
             while (e.next()) {
                 double x = e.getDouble(2);
                 if (e.wasNull()) {
-                    throw new WiseException(where, column + " holds a null at " + n);
+                    throw new WiseException(file, index, column + " holds a null at " + n);
                 }
                 if (!Double.isFinite(x)) {
-                    throw new WiseException(where, column + " holds " + x + " at " + n);
+                    throw new WiseException(file, index, column + " holds " + x + " at " + n);
                 }
                 if (n == v.length) {
                     v = java.util.Arrays.copyOf(v, v.length * 2);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dsire.eval.Sample;
 import dev.dsire.lora.LoraAdapter;
 import dev.dsire.lora.LoraReader;
 import dev.dsire.model.Manifest;
@@ -14,6 +15,8 @@ import dev.dsire.spectra.LayerSpectrum;
 import dev.dsire.spectra.MatrixKind;
 import dev.dsire.testutil.Cli.Run;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -89,6 +92,27 @@ class WiseTest {
                     assertClose(y.a(), x.a(), 1, e.path() + " A");
                     assertClose(y.b(), x.b(), 1, e.path() + " B");
                     assertClose(y.values(MatrixKind.BA), x.ba(), 1 / ZOO_SCALE, e.path() + " BA");
+                }
+            }
+        }
+    }
+
+    @Test
+    void readingInSlicesOfLayersGivesTheSameSamples() {
+        WiseInputs in = WiseInputs.of(List.of(LOW), null, null);
+        PrintWriter quiet = new PrintWriter(new StringWriter());
+        try (CpuSpectrumBackend cpu = new CpuSpectrumBackend(2)) {
+            List<Sample> whole = WiseSamples.read(in, cpu, quiet, false, Long.MAX_VALUE).samples();
+            List<Sample> sliced = WiseSamples.read(in, cpu, quiet, false, 1).samples(); // one layer per query
+            assertEquals(36, whole.size());
+            assertEquals(whole.size(), sliced.size());
+            for (int i = 0; i < whole.size(); i++) {
+                Sample a = whole.get(i), b = sliced.get(i);
+                assertEquals(List.of(a.path(), a.group(), a.size(), a.spectra().layout()), List.of(b.path(), b.group(), b.size(), b.spectra().layout()));
+                for (int l = 0; l < a.spectra().layers().size(); l++) {
+                    LayerSpectrum x = a.spectra().layers().get(l), y = b.spectra().layers().get(l);
+                    assertEquals(x.layer(), y.layer());
+                    assertArrayEquals(x.ba(), y.ba());
                 }
             }
         }
