@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
 @Command(name = "dsire", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Recovers how many images a LoRA adapter was fine-tuned on, from its weights alone (DSiRe).",
         subcommands = {InspectCommand.class, FeaturesCommand.class, FitCommand.class, PredictCommand.class,
-                EvalCommand.class, DemoCommand.class, ScanCommand.class, ExportCommand.class, BenchCommand.class, DoctorCommand.class,
+                EvalCommand.class, DemoCommand.class, ScanCommand.class, WiseCommand.class, ExportCommand.class, BenchCommand.class, DoctorCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 ok; 1 some input failed (each reported on stderr as 'PATH: reason'); 2 usage error; 3 internal error;",
                 "4 CUDA asked for (--device cuda) but missing or failing."})

@@ -76,6 +76,16 @@ public final class LoraReader {
         }
     }
 
+    /** Pairs the layers of an already open file (one built in memory, say); closing the adapter closes it. */
+    public static LoraAdapter read(SafetensorsFile file) {
+        try {
+            return pair(file.path(), file);
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
     public static boolean isPickleName(Path path) {
         String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
         int dot = name.lastIndexOf('.');

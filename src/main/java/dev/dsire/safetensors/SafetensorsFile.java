@@ -93,6 +93,16 @@ public final class SafetensorsFile implements AutoCloseable {
     /** The reason given when a mapped page faults: the file was truncated (or its disk failed) while being read. */
     public static final String MAPPED_FAULT = "file changed while being read (truncated under its memory mapping)";
 
+    /**
+     * Validates an in-memory image of a file (e.g. an adapter assembled from a Parquet row); label
+     * names it in messages. The views read the array itself: keep it unchanged while open.
+     */
+    public static SafetensorsFile of(Path label, byte[] image) {
+        MemorySegment seg = MemorySegment.ofArray(image);
+        Header h = readHeader(label, seg);
+        return new SafetensorsFile(label, Arena.ofShared(), seg, h.dataStart, h.tensors, h.metadata);
+    }
+
     private static String describe(IOException e) {
         String m = e.getMessage();
         return e.getClass().getSimpleName().replace("Exception", "") + (m == null ? "" : " " + m);
