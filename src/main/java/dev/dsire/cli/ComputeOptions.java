@@ -58,7 +58,11 @@ final class ComputeOptions {
             err.println("dsire: device auto -> " + cpu.spectra().describe() + " (" + e.getMessage() + ")");
             return cpu;
         }
-        Engine gpu = new Engine(new CudaSpectrumBackend(cuda, threads), new CudaNeighbourSearch(cuda), cuda);
+        java.util.function.Consumer<String> notice = line -> { // a GPU batch that finished on the CPU says so in one line
+            err.println(line);
+            err.flush();
+        };
+        Engine gpu = new Engine(new CudaSpectrumBackend(cuda, threads, notice), new CudaNeighbourSearch(cuda, notice), cuda);
         if (device == Device.auto) {
             err.println("dsire: device auto -> " + gpu.spectra().describe());
         }

@@ -63,13 +63,23 @@ public final class LoraReader {
         try {
             file = SafetensorsFile.open(path);
         } catch (SafetensorsException e) {
-            if (looksLikePickle(path)) {
+            if (noSafetensorsHeader(e) && looksLikePickle(path)) {
                 throw new LoraException(path, PICKLE_FORMAT, "pickle (torch.save) checkpoint, not safetensors: never unpickled");
             }
             throw e;
         }
         try {
             return pair(path, file, maxRank);
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    /** Pairs the layers of an already open file (one built in memory, say); closing the adapter closes it. */
+    public static LoraAdapter read(SafetensorsFile file) {
+        try {
+            return pair(file.path(), file);
         } catch (RuntimeException e) {
             file.close();
             throw e;
@@ -91,6 +101,17 @@ public final class LoraReader {
     private static String extension(Path path) {
         String n = path.getFileName().toString();
         return n.substring(n.lastIndexOf('.') + 1);
+    }
+
+    /**
+     * Only a file whose first 8 bytes are no usable header length can be a pickle: a file with a
+     * readable header that fails later is damaged safetensors, even when its length starts 0x80 0x02.
+     */
+    private static boolean noSafetensorsHeader(SafetensorsException e) {
+        return switch (e.kind()) {
+            case HEADER_TOO_SMALL, HEADER_TOO_LARGE, INVALID_HEADER_LENGTH -> true;
+            default -> false;
+        };
     }
 
     /** Pickle protocol 2+ starts 0x80 0x02..0x05; torch.save since 1.6 writes a zip. */

@@ -2,6 +2,7 @@ package dev.dsire.scan;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dsire.FileFailure;
 import dev.dsire.InputException;
 import dev.dsire.lora.KohyaMetadata;
 import dev.dsire.lora.LayerShape;
@@ -37,6 +38,21 @@ final class FileScanner {
         this.model = model;
     }
 
+    /**
+     * The file's row whatever happens while reading it: a failure of any kind (a bug, a fault on a
+     * mapped page, a heap exhausted by one file) becomes its error row. Rethrows only what cannot
+     * be contained (see {@link FileFailure#containable}).
+     */
+    ScanRecord scanContained(Found f) {
+        try {
+            return scan(f);
+        } catch (RuntimeException | Error e) {
+            String changed = f.problem() == null && f.path() != null ? changedSince(f) : null;
+            return ScanRecord.failed(String.valueOf(f.path()), f.size(), f.mtime(), ScanStatus.ERROR,
+                    changed != null ? changed : FileFailure.of(f.path(), e).reason());
+        }
+    }
+
     ScanRecord scan(Found f) {
         String path = f.path().toString();
         if (f.problem() != null) {
@@ -54,11 +70,6 @@ final class FileScanner {
             return ScanRecord.failed(path, f.size(), f.mtime(), s, e.reason());
         } catch (InputException e) {
             return ScanRecord.failed(path, f.size(), f.mtime(), ScanStatus.ERROR, e.reason());
-        } catch (InternalError e) {
-            // a mapped file truncated under us faults on access; the JVM reports it as InternalError
-            String changed = changedSince(f);
-            return ScanRecord.failed(path, f.size(), f.mtime(), ScanStatus.ERROR,
-                    changed != null ? changed : "read failed: " + e.getMessage());
         }
     }
 
