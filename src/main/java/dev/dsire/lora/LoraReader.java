@@ -79,7 +79,7 @@ public final class LoraReader {
     /** Pairs the layers of an already open file (one built in memory, say); closing the adapter closes it. */
     public static LoraAdapter read(SafetensorsFile file) {
         try {
-            return pair(file.path(), file);
+            return pair(file.path(), file, maxRank);
         } catch (RuntimeException e) {
             file.close();
             throw e;
