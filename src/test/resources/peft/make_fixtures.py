@@ -21,7 +21,7 @@ import sys
 import numpy as np
 import torch
 import transformers
-from peft import (AdaLoraConfig, PeftModel, FourierFTConfig, HRAConfig, IA3Config, LoHaConfig, LoKrConfig, LoraConfig, OFTConfig,
+from peft import (AdaLoraConfig, PeftModel, PromptTuningConfig, TrainableTokensConfig, FourierFTConfig, HRAConfig, IA3Config, LoHaConfig, LoKrConfig, LoraConfig, OFTConfig,
                   VeraConfig, get_peft_model)
 from peft.tuners.lora import variants as lv
 from peft.tuners.lora.layer import Embedding, LoraLayer, ParamWrapper, _ConvNd
@@ -307,10 +307,13 @@ def main():
                               ("lokr", LoKrConfig(r=2, target_modules=["q_proj"]), "LoKr"),
                               ("oft", OFTConfig(r=2, oft_block_size=0, target_modules=["q_proj"]), "OFT"),
                               ("fourierft", FourierFTConfig(n_frequency=8, target_modules=["q_proj"]), "FOURIERFT"),
-                              ("hra", HRAConfig(r=2, target_modules=["q_proj"]), "HRA")]:
+                              ("hra", HRAConfig(r=2, target_modules=["q_proj"]), "HRA"),
+                              ("prompt_tuning", PromptTuningConfig(task_type="CAUSAL_LM", num_virtual_tokens=4), "PROMPT"),
+                              ("trainable_tokens", TrainableTokensConfig(target_modules=["embed_tokens"], token_indices=[0, 1]),
+                               "TRAINABLE_TOKENS")]:
         case("other_" + name, tiny_llama, cfg, 30, expect="refused", refuse=refuse)
         case("other_" + name + "_no_config", tiny_llama, cfg, 30, expect="refused", refuse=refuse.upper() if refuse
-             in ("IA3", "VERA", "OFT", "FOURIERFT", "HRA") else refuse, keep_config=False)
+             in ("IA3", "VERA", "OFT", "FOURIERFT", "HRA", "PROMPT", "TRAINABLE_TOKENS") else refuse, keep_config=False)
     case("torch_conv3d_and_2d_parameter", TinyCustom,
          L(r=2, lora_alpha=4, target_modules=["c3"], target_parameters=["lin.weight"]), 26)
     case("llama_tied_embedding", tiny_llama_tied,

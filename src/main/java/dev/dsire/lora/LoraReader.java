@@ -170,6 +170,11 @@ public final class LoraReader {
             if (tuner.isPresent()) {
                 throw new LoraException(path, UNSUPPORTED_TYPE, tuner.get());
             }
+            Optional<String> type = PeftConfig.typeBesides(path);
+            if (type.isPresent() && !type.get().equals("LORA") && !type.get().equals("ADALORA")) {
+                throw new LoraException(path, UNSUPPORTED_TYPE, "PEFT " + type.get() + " adapter (peft_type in the adapter_config.json beside it)"
+                        + " is not LoRA; dsire reads only ΔW = B·A adapters");
+            }
             throw new LoraException(path, NOT_LORA, "no LoRA tensors (" + tensors.size()
                     + " tensors, none named like lora_down/lora_up, lora.down/lora.up, lora_A/lora_B or lora_embedding_A/B)");
         }
@@ -209,13 +214,15 @@ public final class LoraReader {
     /** PEFT's other tuners name their tensors with their own prefix (ia3_l, vera_lambda_b, oft_R, …). */
     private static final java.util.regex.Pattern PEFT_TUNER = java.util.regex.Pattern.compile(
             "\\.(ia3|vera|pvera|boft|oft|hra|fourierft|vblora|c3a|randlora|shira|miss|gralora|delora|tinylora|hira|road|lily|psoft"
-                    + "|waveft|osf|beft|adamss|deft|frod|glora|peanut|poly|unilora|supertuning|ln_tuning)_[A-Za-z0-9_]+(\\.|$)");
+                    + "|waveft|osf|beft|adamss|deft|frod|glora|peanut|poly|unilora|supertuning|ln_tuning|trainable_tokens|prompt|prefix"
+                    + "|adaption_prompt|cartridge|cpt)_[A-Za-z0-9_]+(\\.|$)|^(prompt|prefix)_[A-Za-z0-9_]+(\\.|$)");
 
     private static Optional<String> tuner(Set<String> keys) {
         for (String k : keys) {
             java.util.regex.Matcher m = PEFT_TUNER.matcher(k);
             if (m.find()) {
-                return Optional.of("PEFT " + m.group(1).toUpperCase(Locale.ROOT) + " adapter (tensor " + k
+                String name = m.group(1) != null ? m.group(1) : m.group(3);
+                return Optional.of("PEFT " + name.toUpperCase(Locale.ROOT) + " adapter (tensor " + k
                         + ") is not LoRA; dsire reads only ΔW = B·A adapters");
             }
         }
