@@ -1,0 +1,149 @@
+package dev.dsire.spark;
+
+import static dev.dsire.testutil.Cli.dsire;
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.dsire.model.ModelSet;
+import dev.dsire.testutil.Cli.Run;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.apache.spark.SparkException;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ScanJobTest {
+    @TempDir
+    static Path dir;
+
+    static ScanTree tree;
+    static ModelSet models;
+    static Map<String, List<Object>> local;
+    static SparkSession spark;
+
+    @BeforeAll
+    static void scanLocally() throws Exception {
+        tree = ScanTree.write(dir);
+        models = ModelSet.load(List.of(tree.lowModel(), tree.synthModel()));
+        Path db = dir.resolve("scan.sqlite");
+        Run r = dsire("scan", tree.root(), "--db", db, "--model", tree.lowModel(), "--model", tree.synthModel(), "--threads", 2, "--device", "cpu");
+        assertEquals(0, r.code(), r.err());
+        local = sqliteRows(db);
+        spark = SparkTestSession.get();
+    }
+
+    private static ScanJob.Summary job(Path out, int chunk, int failAfter) throws IOException {
+        return new ScanJob(spark).run(new ScanJob.Options(List.of(tree.root().toString()), out.toString(), models, "cpu", chunk, failAfter));
+    }
+
+    @Test
+    void sparkRowsEqualTheLocalScanRowForRow() throws IOException {
+        Path out = dir.resolve("out-equal");
+        ScanJob.Summary s = job(out, 100, -1);
+        assertEquals(local.size(), s.scanned());
+        Map<String, List<Object>> rows = parquetRows(spark, out);
+        assertEquals(local.keySet(), rows.keySet());
+        for (String p : local.keySet()) {
+            assertEquals(local.get(p), rows.get(p), p);
+        }
+        Map<String, Long> statuses = local.values().stream()
+                .collect(Collectors.groupingBy(v -> (String) v.get(Columns.ALL.size() - 2), TreeMap::new, Collectors.counting()));
+        assertEquals(List.of("error", "mismatch", "ok", "pickle"), List.copyOf(statuses.keySet()), statuses.toString());
+        for (String base : List.of("/synth/", "/zoo-low/")) {
+            assertTrue(local.values().stream().anyMatch(v -> v.get(0).toString().contains(base) && v.get(index("prediction")) != null),
+                    "each base layout is predicted by its own model: " + base);
+        }
+        assertEquals("mismatch", local.get(tree.root().resolve("other-layout.safetensors").toString()).get(index("status")));
+
+        ScanJob.Summary again = job(out, 100, -1);
+        assertEquals(0, again.scanned(), "a rerun finds everything done");
+        assertEquals(local.size(), again.skipped());
+        assertEquals(local.size(), spark.read().parquet(out.toString()).count());
+    }
+
+    @Test
+    void aJobThatFailsMidwayAndIsRerunEndsWithEveryFileExactlyOnce() throws IOException {
+        Path out = dir.resolve("out-failed");
+        assertThrows(SparkException.class, () -> job(out, 40, 2));
+        long kept = spark.read().parquet(out.toString()).count();
+        assertTrue(kept >= 80 && kept < local.size(), "the two committed chunks survive: " + kept);
+        ScanJob.Summary s = job(out, 40, -1);
+        assertEquals(local.size() - kept, s.scanned());
+        Map<String, List<Object>> rows = parquetRows(spark, out);
+        assertEquals(local.keySet(), rows.keySet());
+        assertEquals(local.size(), spark.read().parquet(out.toString()).count(), "no duplicates");
+    }
+
+    static int index(String column) {
+        for (int i = 0; i < Columns.ALL.size(); i++) {
+            if (Columns.ALL.get(i).name().equals(column)) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException(column);
+    }
+
+    /** Each row as its values in {@link Columns} order, spectra as a list of floats. */
+    static Map<String, List<Object>> parquetRows(SparkSession spark, Path data) {
+        Map<String, List<Object>> out = new TreeMap<>();
+        for (Row r : spark.read().parquet(data.toString()).collectAsList()) {
+            List<Object> v = new ArrayList<>();
+            for (Columns.Column c : Columns.ALL) {
+                int i = r.fieldIndex(c.name());
+                v.add(r.isNullAt(i) ? null : c.type() == Columns.Type.FLOAT_ARRAY ? List.copyOf(r.<Float>getList(i)) : r.get(i));
+            }
+            assertNull(out.put(r.getString(r.fieldIndex("path")), v), "one row per path");
+        }
+        return out;
+    }
+
+    /** The local scan's database rows, in the same shape. */
+    static Map<String, List<Object>> sqliteRows(Path db) throws Exception {
+        Map<String, List<Object>> out = new TreeMap<>();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+             ResultSet rs = c.createStatement().executeQuery("SELECT f.*, l.layers AS layout_json FROM files f LEFT JOIN layouts l ON l.fingerprint = f.layout")) {
+            while (rs.next()) {
+                List<Object> v = new ArrayList<>();
+                for (Columns.Column col : Columns.ALL) {
+                    String n = switch (col.name()) {
+                        case "reason" -> "error";
+                        case "layout_fingerprint" -> "layout";
+                        case "layout" -> "layout_json";
+                        default -> col.name();
+                    };
+                    Object o = rs.getObject(n);
+                    v.add(o == null ? null : switch (col.type()) {
+                        case STRING -> rs.getString(n);
+                        case INT -> rs.getInt(n);
+                        case LONG -> rs.getLong(n);
+                        case FLOAT_ARRAY -> floats(rs.getBytes(n));
+                    });
+                }
+                out.put(rs.getString("path"), v);
+            }
+        }
+        return out;
+    }
+
+    private static List<Float> floats(byte[] b) {
+        List<Float> f = new ArrayList<>();
+        ByteBuffer buf = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+        while (buf.hasRemaining()) {
+            f.add(buf.getFloat());
+        }
+        return f;
+    }
+}
