@@ -1,5 +1,6 @@
 package dev.dsire.spark;
 
+import dev.dsire.scan.ParquetColumns;
 import dev.dsire.model.ModelSet;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -63,7 +64,7 @@ public final class ScanJob {
             JavaRDD<Row> rows = jsc.parallelize(new ArrayList<>(chunk), parts)
                     .mapPartitions(new PartitionScanner(models, modelId, o.device(), chunks == o.failAfterChunks()));
             spark.createDataFrame(rows, ScanRows.SCHEMA).write().mode(SaveMode.Append)
-                    .partitionBy(Columns.PARTITIONS.toArray(String[]::new)).parquet(o.out());
+                    .partitionBy(ParquetColumns.PARTITIONS.toArray(String[]::new)).parquet(o.out());
             chunks++;
         }
         models.destroy();

@@ -1,5 +1,6 @@
 package dev.dsire.spark;
 
+import dev.dsire.scan.ParquetColumns;
 import dev.dsire.scan.ScanRecord;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -20,7 +21,7 @@ final class ScanRows {
 
     private static StructType schema() {
         List<StructField> f = new ArrayList<>();
-        for (Columns.Column c : Columns.ALL) {
+        for (ParquetColumns.Column c : ParquetColumns.ALL) {
             DataType t = switch (c.type()) {
                 case STRING -> DataTypes.StringType;
                 case INT -> DataTypes.IntegerType;

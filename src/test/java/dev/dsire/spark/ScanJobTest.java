@@ -1,5 +1,6 @@
 package dev.dsire.spark;
 
+import dev.dsire.scan.ParquetColumns;
 import static dev.dsire.testutil.Cli.dsire;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -33,12 +34,13 @@ class ScanJobTest {
     static ModelSet models;
     static Map<String, List<Object>> local;
     static SparkSession spark;
+    static Path db;
 
     @BeforeAll
     static void scanLocally() throws Exception {
         tree = ScanTree.write(dir);
         models = ModelSet.load(List.of(tree.lowModel(), tree.synthModel()));
-        Path db = dir.resolve("scan.sqlite");
+        db = dir.resolve("scan.sqlite");
         Run r = dsire("scan", tree.root(), "--db", db, "--model", tree.lowModel(), "--model", tree.synthModel(), "--threads", 2, "--device", "cpu");
         assertEquals(0, r.code(), r.err());
         local = sqliteRows(db);
@@ -60,13 +62,19 @@ class ScanJobTest {
             assertEquals(local.get(p), rows.get(p), p);
         }
         Map<String, Long> statuses = local.values().stream()
-                .collect(Collectors.groupingBy(v -> (String) v.get(Columns.ALL.size() - 2), TreeMap::new, Collectors.counting()));
+                .collect(Collectors.groupingBy(v -> (String) v.get(ParquetColumns.ALL.size() - 2), TreeMap::new, Collectors.counting()));
         assertEquals(List.of("error", "mismatch", "ok", "pickle"), List.copyOf(statuses.keySet()), statuses.toString());
         for (String base : List.of("/synth/", "/zoo-low/")) {
             assertTrue(local.values().stream().anyMatch(v -> v.get(0).toString().contains(base) && v.get(index("prediction")) != null),
                     "each base layout is predicted by its own model: " + base);
         }
         assertEquals("mismatch", local.get(tree.root().resolve("other-layout.safetensors").toString()).get(index("status")));
+
+        Path exported = dir.resolve("export.parquet");
+        Run e = dsire("export", "--db", db, "--format", "parquet", "--out", exported);
+        assertEquals(0, e.code(), e.err());
+        assertEquals(local, parquetRows(spark, exported), "export writes the same rows");
+        assertEquals(types(spark.read().parquet(out.toString())), types(spark.read().parquet(exported.toString())), "and the same schema");
 
         ScanJob.Summary again = job(out, 100, -1);
         assertEquals(0, again.scanned(), "a rerun finds everything done");
@@ -87,9 +95,13 @@ class ScanJobTest {
         assertEquals(local.size(), spark.read().parquet(out.toString()).count(), "no duplicates");
     }
 
+    private static List<String> types(org.apache.spark.sql.Dataset<Row> d) {
+        return java.util.Arrays.stream(d.schema().fields()).map(f -> f.name() + " " + f.dataType().simpleString()).toList();
+    }
+
     static int index(String column) {
-        for (int i = 0; i < Columns.ALL.size(); i++) {
-            if (Columns.ALL.get(i).name().equals(column)) {
+        for (int i = 0; i < ParquetColumns.ALL.size(); i++) {
+            if (ParquetColumns.ALL.get(i).name().equals(column)) {
                 return i;
             }
         }
@@ -101,9 +113,9 @@ class ScanJobTest {
         Map<String, List<Object>> out = new TreeMap<>();
         for (Row r : spark.read().parquet(data.toString()).collectAsList()) {
             List<Object> v = new ArrayList<>();
-            for (Columns.Column c : Columns.ALL) {
+            for (ParquetColumns.Column c : ParquetColumns.ALL) {
                 int i = r.fieldIndex(c.name());
-                v.add(r.isNullAt(i) ? null : c.type() == Columns.Type.FLOAT_ARRAY ? List.copyOf(r.<Float>getList(i)) : r.get(i));
+                v.add(r.isNullAt(i) ? null : c.type() == ParquetColumns.Type.FLOAT_ARRAY ? List.copyOf(r.<Float>getList(i)) : r.get(i));
             }
             assertNull(out.put(r.getString(r.fieldIndex("path")), v), "one row per path");
         }
@@ -117,7 +129,7 @@ class ScanJobTest {
              ResultSet rs = c.createStatement().executeQuery("SELECT f.*, l.layers AS layout_json FROM files f LEFT JOIN layouts l ON l.fingerprint = f.layout")) {
             while (rs.next()) {
                 List<Object> v = new ArrayList<>();
-                for (Columns.Column col : Columns.ALL) {
+                for (ParquetColumns.Column col : ParquetColumns.ALL) {
                     String n = switch (col.name()) {
                         case "reason" -> "error";
                         case "layout_fingerprint" -> "layout";

@@ -1,13 +1,13 @@
-package dev.dsire.spark;
+package dev.dsire.scan;
 
 import java.util.List;
 
 /**
  * The Parquet schema of a scan, shared by the Spark job and {@code dsire export --format parquet}
- * (this class loads without Spark). status and family come last: the job partitions by them, and
+ * (so it lives here, free of Spark). status and family come last: the job partitions by them, and
  * partition columns are read back last.
  */
-public final class Columns {
+public final class ParquetColumns {
     /** A column's logical type. */
     public enum Type { STRING, INT, LONG, FLOAT_ARRAY }
 
@@ -38,5 +38,5 @@ public final class Columns {
     /** The columns the job writes into directory names. */
     public static final List<String> PARTITIONS = List.of("status", "family");
 
-    private Columns() {}
+    private ParquetColumns() {}
 }
