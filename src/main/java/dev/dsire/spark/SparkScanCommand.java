@@ -53,8 +53,11 @@ final class SparkScanCommand implements Callable<Integer> {
         }
         SparkSession spark = b.getOrCreate();
         try {
+            long t0 = System.nanoTime();
             ScanJob.Summary s = new ScanJob(spark).run(new ScanJob.Options(inputs, out, set, device, chunk, failAfterChunks));
-            System.out.printf("%d listed, %d skipped (already in %s), %d scanned in %d chunks%n", s.listed(), s.skipped(), out, s.scanned(), s.chunks());
+            double sec = (System.nanoTime() - t0) / 1e9;
+            System.out.printf("%d listed, %d skipped (already in %s), %d scanned in %d chunks, %.1f s (%.2f files/s, session start excluded)%n",
+                    s.listed(), s.skipped(), out, s.scanned(), s.chunks(), sec, s.scanned() / sec);
         } finally {
             spark.stop();
         }

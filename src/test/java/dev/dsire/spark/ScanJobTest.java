@@ -85,10 +85,10 @@ class ScanJobTest {
     @Test
     void aJobThatFailsMidwayAndIsRerunEndsWithEveryFileExactlyOnce() throws IOException {
         Path out = dir.resolve("out-failed");
-        assertThrows(SparkException.class, () -> job(out, 40, 2));
+        assertThrows(SparkException.class, () -> job(out, 64, 1));
         long kept = spark.read().parquet(out.toString()).count();
-        assertTrue(kept >= 80 && kept < local.size(), "the two committed chunks survive: " + kept);
-        ScanJob.Summary s = job(out, 40, -1);
+        assertEquals(64, kept, "the committed chunk survives, the failed one leaves nothing");
+        ScanJob.Summary s = job(out, 1000, -1);
         assertEquals(local.size() - kept, s.scanned());
         Map<String, List<Object>> rows = parquetRows(spark, out);
         assertEquals(local.keySet(), rows.keySet());
@@ -97,6 +97,42 @@ class ScanJobTest {
 
     private static List<String> types(org.apache.spark.sql.Dataset<Row> d) {
         return java.util.Arrays.stream(d.schema().fields()).map(f -> f.name() + " " + f.dataType().simpleString()).toList();
+    }
+
+    @Test
+    void aJobKilledMidwayAndRerunEndsWithEveryFileExactlyOnce() throws Exception {
+        Path out = dir.resolve("out-killed");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(a -> a.startsWith("--") || a.startsWith("-XX") || a.startsWith("-Dio.netty")).toList());
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), SparkMain.class.getName(), "scan", "--input", tree.root().toString(),
+                "--out", out.toString(), "--chunk", "16", "--device", "cpu", "--master", "local[2]",
+                "--model", tree.lowModel().toString(), "--model", tree.synthModel().toString()));
+        Process child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("killed.log").toFile()).start();
+        try {
+            long deadline = System.nanoTime() + 180_000_000_000L;
+            while (committedFiles(out) == 0 && child.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertTrue(child.isAlive(), "the job was still running when killed: " + Files.readString(dir.resolve("killed.log")));
+        } finally {
+            child.destroyForcibly().waitFor(); // SIGKILL: no shutdown hook, no abort, no cleanup
+        }
+        long kept = spark.read().parquet(out.toString()).count();
+        assertTrue(kept > 0 && kept < local.size(), "killed with " + kept + " rows committed");
+        ScanJob.Summary s = job(out, 1000, -1);
+        assertEquals(local.size() - kept, s.scanned());
+        assertEquals(local, parquetRows(spark, out)); // parquetRows fails on a duplicate path
+    }
+
+    /** Parquet files outside the committer's scratch folders. */
+    private static long committedFiles(Path out) throws IOException {
+        if (!Files.isDirectory(out)) {
+            return 0;
+        }
+        try (var s = Files.walk(out)) {
+            return s.filter(p -> p.toString().endsWith(".parquet") && !p.toString().contains("/_temporary") && !p.toString().contains("/.spark-staging")).count();
+        }
     }
 
     static int index(String column) {
