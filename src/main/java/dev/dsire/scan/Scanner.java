@@ -1,6 +1,6 @@
 package dev.dsire.scan;
 
-import dev.dsire.model.DsireModel;
+import dev.dsire.model.ModelSet;
 import dev.dsire.spectra.CpuSpectrumBackend;
 import dev.dsire.spectra.SpectrumBackend;
 import java.io.PrintWriter;
@@ -26,7 +26,7 @@ public final class Scanner {
 
     private final ScanDb db;
     private final Path dbPath;
-    private final DsireModel model;
+    private final ModelSet model;
     private final String modelId;
     private final int threads;
     private final SpectrumBackend shared;
@@ -35,7 +35,7 @@ public final class Scanner {
      * @param shared a backend all readers share (a GPU), or null: each reader then computes on its
      *               own single-threaded CPU backend, so the readers are the parallelism
      */
-    public Scanner(ScanDb db, Path dbPath, DsireModel model, String modelId, int threads, SpectrumBackend shared) {
+    public Scanner(ScanDb db, Path dbPath, ModelSet model, String modelId, int threads, SpectrumBackend shared) {
         this.db = db;
         this.dbPath = dbPath;
         this.model = model;
