@@ -24,6 +24,9 @@ final class ComputeOptions {
     @Option(names = {"-v", "--verbose"}, description = "stack traces for internal errors")
     boolean verbose;
 
+    @Option(names = "--max-rank", paramLabel = "R", description = "refuse files with a layer of rank above R (default ${DEFAULT-VALUE}): bounds each file's work")
+    int maxRank = dev.dsire.lora.LoraReader.DEFAULT_MAX_RANK;
+
     /** The spectra backend and 1-NN search of the chosen device; close it when done. */
     record Engine(SpectrumBackend spectra, NeighbourSearch search, CudaContext cuda) implements AutoCloseable {
         @Override
@@ -40,6 +43,7 @@ final class ComputeOptions {
         if (threads < 1) {
             throw new IllegalArgumentException("--threads must be at least 1");
         }
+        dev.dsire.lora.LoraReader.maxRank(maxRank);
         if (device == Device.cpu) {
             return cpu();
         }
