@@ -219,13 +219,13 @@ public final class HostileCorpus {
 
     /** One layer re-declared with a large rank and tiny dimensions, data included: a small file that is costly to reduce naively. */
     private String rankBomb(ObjectNode h, String name, byte[] data) {
-        int r = pick(1024, 4096);
+        int r = pick(256, 512, 1024, 4096); // 4096 is over --max-rank's default
         return rewriteWithOneLayer(h, name, new long[] {r, 1}, new long[] {1, r});
     }
 
-    /** A layer with one huge dimension (F16[8, 2^22] etc.): index arithmetic must stay in long. */
+    /** A layer with one large dimension (F16[8, 2^18]): a 4 MB file, many times the others, read within bounds. */
     private String hugeShape(ObjectNode h, String name) {
-        long k = pick(1L << 22, 1L << 20);
+        long k = pick(1L << 18, 1L << 16);
         return rewriteWithOneLayer(h, name, new long[] {8, k}, new long[] {8, 8});
     }
 
