@@ -1,5 +1,6 @@
 package dev.dsire.cli;
 
+import dev.dsire.FileFailure;
 import dev.dsire.InputException;
 import dev.dsire.model.DsireModel;
 import dev.dsire.model.ModelFile;
@@ -53,14 +54,28 @@ final class PredictCommand implements Callable<Integer> {
                 }
                 queries.add(model.features(e.path(), e.spectra()));
                 asked.add(i);
-            } catch (InputException x) {
-                errors[i] = x;
+            } catch (RuntimeException | Error x) {
+                errors[i] = FileFailure.of(e.path(), x);
             }
         }
-        int[][] nearest = engine.search().nearest(model, queries);
         Prediction[] predictions = new Prediction[batch.size()];
-        for (int q = 0; q < asked.size(); q++) {
-            predictions[asked.get(q)] = model.vote(nearest[q]);
+        try {
+            int[][] nearest = engine.search().nearest(model, queries);
+            for (int q = 0; q < asked.size(); q++) {
+                predictions[asked.get(q)] = model.vote(nearest[q]);
+            }
+        } catch (RuntimeException | Error x) {
+            FileFailure.of(null, x); // rethrows what cannot be contained
+            // the batched search failed: search each file alone, so the failure stays with its file
+            for (int q = 0; q < asked.size(); q++) {
+                int i = asked.get(q);
+                try {
+                    predictions[i] = model.vote(engine.search().nearest(model, List.of(queries.get(q)))[0]);
+                } catch (RuntimeException | Error y) {
+                    predictions[i] = null;
+                    errors[i] = FileFailure.of(batch.get(i).path(), y);
+                }
+            }
         }
         for (int i = 0; i < batch.size(); i++) {
             Path path = batch.get(i).path();

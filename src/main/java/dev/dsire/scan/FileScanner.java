@@ -2,6 +2,7 @@ package dev.dsire.scan;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dsire.FileFailure;
 import dev.dsire.InputException;
 import dev.dsire.lora.KohyaMetadata;
 import dev.dsire.lora.LayerShape;
@@ -42,6 +43,26 @@ public final class FileScanner {
         this.models = models == null ? ModelSet.NONE : models;
     }
 
+    /**
+     * The file's row whatever happens while reading it: a failure of any kind (a bug, a fault on a
+     * mapped page, a heap exhausted by one file) becomes its error row. Rethrows only what cannot
+     * be contained (see {@link FileFailure#containable}).
+     */
+    public ScanRecord scanContained(Found f) {
+        return scanContained(f, String.valueOf(f.path()));
+    }
+
+    /** As {@link #scanContained(Found)}, the row naming the file {@code name}. */
+    public ScanRecord scanContained(Found f, String name) {
+        try {
+            return scan(f, name);
+        } catch (RuntimeException | Error e) {
+            String changed = f.problem() == null && f.path() != null ? changedSince(f) : null;
+            return ScanRecord.failed(name, f.size(), f.mtime(), ScanStatus.ERROR,
+                    changed != null ? changed : FileFailure.of(f.path(), e).reason());
+        }
+    }
+
     public ScanRecord scan(Found f) {
         return scan(f, f.path().toString());
     }
@@ -67,11 +88,6 @@ public final class FileScanner {
             return ScanRecord.failed(path, f.size(), f.mtime(), s, e.reason());
         } catch (InputException e) {
             return ScanRecord.failed(path, f.size(), f.mtime(), ScanStatus.ERROR, e.reason());
-        } catch (InternalError e) {
-            // a mapped file truncated under us faults on access; the JVM reports it as InternalError
-            String changed = changedSince(f);
-            return ScanRecord.failed(path, f.size(), f.mtime(), ScanStatus.ERROR,
-                    changed != null ? changed : "read failed: " + e.getMessage());
         }
     }
 

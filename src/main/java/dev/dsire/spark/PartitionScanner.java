@@ -68,7 +68,7 @@ final class PartitionScanner implements FlatMapFunction<Iterator<Row>, Row> {
         String scheme = p.toUri().getScheme();
         try {
             if (problem != null || scheme == null || scheme.equals("file")) {
-                return scanner.scan(new Found(java.nio.file.Path.of(p.toUri().getPath()), size, mtime, problem), name);
+                return scanner.scanContained(new Found(java.nio.file.Path.of(p.toUri().getPath()), size, mtime, problem), name);
             }
             return staged(scanner, conf, p, name, size, mtime);
         } catch (RuntimeException e) {
@@ -92,7 +92,7 @@ final class PartitionScanner implements FlatMapFunction<Iterator<Row>, Row> {
             }
             Files.setLastModifiedTime(local, FileTime.fromMillis(mtime));
             // a copy of another length means the file changed between listing and copying; FileScanner says so
-            return scanner.scan(new Found(local, size, mtime, null), name);
+            return scanner.scanContained(new Found(local, size, mtime, null), name);
         } catch (IOException e) {
             return ScanRecord.failed(name, size, mtime, ScanStatus.ERROR, "unreadable: " + e.getClass().getSimpleName().replace("Exception", ""));
         } finally {
