@@ -13,55 +13,150 @@ import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;
 /**
  * Exact spectra of one layer from its factors, without forming the d×k product.
  *
- * <p>A is given as its r rows (length k) and B as the r rows of Bᵀ (length d), so both Gram
- * matrices are the same kernel: G_A = A·Aᵀ and G_B = Bᵀ·B, each r×r. Their eigenvalues are σ(A)²
- * and σ(B)². With Cholesky factors G_A = L_A·L_Aᵀ and G_B = L_B·L_Bᵀ, A = L_A·U and B = V·L_Bᵀ with
- * orthonormal U, V, so σ(B·A) = σ(L_Bᵀ·L_A): an r×r core.
+ * <p>Both factors come as tall panels X (m×r): X_A = Aᵀ, X_B = B, read a block of rows at a time
+ * from the mapped tensor, so one kernel serves both and no factor is ever decoded whole. When
+ * r ≤ min(d, k), G = XᵀX (r×r) is accumulated block by block; its eigenvalues are σ². With Cholesky
+ * factors G_A = L_A·L_Aᵀ and G_B = L_B·L_Bᵀ, A = L_A·U and B = V·L_Bᵀ with orthonormal U, V, so
+ * σ(B·A) = σ(L_Bᵀ·L_A): an r×r core.
  *
  * <p>Squaring loses accuracy for singular values far below σ_max, so when either factor's
- * σ_min/σ_max is below {@link #CONDITION_LIMIT} the layer takes the slower, backward-stable path:
- * Householder QR of Aᵀ and B, and σ(B·A) = σ(R_B·R_Aᵀ).
+ * σ_min/σ_max is below {@link #CONDITION_LIMIT}, and always when r exceeds d or k (the Gram would be
+ * r×r and singular: a "rank bomb" of r = 4096 on tiny dimensions would cost an r³ eigenproblem), the
+ * layer takes the backward-stable path: R factors of X_A and X_B by a blocked (tall-skinny)
+ * Householder QR, min(m, r)×r each, and σ(B·A) = σ(R_B·R_Aᵀ), a min(d, r)×min(k, r) core. Work
+ * is then O(r·(d + k)·min(r, d, k)) and heap O(r·min(r, d, k)).
+ *
+ * <p>Heap per call: r ≤ min(d, k): 5·r² doubles of matrices plus two blocks of r·L doubles, where L
+ * is {@link #blockRows(int)}; the QR path: (min(d, r) + min(k, r) + 2·L')·r doubles, L' = max(L, r).
  *
  * <p>Instances hold scratch space and are not thread-safe: one per worker thread.
  */
 final class LayerCore {
     static final double CONDITION_LIMIT = SpectrumBackend.GRAM_CONDITION_LIMIT;
     private static final VectorSpecies<Double> LANES = DoubleVector.SPECIES_PREFERRED;
+    /** Doubles per Gram block: 2^14 (128 KB) keeps a block of X in L2 while the tiles sweep it. */
+    private static final int BLOCK = 1 << 14;
 
     private int size = -1;
     private EigenDecomposition_F64<DMatrixRMaj> eig;
     private DMatrixRMaj ga, gb, work;
+    private double[] block = new double[0], scratch = new double[0], rows = new double[0];
 
     /** Which path the last call took; for tests. */
     boolean lastUsedQr;
 
-    /**
-     * @param a  A row-major (r rows of length k); overwritten
-     * @param bt Bᵀ row-major (r rows of length d); overwritten
-     */
+    /** The panel rows read per block for rank n: a multiple of 8 (whole vectors), at least 8. */
+    static int blockRows(int n) {
+        return Math.max(8, (BLOCK / Math.max(1, n)) & ~7);
+    }
+
+    /** For callers holding doubles: A row-major (r rows of length k), Bᵀ row-major (r rows of length d). */
     LayerSpectrum spectrum(String layer, double[] a, double[] bt, int r, int k, int d, double scale) {
-        prepare(r);
-        gram(a, r, k, ga.data);
-        gram(bt, r, d, gb.data);
-        double[] sa = sqrtEigenvalues(ga, work);
-        double[] sb = sqrtEigenvalues(gb, work);
-        double[] sba;
+        return spectrum(layer, Panel.transposeOf(a, r, k), Panel.transposeOf(bt, r, d), scale);
+    }
+
+    /**
+     * Spectra of A, B and scale·B·A, given X_A = Aᵀ (k×r) and X_B = B (d×r). Throws
+     * {@link NonFiniteException} if either holds NaN or infinity.
+     */
+    LayerSpectrum spectrum(String layer, Panel xa, Panel xb, double scale) {
+        int r = xa.cols();
+        double[] sa, sb, sba;
         lastUsedQr = false;
-        if (sa[0] == 0 || sb[0] == 0) {
-            sba = new double[r]; // B·A = 0 exactly: an untrained layer
-        } else if (sa[r - 1] >= CONDITION_LIMIT * sa[0] && sb[r - 1] >= CONDITION_LIMIT * sb[0]) {
-            sba = choleskyCore(r, scale);
+        if (r <= xa.rows() && r <= xb.rows()) {
+            prepare(r);
+            gram(xa, ga.data);
+            gram(xb, gb.data);
+            sa = sqrtEigenvalues(ga, work);
+            sb = sqrtEigenvalues(gb, work);
+            if (sa[0] == 0 || sb[0] == 0) {
+                sba = new double[r]; // B·A = 0 exactly: an untrained layer
+            } else if (sa[r - 1] >= CONDITION_LIMIT * sa[0] && sb[r - 1] >= CONDITION_LIMIT * sb[0]) {
+                sba = choleskyCore(r, Math.abs(scale));
+            } else {
+                sba = null;
+            }
         } else {
+            sa = sb = sba = null;
+        }
+        if (sba == null) {
             lastUsedQr = true;
-            DMatrixRMaj ra = householderR(a, r, k);
-            DMatrixRMaj rb = householderR(bt, r, d);
+            DMatrixRMaj ra = tallR(xa);
+            DMatrixRMaj rb = tallR(xb);
             sa = singularValues(ra, r);
             sb = singularValues(rb, r);
             DMatrixRMaj core = new DMatrixRMaj(rb.numRows, ra.numRows);
             CommonOps_DDRM.multTransB(Math.abs(scale), rb, ra, core);
             sba = singularValues(core, r);
         }
+        for (int i = 0; i < r; i++) { // undo the panels' power-of-two scaling: exact
+            sa[i] = Math.scalb(sa[i], xa.exponent());
+            sb[i] = Math.scalb(sb[i], xb.exponent());
+            sba[i] = Math.scalb(sba[i], xa.exponent() + xb.exponent());
+        }
         return LayerSpectrum.of(layer, sa, sb, sba);
+    }
+
+    /** A factor held NaN or infinity. */
+    static final class NonFiniteException extends RuntimeException {
+        NonFiniteException() {
+            super(null, null, false, false);
+        }
+    }
+
+    private double[] block(int n) {
+        return block.length >= n ? block : (block = new double[n]);
+    }
+
+    private double[] scratch(int n) {
+        return scratch.length >= n ? scratch : (scratch = new double[n]);
+    }
+
+    /** g = XᵀX (n×n row-major), accumulated over blocks of rows of X. */
+    private void gram(Panel x, double[] g) {
+        int n = x.cols();
+        long m = x.rows();
+        int len = (int) Math.min(m, blockRows(n));
+        double[] buf = block(n * len), tmp = scratch(n * len);
+        Arrays.fill(g, 0, n * n, 0);
+        for (long from = 0; from < m; from += len) {
+            int l = (int) Math.min(len, m - from);
+            if (!x.fill(from, l, buf, tmp)) {
+                throw new NonFiniteException();
+            }
+            gramAdd(buf, n, l, g);
+        }
+        mirror(g, n);
+    }
+
+    /**
+     * R (min(m, n)×n, upper trapezoidal) of the QR of X, with σ(R) = σ(X): Householder QR of the
+     * stack [R so far; next block of rows], so only R and one block are ever held.
+     */
+    private DMatrixRMaj tallR(Panel x) {
+        int n = x.cols();
+        long m = x.rows();
+        int len = (int) Math.min(m, Math.max(blockRows(n), n));
+        double[] tmp = scratch(n * len);
+        DMatrixRMaj r = new DMatrixRMaj(0, n);
+        for (long from = 0; from < m; from += len) {
+            int l = (int) Math.min(len, m - from);
+            int p = r.numRows, h = p + l;
+            double[] stack = block(n * h);
+            // block rows go to the bottom of each column: fill writes them as n runs of length l
+            double[] rows = this.rows.length >= n * l ? this.rows : (this.rows = new double[n * l]);
+            if (!x.fill(from, l, rows, tmp)) {
+                throw new NonFiniteException();
+            }
+            for (int c = 0; c < n; c++) {
+                for (int u = 0; u < p; u++) {
+                    stack[c * h + u] = r.data[u * n + c];
+                }
+                System.arraycopy(rows, c * l, stack, c * h + p, l);
+            }
+            r = householderR(stack, n, h);
+        }
+        return r;
     }
 
     private void prepare(int r) {
@@ -79,7 +174,7 @@ final class LayerCore {
         DMatrixRMaj la = cholesky(ga, r);
         DMatrixRMaj lb = cholesky(gb, r);
         DMatrixRMaj core = new DMatrixRMaj(r, r);
-        CommonOps_DDRM.multTransA(Math.abs(scale), lb, la, core);
+        CommonOps_DDRM.multTransA(scale, lb, la, core);
         return singularValues(core, r);
     }
 
@@ -122,6 +217,9 @@ final class LayerCore {
 
     /** Singular values of m, descending, padded with zeros to length r. */
     static double[] singularValues(DMatrixRMaj m, int r) {
+        if (m.numRows == 0 || m.numCols == 0) {
+            return new double[r];
+        }
         SingularValueDecomposition_F64<DMatrixRMaj> svd = DecompositionFactory_DDRM.svd(m.numRows, m.numCols, false, false, true);
         if (!svd.decompose(m.copy())) {
             throw new ArithmeticException("SVD did not converge");
@@ -143,26 +241,32 @@ final class LayerCore {
 
     /** g = x·xᵀ for x with n rows of length len (row-major); g is n×n row-major. */
     static void gram(double[] x, int n, int len, double[] g) {
-        if (n % 4 == 0) {
-            // 4×4 tiles: 16 accumulators and 8 loads per step fit the 32 vector registers of AVX-512
-            for (int i = 0; i < n; i += 4) {
-                for (int j = 0; j <= i; j += 4) {
-                    tile4(x, len, i, j, g, n);
-                }
+        Arrays.fill(g, 0, n * n, 0);
+        gramAdd(x, n, len, g);
+        mirror(g, n);
+    }
+
+    /** Copies the lower triangle of g onto the upper. */
+    private static void mirror(double[] g, int n) {
+        for (int i = 1; i < n; i++) {
+            for (int j = 0; j < i; j++) {
+                g[j * n + i] = g[i * n + j];
             }
-            return;
         }
-        for (int i = 0; i < n; i += 2) {
-            for (int j = 0; j <= i; j += 2) {
-                if (i + 1 < n) {
-                    tile(x, len, i, j, j + 1 < n, g, n);
-                } else {
-                    for (int jj = j; jj < Math.min(j + 2, n); jj++) {
-                        double v = dot(x, i * len, x, jj * len, len);
-                        g[i * n + jj] = v;
-                        g[jj * n + i] = v;
-                    }
-                }
+    }
+
+    /** Adds x·xᵀ into the lower triangle (and diagonal tiles) of g; x has n rows of length len. */
+    static void gramAdd(double[] x, int n, int len, double[] g) {
+        int i = 0;
+        // 4×4 tiles: 16 accumulators and 8 loads per step fit the 32 vector registers of AVX-512
+        for (; i + 4 <= n; i += 4) {
+            for (int j = 0; j <= i; j += 4) {
+                tile4(x, len, i, j, g, n);
+            }
+        }
+        for (; i < n; i++) { // the last n mod 4 rows, against every row up to themselves
+            for (int j = 0; j <= i; j++) {
+                g[i * n + j] += dot(x, i * len, x, j * len, len);
             }
         }
     }
@@ -203,44 +307,8 @@ final class LayerCore {
                 for (int t = u; t < len; t++) {
                     v += x[ro + t] * x[co + t];
                 }
-                g[(i + p) * n + j + q] = v;
-                g[(j + q) * n + i + p] = v;
+                g[(i + p) * n + j + q] += v;
             }
-        }
-    }
-
-    /** Rows i, i+1 against rows j, j+1 (j+1 only when twoCols): four dot products in one pass. */
-    private static void tile(double[] x, int len, int i, int j, boolean twoCols, double[] g, int n) {
-        int i0 = i * len, i1 = i0 + len, j0 = j * len, j1 = twoCols ? j0 + len : j0;
-        DoubleVector s00 = DoubleVector.zero(LANES), s01 = s00, s10 = s00, s11 = s00;
-        int u = 0, bound = LANES.loopBound(len);
-        for (; u < bound; u += LANES.length()) {
-            DoubleVector a0 = DoubleVector.fromArray(LANES, x, i0 + u);
-            DoubleVector a1 = DoubleVector.fromArray(LANES, x, i1 + u);
-            DoubleVector b0 = DoubleVector.fromArray(LANES, x, j0 + u);
-            DoubleVector b1 = DoubleVector.fromArray(LANES, x, j1 + u);
-            s00 = a0.fma(b0, s00);
-            s01 = a0.fma(b1, s01);
-            s10 = a1.fma(b0, s10);
-            s11 = a1.fma(b1, s11);
-        }
-        double v00 = s00.reduceLanes(VectorOperators.ADD), v01 = s01.reduceLanes(VectorOperators.ADD);
-        double v10 = s10.reduceLanes(VectorOperators.ADD), v11 = s11.reduceLanes(VectorOperators.ADD);
-        for (; u < len; u++) {
-            v00 += x[i0 + u] * x[j0 + u];
-            v01 += x[i0 + u] * x[j1 + u];
-            v10 += x[i1 + u] * x[j0 + u];
-            v11 += x[i1 + u] * x[j1 + u];
-        }
-        g[i * n + j] = v00;
-        g[j * n + i] = v00;
-        g[(i + 1) * n + j] = v10;
-        g[j * n + i + 1] = v10;
-        if (twoCols) {
-            g[i * n + j + 1] = v01;
-            g[(j + 1) * n + i] = v01;
-            g[(i + 1) * n + j + 1] = v11;
-            g[(j + 1) * n + i + 1] = v11;
         }
     }
 
