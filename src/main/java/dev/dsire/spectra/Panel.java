@@ -61,6 +61,14 @@ abstract sealed class Panel {
      */
     abstract boolean fill(long from, int len, double[] out, double[] scratch);
 
+    /**
+     * Rows [from, from+len) of X as stored, row-major (out[i·n + c] = X[from+i, c] / 2^exponent),
+     * where that is a plain copy (X = B); null where X is stored transposed.
+     */
+    Boolean fillRows(long from, int len, double[] out) {
+        return null;
+    }
+
     private static int exponentOf(TensorView t) {
         if (t.dtype() != DType.F64) {
             return 0;
@@ -103,6 +111,11 @@ abstract sealed class Panel {
         OfRows(TensorView t, long m, int n, int exponent) {
             super(m, n, exponent);
             this.t = t;
+        }
+
+        @Override
+        Boolean fillRows(long from, int len, double[] out) {
+            return unscale(out, len * cols(), t.decode(from * cols(), len * cols(), out, 0));
         }
 
         @Override
