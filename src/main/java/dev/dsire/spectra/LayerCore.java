@@ -7,7 +7,6 @@ import jdk.incubator.vector.VectorSpecies;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
 import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
-import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
 import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;
 
 /**
@@ -38,7 +37,7 @@ final class LayerCore {
     private static final int BLOCK = 1 << 14;
 
     private int size = -1;
-    private EigenDecomposition_F64<DMatrixRMaj> eig;
+    private final SymmetricEigenvalues eig = new SymmetricEigenvalues();
     private DMatrixRMaj ga, gb, work;
     private double[] block = new double[0], scratch = new double[0], rows = new double[0];
 
@@ -67,8 +66,8 @@ final class LayerCore {
             prepare(r);
             gram(xa, ga.data);
             gram(xb, gb.data);
-            sa = sqrtEigenvalues(ga, work);
-            sb = sqrtEigenvalues(gb, work);
+            sa = sqrtEigenvalues(ga);
+            sb = sqrtEigenvalues(gb);
             if (sa[0] == 0 || sb[0] == 0) {
                 sba = new double[r]; // B·A = 0 exactly: an untrained layer
             } else if (sa[r - 1] >= CONDITION_LIMIT * sa[0] && sb[r - 1] >= CONDITION_LIMIT * sb[0]) {
@@ -169,7 +168,6 @@ final class LayerCore {
     private void prepare(int r) {
         if (size != r) {
             size = r;
-            eig = DecompositionFactory_DDRM.eig(r, false, true);
             ga = new DMatrixRMaj(r, r);
             gb = new DMatrixRMaj(r, r);
             work = new DMatrixRMaj(r, r);
@@ -185,11 +183,21 @@ final class LayerCore {
         // ga, gb still hold the Gram matrices: sqrtEigenvalues worked on copies
         DMatrixRMaj la = cholesky(ga, r);
         DMatrixRMaj lb = cholesky(gb, r);
-        DMatrixRMaj m = new DMatrixRMaj(r, r);
-        CommonOps_DDRM.multTransA(lb, la, m);
+        // M = L_Bᵀ·L_A, both lower triangular: M[i][j] = Σ_{p ≥ max(i, j)} L_B[p][i]·L_A[p][j], as axpys
+        double[] m = work.data, a = la.data, b = lb.data;
+        Arrays.fill(m, 0, r * r, 0);
+        for (int p = 0; p < r; p++) {
+            for (int i = 0; i <= p; i++) {
+                double f = b[p * r + i];
+                int mi = i * r, ap = p * r;
+                for (int j = 0; j <= p; j++) {
+                    m[mi + j] += f * a[ap + j];
+                }
+            }
+        }
         DMatrixRMaj c = new DMatrixRMaj(r, r);
-        CommonOps_DDRM.multTransA(m, m, c);
-        double[] s = sqrtEigenvalues(c, work);
+        gram(m, r, r, c.data); // M·Mᵀ: the same eigenvalues as MᵀM
+        double[] s = sqrtEigenvalues(c);
         for (int i = 0; i < r; i++) {
             s[i] *= scale;
         }
@@ -220,17 +228,14 @@ final class LayerCore {
     }
 
     /** √ of the eigenvalues of symmetric g, descending, negatives (rounding) clipped to 0. */
-    private double[] sqrtEigenvalues(DMatrixRMaj g, DMatrixRMaj scratch) {
-        scratch.setTo(g);
+    private double[] sqrtEigenvalues(DMatrixRMaj g) {
         int r = g.numRows;
         double[] s = new double[r];
-        if (!eig.decompose(scratch)) {
-            throw new ArithmeticException("symmetric eigenvalue iteration did not converge");
-        }
+        eig.compute(g.data, r, s);
         for (int i = 0; i < r; i++) {
-            s[i] = Math.sqrt(Math.max(eig.getEigenvalue(i).real, 0));
+            s[i] = Math.sqrt(Math.max(s[i], 0));
         }
-        return descending(s);
+        return s;
     }
 
     /** Singular values of m, descending, padded with zeros to length r. */
