@@ -30,6 +30,8 @@ public final class Main {
         CommandLine cl = new CommandLine(new Main());
         cl.setOut(out);
         cl.setErr(err);
+        dev.dsire.lora.LoraReader.noteSink(err::println); // notes about files (e.g. an assumed scale) go with this run's errors
+        dev.dsire.lora.LoraReader.maxRank(dev.dsire.lora.LoraReader.DEFAULT_MAX_RANK); // --max-rank, where given, sets it
         cl.setExecutionExceptionHandler((e, line, parsed) -> {
             if (e instanceof InputException ie) {
                 line.getErr().println(ie.getMessage());
