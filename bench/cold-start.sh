@@ -12,6 +12,8 @@ py=${PYTHON:-/work/venv/bin/python}; [ -x "$py" ] || py=python3
 dir=${DSIRE_COLD_DIR:-/tmp/dsire-cold-sd15-$n}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 mkdir -p "$dir"
+# a folder left half-written (an interrupted run) would silently shrink the batch: start it again
+[ "$(find "$dir" -maxdepth 1 -name '*.safetensors' | wc -l)" = "$n" ] || rm -f "$dir"/*.safetensors
 "$here/dsire" bench --dir "$dir" --files "$n" --threads 1 --repeats 1 >/dev/null 2>&1   # generates the files once
 files=("$dir"/*.safetensors)
 { echo "path,group,size"; i=0; for f in "${files[@]}"; do echo "$(basename "$f"),g$((i % 6)),$((1 + i % 4))"; i=$((i + 1)); done; } > "$dir/manifest.csv"

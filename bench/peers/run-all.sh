@@ -10,6 +10,8 @@ n=${1:-8}; family=${2:-sd15}; repeats=${3:-3}
 py=${PYTHON:-/work/venv/bin/python}; [ -x "$py" ] || py=python3
 dir=${DSIRE_PEERS_DIR:-/tmp/dsire-peers-$family-$n}
 mkdir -p "$dir"
+# a folder left half-written (an interrupted run) would silently shrink the batch: start it again
+[ "$(find "$dir" -maxdepth 1 -name '*.safetensors' | wc -l)" = "$n" ] || rm -f "$dir"/*.safetensors
 bench=$("$here/dsire" bench --dir "$dir" --files "$n" --family "$family" --threads 2 --repeats "$((repeats + 2))" 2>/dev/null)
 echo "$bench" | head -1
 peers=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
