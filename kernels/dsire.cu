@@ -1,6 +1,7 @@
-// dsire device code. Built two ways from this one file (see kernels/README.md):
-//   nvcc -ptx (kernels/build.sh, committed as dsire.ptx) — loaded by the driver, JIT-compiled for the GPU;
-//   NVRTC at run time — when the driver is too old for that PTX (CUDA 12 drivers and CUDA 13 PTX).
+// dsire device code. Built three ways from this one file (see kernels/README.md):
+//   nvcc -fatbin (kernels/build.sh, committed as dsire.fatbin) — SASS for sm_80 and sm_90, compute_90 PTX;
+//   nvcc -ptx (kernels/build.sh, committed as dsire.ptx) — compute_75, JIT-compiled by the driver for other GPUs;
+//   NVRTC at run time — when the driver is too old for both (CUDA 12 drivers and CUDA 13 images).
 // Plain C ABI names (extern "C") so the host looks them up by name.
 
 extern "C" {
@@ -76,10 +77,34 @@ __global__ void cholesky_lower(const double* g, double* l, int r, int* info) {
     if (t == 0) info[m] = failed;
 }
 
+// Squared L2 distance in exactly the CPU's order (dev.dsire.model.NearestNeighbour), so that
+// near-ties fall the same way: 4 lanes of fused multiply-adds over the first dim - dim % 4
+// components (lane l takes j = l, l+4, ...), the lanes summed as (0 + 1) + (2 + 3), then the
+// remaining components one by one, multiplied and added with separate roundings (no FMA).
+__device__ __forceinline__ double nn_distance(const double* r, const double* q, int dim) {
+    int bound = dim - dim % 4, j = 0;
+    double l0 = 0.0, l1 = 0.0, l2 = 0.0, l3 = 0.0;
+    for (; j < bound; j += 4) {
+        double t0 = __dsub_rn(r[j], q[j]), t1 = __dsub_rn(r[j + 1], q[j + 1]);
+        double t2 = __dsub_rn(r[j + 2], q[j + 2]), t3 = __dsub_rn(r[j + 3], q[j + 3]);
+        l0 = __fma_rn(t0, t0, l0);
+        l1 = __fma_rn(t1, t1, l1);
+        l2 = __fma_rn(t2, t2, l2);
+        l3 = __fma_rn(t3, t3, l3);
+    }
+    double d = __dadd_rn(__dadd_rn(l0, l1), __dadd_rn(l2, l3));
+    for (; j < dim; j++) {
+        double t = __dsub_rn(r[j], q[j]);
+        d = __dadd_rn(d, __dmul_rn(t, t));
+    }
+    return d;
+}
+
 // Exact 1-NN: block (v, q) finds, for voter v and query q, the reference with the smallest L2
-// distance; ties go to the smallest index (the CPU's rule). Voter v's references are nrefs
-// vectors of dims[v] doubles at refs + refOffset[v]; query q's features for voter v start at
-// queries + q * qStride + qOffset[v]. out[q * voters + v] receives the index.
+// distance; ties go to the smallest index and a query with no finite distance (all NaN) gets -1,
+// both as on the CPU. Voter v's references are nrefs vectors of dims[v] doubles at refs + refOffset[v];
+// query q's features for voter v start at queries + q * qStride + qOffset[v]. out[q * voters + v]
+// receives the index.
 __global__ void nn_argmin(const double* refs, const long long* refOffset, const int* dims, int nrefs,
                           const double* queries, const long long* qOffset, long long qStride, int voters, int* out) {
     __shared__ double bestD[256];
@@ -91,13 +116,8 @@ __global__ void nn_argmin(const double* refs, const long long* refOffset, const 
     double bd = __longlong_as_double(0x7ff0000000000000ULL);
     int bi = 0x7fffffff;
     for (int i = t; i < nrefs; i += blockDim.x) {
-        const double* ri = rv + (long long) i * dim;
-        double d = 0.0;
-        for (int j = 0; j < dim; j++) {
-            double e = ri[j] - qv[j];
-            d += e * e;
-        }
-        if (d < bd) { bd = d; bi = i; }   // i grows per thread: the first minimum stays
+        double d = nn_distance(rv + (long long) i * dim, qv, dim);
+        if (d < bd) { bd = d; bi = i; }   // i grows per thread: the first minimum stays; NaN never wins
     }
     bestD[t] = bd;
     bestI[t] = bi;
@@ -110,7 +130,7 @@ __global__ void nn_argmin(const double* refs, const long long* refOffset, const 
         }
         __syncthreads();
     }
-    if (t == 0) out[(long long) q * voters + v] = bestI[0];
+    if (t == 0) out[(long long) q * voters + v] = bestI[0] == 0x7fffffff ? -1 : bestI[0];
 }
 
 }

@@ -24,6 +24,9 @@ final class ComputeOptions {
     @Option(names = {"-v", "--verbose"}, description = "stack traces for internal errors")
     boolean verbose;
 
+    @Option(names = "--max-rank", paramLabel = "R", description = "refuse files with a layer of rank above R (default ${DEFAULT-VALUE}): bounds each file's work")
+    int maxRank = dev.dsire.lora.LoraReader.DEFAULT_MAX_RANK;
+
     /** The spectra backend and 1-NN search of the chosen device; close it when done. */
     record Engine(SpectrumBackend spectra, NeighbourSearch search, CudaContext cuda) implements AutoCloseable {
         @Override
@@ -40,6 +43,7 @@ final class ComputeOptions {
         if (threads < 1) {
             throw new IllegalArgumentException("--threads must be at least 1");
         }
+        dev.dsire.lora.LoraReader.maxRank(maxRank);
         if (device == Device.cpu) {
             return cpu();
         }
@@ -54,7 +58,11 @@ final class ComputeOptions {
             err.println("dsire: device auto -> " + cpu.spectra().describe() + " (" + e.getMessage() + ")");
             return cpu;
         }
-        Engine gpu = new Engine(new CudaSpectrumBackend(cuda, threads), new CudaNeighbourSearch(cuda), cuda);
+        java.util.function.Consumer<String> notice = line -> { // a GPU batch that finished on the CPU says so in one line
+            err.println(line);
+            err.flush();
+        };
+        Engine gpu = new Engine(new CudaSpectrumBackend(cuda, threads, notice), new CudaNeighbourSearch(cuda, notice), cuda);
         if (device == Device.auto) {
             err.println("dsire: device auto -> " + gpu.spectra().describe());
         }

@@ -76,7 +76,7 @@ final class EvalCommand implements Callable<Integer> {
         LabelledSamples data;
         try (ComputeOptions.Engine engine = compute.open(err)) {
             SpectrumBackend backend = engine.spectra();
-            data = LabelledSamples.extract(labels.load(err), backend, err);
+            data = labels.samples(backend, err);
         }
         List<MethodResult> results = Evaluation.run(data.samples(), chosen, protocol);
         Set<Integer> unseen = unseenSizes == null ? Set.of() : new TreeSet<>(unseenSizes);

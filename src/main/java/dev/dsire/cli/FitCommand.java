@@ -39,7 +39,7 @@ final class FitCommand implements Callable<Integer> {
         Method m = Method.byKey(method);
         LabelledSamples data;
         try (ComputeOptions.Engine engine = compute.open(err)) {
-            data = LabelledSamples.extract(labels.load(err), engine.spectra(), err);
+            data = labels.samples(engine.spectra(), err);
         }
         DsireModel model = DsireModel.fit(m, data.samples().stream().map(Sample::labelled).toList());
         ModelFile.save(model, out);

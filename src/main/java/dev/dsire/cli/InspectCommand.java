@@ -1,5 +1,6 @@
 package dev.dsire.cli;
 
+import dev.dsire.FileFailure;
 import dev.dsire.InputException;
 import dev.dsire.lora.LoraAdapter;
 import dev.dsire.lora.LoraReader;
@@ -16,7 +17,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = {"Describes LoRA files: format, base-model family, rank, alpha, layers, dtype, size and the kohya training-image count.",
+        description = {"Describes LoRA files: format, base-model family, rank, alpha, where the scale comes from, PEFT variants,"
+                + " layers, dtype, size and the kohya training-image count.",
                 "A failing file gets one line 'PATH: reason' on stderr; the others are still inspected."})
 final class InspectCommand implements Callable<Integer> {
     @Spec
@@ -25,7 +27,7 @@ final class InspectCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "FILE", description = "adapter files (.safetensors)")
     List<Path> files;
 
-    @Option(names = "--json", description = "one JSON object per line: path, format, family, rank, alpha, layers, dtype, bytes, train_images, error")
+    @Option(names = "--json", description = "one JSON object per line: path, format, family, rank, alpha, layers, dtype, bytes, train_images, scale_source, variants, error")
     boolean json;
 
     @Override
@@ -41,18 +43,21 @@ final class InspectCommand implements Callable<Integer> {
                 List<Integer> ranks = a.layout().ranks();
                 List<Double> alphas = a.alphas();
                 row.put("format", a.format().label());
-                row.put("family", a.layout().family().label());
+                row.put("family", a.family().label());
                 row.put("rank", ranks.size() == 1 ? ranks.getFirst() : ranks);
                 row.put("alpha", alphas.isEmpty() ? null : alphas.size() == 1 ? alphas.getFirst() : alphas);
                 row.put("layers", a.layers().size());
                 row.put("dtype", a.dtype());
                 row.put("bytes", a.bytes());
                 row.put("train_images", a.kohya().trainImages().isPresent() ? a.kohya().trainImages().getAsInt() : null);
+                row.put("scale_source", a.facts().scaleSource());
+                row.put("variants", a.facts().variants());
                 row.put("error", null);
-            } catch (InputException e) {
+            } catch (RuntimeException | Error x) {
+                InputException e = FileFailure.of(f, x); // whatever one file does, the batch goes on
                 failed++;
                 err.println(e.getMessage());
-                for (String k : List.of("format", "family", "rank", "alpha", "layers", "dtype", "bytes", "train_images")) {
+                for (String k : List.of("format", "family", "rank", "alpha", "layers", "dtype", "bytes", "train_images", "scale_source", "variants")) {
                     row.put(k, null);
                 }
                 row.put("error", e.reason());
@@ -68,8 +73,8 @@ final class InspectCommand implements Callable<Integer> {
     private static String text(Map<String, Object> row) {
         StringBuilder s = new StringBuilder(row.get("path").toString()).append(':');
         row.forEach((k, v) -> {
-            if (!k.equals("path") && !k.equals("error") && v != null) {
-                s.append(' ').append(k).append('=').append(v.toString().replace(" ", ""));
+            if (!k.equals("path") && !k.equals("error") && v != null && !(v instanceof List<?> l && l.isEmpty())) {
+                s.append(' ').append(k).append('=').append(v.toString().replace(", ", ",").replace(' ', '_'));
             }
         });
         return s.toString();

@@ -1,5 +1,6 @@
 package dev.dsire.cli;
 
+import dev.dsire.FileFailure;
 import dev.dsire.InputException;
 import dev.dsire.model.DsireModel;
 import dev.dsire.model.ModelFile;
@@ -57,19 +58,38 @@ final class PredictCommand implements Callable<Integer> {
                 }
                 queries.add(model.features(e.path(), e.spectra()));
                 asked.add(i);
-            } catch (InputException x) {
-                errors[i] = x;
+            } catch (RuntimeException | Error x) {
+                errors[i] = FileFailure.of(e.path(), x);
             }
         }
         Prediction[] predictions = new Prediction[batch.size()];
         if (model.method().nearestVote()) { // 1-NN votes: one batched search on the chosen device
-            int[][] nearest = engine.search().nearest(model, queries);
-            for (int q = 0; q < asked.size(); q++) {
-                predictions[asked.get(q)] = model.answer(batch.get(asked.get(q)).spectra(), queries.get(q), nearest[q]);
+            try {
+                int[][] nearest = engine.search().nearest(model, queries);
+                for (int q = 0; q < asked.size(); q++) {
+                    predictions[asked.get(q)] = model.answer(batch.get(asked.get(q)).spectra(), queries.get(q), nearest[q]);
+                }
+            } catch (RuntimeException | Error x) {
+                FileFailure.of(null, x); // rethrows what cannot be contained
+                // the batched search failed: search each file alone, so the failure stays with its file
+                for (int q = 0; q < asked.size(); q++) {
+                    int i = asked.get(q);
+                    try {
+                        predictions[i] = model.answer(batch.get(i).spectra(), queries.get(q),
+                                engine.search().nearest(model, List.of(queries.get(q)))[0]);
+                    } catch (RuntimeException | Error y) {
+                        predictions[i] = null;
+                        errors[i] = FileFailure.of(batch.get(i).path(), y);
+                    }
+                }
             }
-        } else {
+        } else { // other rules run on the CPU, a file at a time; a failure stays with its file
             for (int i : asked) {
-                predictions[i] = model.predict(batch.get(i).path(), batch.get(i).spectra());
+                try {
+                    predictions[i] = model.predict(batch.get(i).path(), batch.get(i).spectra());
+                } catch (RuntimeException | Error y) {
+                    errors[i] = FileFailure.of(batch.get(i).path(), y);
+                }
             }
         }
         for (int i = 0; i < batch.size(); i++) {

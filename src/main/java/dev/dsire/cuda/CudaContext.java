@@ -12,12 +12,17 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * One GPU ready for dsire: driver initialised, the device's primary context, cuBLAS and cuSOLVER
- * handles, and the kernels of kernels/dsire.cu loaded. The kernels come from the PTX that nvcc
- * built (committed); when the driver is too old for that PTX, NVRTC compiles the bundled source
- * for this GPU and the result is cached under ~/.cache/dsire.
+ * One GPU ready for dsire: driver initialised, the device's primary context, the cuBLAS and
+ * cuSOLVER libraries bound, and the kernels of kernels/dsire.cu loaded. Handles, streams and
+ * workspaces belong to the users of the context (one per pipeline slot), not to it.
+ *
+ * <p>The kernels come, in this order, from the committed fatbin (SASS for sm_80 and sm_90 plus
+ * compute_90 PTX, built by nvcc 13), the committed compute_75 PTX, and last NVRTC compiling the
+ * bundled source for this GPU with the NVRTC of the driver's CUDA major, cached under ~/.cache/dsire.
+ * A CUDA 12 driver reads neither CUDA 13 image, so it takes the NVRTC route.
  *
  * <p>CUDA contexts are current per thread: every public entry point calls {@link #makeCurrent()}.
+ * If opening fails halfway, what was acquired is released before the exception leaves.
  */
 public final class CudaContext implements AutoCloseable {
     static final int CC_MAJOR = 75;
@@ -38,17 +43,26 @@ public final class CudaContext implements AutoCloseable {
         this.driver = driver;
         this.device = device;
         this.context = driver.usePrimaryContext(device);
-        int major = driver.attribute(CC_MAJOR, device), minor = driver.attribute(CC_MINOR, device);
-        this.blas = new Blas(Blas.find());
-        this.solver = new Solver(Solver.find());
-        String[] how = new String[1];
-        MemorySegment module = loadKernels(major, minor, how);
-        this.kernelSource = how[0];
-        this.toDouble = driver.function(module, "to_double");
-        this.cholesky = driver.function(module, "cholesky_lower");
-        this.nnArgmin = driver.function(module, "nn_argmin");
-        this.description = String.format("cuda (%s, sm_%d%d, %.0f GiB; kernels from %s)", driver.deviceName(device), major, minor,
-                driver.totalMem(device) / (double) (1L << 30), kernelSource);
+        try {
+            int major = driver.attribute(CC_MAJOR, device), minor = driver.attribute(CC_MINOR, device);
+            this.blas = Blas.load();
+            this.solver = Solver.load();
+            String[] how = new String[1];
+            MemorySegment module = loadKernels(major, minor, how);
+            this.kernelSource = how[0];
+            this.toDouble = driver.function(module, "to_double");
+            this.cholesky = driver.function(module, "cholesky_lower");
+            this.nnArgmin = driver.function(module, "nn_argmin");
+            this.description = String.format("cuda (%s, sm_%d%d, %.0f GiB; kernels from %s)", driver.deviceName(device), major, minor,
+                    driver.totalMem(device) / (double) (1L << 30), kernelSource);
+        } catch (RuntimeException e) {
+            try {
+                driver.releasePrimaryContext(device); // the modules go with it
+            } catch (CudaException ignored) {
+                // the first failure is the one worth reporting
+            }
+            throw e;
+        }
     }
 
     /** The first GPU (or DSIRE_CUDA_DEVICE), or a CudaException saying why there is none. */
@@ -74,31 +88,54 @@ public final class CudaContext implements AutoCloseable {
         driver.setCurrent(context);
     }
 
+    /** Whether the driver will not read this image, so that the next route is worth trying. */
+    private static boolean unreadable(int rc) {
+        return rc == Driver.UNSUPPORTED_PTX_VERSION || rc == Driver.NO_BINARY_FOR_GPU || rc == Driver.INVALID_IMAGE || rc == 218 /* INVALID_PTX */;
+    }
+
     private MemorySegment loadKernels(int major, int minor, String[] how) {
-        byte[] ptx = resource("dsire.ptx");
         MemorySegment[] module = new MemorySegment[1];
         try (Arena a = Arena.ofConfined()) {
-            int rc = driver.tryLoadModule(a.allocateFrom(new String(ptx, StandardCharsets.US_ASCII)), module);
+            byte[] fatbin = resource("dsire.fatbin");
+            int rc = driver.tryLoadModule(a.allocateFrom(java.lang.foreign.ValueLayout.JAVA_BYTE, fatbin), module);
+            if (rc == 0) {
+                how[0] = "fatbin";
+                return module[0];
+            }
+            if (!unreadable(rc)) {
+                driver.check(rc, "cuModuleLoadData(dsire.fatbin)");
+            }
+            rc = driver.tryLoadModule(a.allocateFrom(new String(resource("dsire.ptx"), StandardCharsets.US_ASCII)), module);
             if (rc == 0) {
                 how[0] = "nvcc PTX";
                 return module[0];
             }
-            if (rc != Driver.UNSUPPORTED_PTX_VERSION) {
+            if (!unreadable(rc)) {
                 driver.check(rc, "cuModuleLoadData(dsire.ptx)");
             }
-            byte[] compiled = compiled(major, minor);
+            int driverVersion = driver.version();
+            NativeLibrary.Search found = Nvrtc.find(driverVersion);
+            Nvrtc nvrtc = new Nvrtc(found.library().orElseThrow(() -> new CudaException("the CUDA " + driverVersion / 1000 + "."
+                    + driverVersion % 1000 / 10 + " driver cannot load dsire's CUDA 13 kernels and no NVRTC to compile them: " + found.error())));
+            String version = nvrtc.version();
+            byte[] compiled = compiled(nvrtc, version, major, minor);
             driver.check(driver.tryLoadModule(a.allocateFrom(new String(compiled, StandardCharsets.US_ASCII).trim()), module),
-                    "cuModuleLoadData(NVRTC PTX)");
-            how[0] = "NVRTC";
+                    "cuModuleLoadData(NVRTC " + version + " PTX)");
+            how[0] = "NVRTC " + version;
             return module[0];
         }
     }
 
-    /** NVRTC's PTX for this GPU, from the cache when the same source was compiled before. */
-    private static byte[] compiled(int major, int minor) {
+    /** The cache file of NVRTC's PTX: the source, the NVRTC version and the GPU decide what it holds. */
+    static Path cacheFile(Path home, byte[] source, String nvrtcVersion, int major, int minor) {
+        return home.resolve(".cache").resolve("dsire")
+                .resolve("dsire-" + sha256(source).substring(0, 16) + "-nvrtc" + nvrtcVersion + "-sm" + major + minor + ".ptx");
+    }
+
+    /** NVRTC's PTX for this GPU, from the cache when the same source was compiled before by the same NVRTC. */
+    private static byte[] compiled(Nvrtc nvrtc, String version, int major, int minor) {
         byte[] source = resource("dsire.cu");
-        Path cache = Path.of(System.getProperty("user.home"), ".cache", "dsire",
-                "dsire-" + sha256(source).substring(0, 16) + "-sm" + major + minor + ".ptx");
+        Path cache = cacheFile(Path.of(System.getProperty("user.home")), source, version, major, minor);
         try {
             if (Files.isRegularFile(cache)) {
                 return Files.readAllBytes(cache);
@@ -106,12 +143,12 @@ public final class CudaContext implements AutoCloseable {
         } catch (IOException e) {
             // unreadable cache: compile again
         }
-        Nvrtc nvrtc = new Nvrtc(Nvrtc.find().orElseThrow(() -> new CudaException(
-                "the driver cannot load dsire's CUDA 13 PTX and NVRTC (libnvrtc.so.13 or .12) is not there to compile the kernels")));
         byte[] ptx = nvrtc.compile(new String(source, StandardCharsets.UTF_8), "dsire.cu", major, minor);
         try {
             Files.createDirectories(cache.getParent());
-            Files.write(cache, ptx);
+            Path tmp = Files.createTempFile(cache.getParent(), "dsire", ".tmp");
+            Files.write(tmp, ptx);
+            Files.move(tmp, cache, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             // no cache this time
         }
@@ -140,8 +177,6 @@ public final class CudaContext implements AutoCloseable {
     @Override
     public void close() {
         makeCurrent();
-        solver.close();
-        blas.close();
         driver.releasePrimaryContext(device);
     }
 }

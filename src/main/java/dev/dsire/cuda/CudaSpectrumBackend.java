@@ -20,6 +20,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Spectra on an NVIDIA GPU, in double precision, the same math as the CPU backend:
@@ -30,21 +31,35 @@ import java.util.Map;
  * L_A, L_B and the cores. Layers the Gram route cannot take exactly (σ_min/σ_max below the CPU's
  * limit, a zero factor, rank > 32, or no convergence) are computed by the CPU backend, so results
  * always agree within {@link SpectrumBackend#TOLERANCE}.
+ *
+ * <p>Each slot has its own stream, cuBLAS handle, cuSOLVER handle and workspace, so the two slots
+ * never race. When the GPU fails mid-batch (out of memory, say), every slot is drained and freed,
+ * the batch is computed again on the CPU — results equal a pure CPU run — and one line says so;
+ * after an out-of-memory the next batch tries the GPU again (three in a row, and it stops trying),
+ * after any other CUDA error the rest of the run stays on the CPU.
  */
 public final class CudaSpectrumBackend implements SpectrumBackend {
     /** Decoded doubles per chunk: bounds device memory per slot (~2 GB with all buffers). */
     static final long CHUNK_DOUBLES = 64L << 20;
+    private static final int MAX_OOM_IN_A_ROW = 3;
 
     private final CudaContext cuda;
     private final CpuSpectrumBackend cpu;
-    private final Slot[] slots;
+    private final Consumer<String> notices;
+    private Slot[] slots; // made on first use, dropped after a failure
     private int next;
+    private int oomInARow;
+    private boolean cpuOnly;
 
     public CudaSpectrumBackend(CudaContext cuda, int cpuThreads) {
+        this(cuda, cpuThreads, System.err::println);
+    }
+
+    /** notices: the one line said when a batch falls back to the CPU. */
+    public CudaSpectrumBackend(CudaContext cuda, int cpuThreads, Consumer<String> notices) {
         this.cuda = cuda;
         this.cpu = new CpuSpectrumBackend(cpuThreads);
-        cuda.makeCurrent();
-        this.slots = new Slot[] {new Slot(cuda), new Slot(cuda)};
+        this.notices = notices;
     }
 
     @Override
@@ -61,7 +76,58 @@ public final class CudaSpectrumBackend implements SpectrumBackend {
 
     @Override
     public synchronized List<Computed> compute(List<LoraAdapter> adapters) {
+        if (cpuOnly) {
+            return cpu.compute(adapters);
+        }
+        try {
+            List<Computed> out = onGpu(adapters);
+            oomInARow = 0;
+            return out;
+        } catch (RuntimeException e) {
+            abandonSlots(); // nothing of this batch may reach the next one
+            boolean oom = e instanceof CudaException ce && ce.outOfMemory();
+            String what = e instanceof CudaException ? "CUDA: " + e.getMessage() : "CUDA batch failed: " + e;
+            if (oom && ++oomInARow < MAX_OOM_IN_A_ROW) {
+                notices.accept("dsire: " + what + "; this batch of " + adapters.size() + " adapters finishes on the CPU");
+            } else {
+                cpuOnly = true;
+                notices.accept("dsire: " + what + "; this and all later batches run on the CPU");
+            }
+            return cpu.compute(adapters);
+        }
+    }
+
+    /** Drains and frees both slots, whatever state they are in; never throws. */
+    private void abandonSlots() {
+        if (slots == null) {
+            return;
+        }
+        try {
+            cuda.makeCurrent();
+        } catch (CudaException e) {
+            // the slots' own calls will fail too; they are released as far as the driver lets us
+        }
+        for (Slot s : slots) {
+            if (s != null) {
+                s.close();
+            }
+        }
+        slots = null;
+    }
+
+    private Slot[] slots() {
+        if (slots == null) {
+            slots = new Slot[2];
+            for (int i = 0; i < slots.length; i++) {
+                slots[i] = new Slot(cuda); // if the second fails, abandonSlots() closes the first
+            }
+        }
+        return slots;
+    }
+
+    private List<Computed> onGpu(List<LoraAdapter> adapters) {
         cuda.makeCurrent();
+        Slot[] slots = slots();
         LayerSpectrum[][] out = new LayerSpectrum[adapters.size()][];
         InputException[] errors = new InputException[adapters.size()];
         Map<Shape, List<LayerRef>> groups = new LinkedHashMap<>();
@@ -128,19 +194,24 @@ public final class CudaSpectrumBackend implements SpectrumBackend {
     }
 
     @Override
-    public void close() {
-        cuda.makeCurrent();
-        for (Slot s : slots) {
-            s.close();
+    public synchronized void close() {
+        try {
+            abandonSlots();
+        } finally {
+            cpu.close();
         }
-        cpu.close();
     }
 
-    /** One of the two staging slots: a stream, a pinned buffer and device buffers that only grow. */
+    /**
+     * One of the two staging slots: its own stream, cuBLAS and cuSOLVER handles (a handle's
+     * workspace must not be shared by two streams), a pinned buffer and device buffers that only grow.
+     */
     private static final class Slot implements AutoCloseable {
         private final CudaContext cuda;
         private final Driver drv;
         private final MemorySegment stream;
+        private final Blas.Handle blas;
+        private final Solver.Handle solver;
         private MemorySegment pinnedIn = MemorySegment.NULL, pinnedOut = MemorySegment.NULL;
         private final long[] dev = new long[11];
         private final long[] devBytes = new long[11];
@@ -153,26 +224,54 @@ public final class CudaSpectrumBackend implements SpectrumBackend {
             this.cuda = cuda;
             this.drv = cuda.driver;
             this.stream = drv.createStream();
+            Blas.Handle b = null;
+            try {
+                b = cuda.blas.open(stream);
+                this.solver = cuda.solver.open(stream);
+            } catch (RuntimeException e) {
+                if (b != null) {
+                    quietly(b::close);
+                }
+                quietly(() -> drv.destroyStream(stream));
+                throw e;
+            }
+            this.blas = b;
         }
 
+        /** Device buffer `which`, of at least `bytes`; the old one is forgotten before it is freed, so a failed malloc leaves nothing dangling. */
         private long buffer(int which, long bytes) {
             if (devBytes[which] < bytes) {
-                drv.free(dev[which]);
+                long old = dev[which];
+                dev[which] = 0;
+                devBytes[which] = 0;
+                drv.free(old);
                 dev[which] = drv.malloc(bytes);
                 devBytes[which] = bytes;
             }
             return dev[which];
         }
 
-        /** A pinned buffer of at least `bytes`, reallocated only when it must grow. */
-        private MemorySegment grown(MemorySegment current, long bytes) {
+        /** The pinned input (0) or output (1) buffer, of at least `bytes`, reallocated only when it must grow. */
+        private MemorySegment pinned(int which, long bytes) {
+            MemorySegment current = which == 0 ? pinnedIn : pinnedOut;
             if (current.byteSize() >= bytes) {
                 return current;
+            }
+            if (which == 0) {
+                pinnedIn = MemorySegment.NULL;
+            } else {
+                pinnedOut = MemorySegment.NULL;
             }
             if (current.byteSize() > 0) {
                 drv.freeHost(current);
             }
-            return drv.hostAlloc(bytes);
+            MemorySegment p = drv.hostAlloc(bytes);
+            if (which == 0) {
+                pinnedIn = p;
+            } else {
+                pinnedOut = p;
+            }
+            return p;
         }
 
         /** Stages the chunk's weights and enqueues all of its GPU work; returns without waiting. */
@@ -183,7 +282,7 @@ public final class CudaSpectrumBackend implements SpectrumBackend {
             long aElems = (long) r * k, bElems = (long) d * r;
             long aBytes = g * aElems * wa, bBytes = g * bElems * wb;
             long bOff = (aBytes + 15) / 16 * 16; // B's raw data aligned for any element width
-            MemorySegment in = pinnedIn = grown(pinnedIn, bOff + bBytes);
+            MemorySegment in = pinned(0, bOff + bBytes);
             for (int i = 0; i < g; i++) { // host copies from the mapped files: this overlaps the other slot's GPU work
                 LoraLayer l = c.layers().get(i).l();
                 MemorySegment.copy(l.down().bytes(), 0, in, i * aElems * wa, aElems * wa);
@@ -202,8 +301,6 @@ public final class CudaSpectrumBackend implements SpectrumBackend {
             try (Arena ar = Arena.ofConfined()) {
                 decode(ar, raw, sh.a(), g * aElems, aElems, dA, bad);
                 decode(ar, raw + bOff, sh.b(), g * bElems, bElems, dB, bad + 4L * g);
-                Blas blas = cuda.blas;
-                blas.stream(stream);
                 long rr = (long) r * r;
                 // A row-major r×k is column-major k×r (X): G_A = Xᵀ·X.  B row-major d×r is column-major r×d (Y): G_B = Y·Yᵀ.
                 blas.gemmStridedBatched(Blas.OP_T, Blas.OP_N, r, r, k, dA, k, aElems, dA, k, aElems, gram, r, rr, g);
@@ -211,14 +308,12 @@ public final class CudaSpectrumBackend implements SpectrumBackend {
                 drv.launch(cuda.cholesky, "cholesky_lower", 2 * g, 1, 32, 0, stream, Driver.params(ar, gram, fact, r, info));
                 // cores L_Bᵀ·L_A after the factors: fact = [L_A × g, L_B × g, core × g]
                 blas.gemmStridedBatched(Blas.OP_T, Blas.OP_N, r, r, r, fact + 8 * g * rr, r, rr, fact, r, rr, fact + 16 * g * rr, r, rr, g);
-                Solver solver = cuda.solver;
-                solver.stream(stream);
                 int need = solver.workspace(r, fact, s, u, v, 3 * g);
                 long work = buffer(WORK, 8L * Math.max(1, need));
                 solver.singularValues(r, fact, s, u, v, work, need, info + 4L * 2 * g, 3 * g);
             }
             long outBytes = 8L * 3 * g * r + 4L * (2 * g + 3 * g) + 4L * 2 * g;
-            MemorySegment out = pinnedOut = grown(pinnedOut, outBytes);
+            MemorySegment out = pinned(1, outBytes);
             drv.copyToHost(out, s, 8L * 3 * g * r, stream);
             drv.copyToHost(out.asSlice(8L * 3 * g * r), info, 4L * 5 * g, stream);
             drv.copyToHost(out.asSlice(8L * 3 * g * r + 4L * 5 * g), bad, 4L * 2 * g, stream);
@@ -280,17 +375,35 @@ public final class CudaSpectrumBackend implements SpectrumBackend {
             return v;
         }
 
+        /** Waits for queued work, then frees everything; each step is tried even if another failed. */
         @Override
         public void close() {
-            for (long p : dev) {
-                drv.free(p);
+            pending = null;
+            quietly(() -> drv.synchronize(stream)); // nothing may be freed under queued work
+            for (int i = 0; i < dev.length; i++) {
+                long p = dev[i];
+                dev[i] = 0;
+                devBytes[i] = 0;
+                quietly(() -> drv.free(p));
             }
-            for (MemorySegment p : new MemorySegment[] {pinnedIn, pinnedOut}) {
+            MemorySegment in = pinnedIn, out = pinnedOut;
+            pinnedIn = pinnedOut = MemorySegment.NULL;
+            for (MemorySegment p : new MemorySegment[] {in, out}) {
                 if (p.byteSize() > 0) {
-                    drv.freeHost(p);
+                    quietly(() -> drv.freeHost(p));
                 }
             }
-            drv.destroyStream(stream);
+            quietly(blas::close);
+            quietly(solver::close);
+            quietly(() -> drv.destroyStream(stream));
+        }
+
+        private static void quietly(Runnable r) {
+            try {
+                r.run();
+            } catch (CudaException e) {
+                // releasing after a failure: the first error is the one reported
+            }
         }
     }
 }

@@ -15,6 +15,9 @@ import java.lang.invoke.MethodHandle;
  * Contexts are device primary contexts, which work the same on CUDA 12 and 13.
  */
 final class Driver {
+    static final int OUT_OF_MEMORY = 2;
+    static final int INVALID_IMAGE = 200;
+    static final int NO_BINARY_FOR_GPU = 209;
     static final int UNSUPPORTED_PTX_VERSION = 222;
     private static final FunctionDescriptor I_I = FunctionDescriptor.of(JAVA_INT, JAVA_INT);
     private static final FunctionDescriptor I_P = FunctionDescriptor.of(JAVA_INT, ADDRESS);
@@ -55,14 +58,14 @@ final class Driver {
     }
 
     static Driver load() {
-        return new Driver(NativeLibrary.find("libcuda.so.1", "libcuda.so")
-                .orElseThrow(() -> new CudaException("no CUDA driver (libcuda.so.1 not found)")));
+        NativeLibrary.Search s = NativeLibrary.search("libcuda.so.1");
+        return new Driver(s.library().orElseThrow(() -> new CudaException("no CUDA driver (libcuda.so.1): " + s.error())));
     }
 
     /** Throws unless status is CUDA_SUCCESS, naming the call and the error. */
     void check(int status, String call) {
         if (status != 0) {
-            throw new CudaException(call + " failed: " + errorName(status) + " (" + status + ")");
+            throw new CudaException(call + " failed: " + errorName(status) + " (" + status + ")", status == OUT_OF_MEMORY);
         }
     }
 
@@ -146,7 +149,12 @@ final class Driver {
             MemorySegment v = a.allocate(ADDRESS);
             call(primaryCtxRetain, "cuDevicePrimaryCtxRetain", v, dev);
             MemorySegment ctx = v.get(ADDRESS, 0);
-            call(ctxSetCurrent, "cuCtxSetCurrent", ctx);
+            try {
+                call(ctxSetCurrent, "cuCtxSetCurrent", ctx);
+            } catch (CudaException e) {
+                releasePrimaryContext(dev);
+                throw e;
+            }
             return ctx;
         }
     }

@@ -1,22 +1,30 @@
 package dev.dsire.cuda;
 
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A shared library found by soname: first through the dynamic loader's own search (LD_LIBRARY_PATH,
  * ldconfig cache), then in CUDA_HOME and the usual install folders. Loaded for the life of the JVM.
+ * When none loads, the loader's own reason (dlerror) is kept, so `doctor` can say why.
  */
 final class NativeLibrary {
     private static final Linker LINKER = Linker.nativeLinker();
+    private static final int RTLD_LAZY = 1;
 
     final String name;
     private final SymbolLookup lookup;
@@ -26,24 +34,59 @@ final class NativeLibrary {
         this.lookup = lookup;
     }
 
+    /** The first of the sonames that loads, or the loader's reasons why none did. */
+    record Search(Optional<NativeLibrary> library, String error) {}
+
     static Optional<NativeLibrary> find(String... sonames) {
+        return search(sonames).library();
+    }
+
+    static Search search(String... sonames) {
+        Set<String> errors = new LinkedHashSet<>(), missing = new LinkedHashSet<>();
         for (String soname : sonames) {
             try {
-                return Optional.of(new NativeLibrary(soname, SymbolLookup.libraryLookup(soname, Arena.global())));
+                return new Search(Optional.of(new NativeLibrary(soname, SymbolLookup.libraryLookup(soname, Arena.global()))), null);
             } catch (IllegalArgumentException notOnLoaderPath) {
+                missing.add(dlerror(soname));
                 for (Path dir : folders()) {
                     Path p = dir.resolve(soname);
                     if (Files.exists(p)) {
                         try {
-                            return Optional.of(new NativeLibrary(p.toString(), SymbolLookup.libraryLookup(p, Arena.global())));
+                            return new Search(Optional.of(new NativeLibrary(p.toString(), SymbolLookup.libraryLookup(p, Arena.global()))), null);
                         } catch (IllegalArgumentException unloadable) {
-                            // wrong architecture or missing dependency: keep looking
+                            errors.add(dlerror(p.toString())); // wrong architecture or a missing dependency: the useful reason
                         }
                     }
                 }
             }
         }
-        return Optional.empty();
+        // a file that exists but does not load says more than "no such file" for every soname
+        List<String> why = new ArrayList<>(errors.isEmpty() ? missing : errors);
+        return new Search(Optional.empty(), why.isEmpty() ? "not found" : String.join("; ", why));
+    }
+
+    /** What dlopen says about this name: the JDK's loader keeps only "cannot open library". */
+    static String dlerror(String name) {
+        try {
+            MethodHandle open = libc("dlopen", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
+            MethodHandle error = libc("dlerror", FunctionDescriptor.of(ADDRESS));
+            MethodHandle close = libc("dlclose", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment h = (MemorySegment) open.invokeExact(a.allocateFrom(name), RTLD_LAZY);
+                if (!h.equals(MemorySegment.NULL)) {
+                    int ignored = (int) close.invokeExact(h);
+                    return name + ": dlopen succeeds but the JVM could not load it";
+                }
+                MemorySegment e = (MemorySegment) error.invokeExact();
+                return e.equals(MemorySegment.NULL) ? name + ": cannot be loaded" : e.reinterpret(4096).getString(0);
+            }
+        } catch (Throwable t) {
+            return name + ": cannot be loaded";
+        }
+    }
+
+    private static MethodHandle libc(String symbol, FunctionDescriptor fd) {
+        return LINKER.downcallHandle(LINKER.defaultLookup().find(symbol).orElseThrow(), fd);
     }
 
     private static List<Path> folders() {
@@ -67,5 +110,10 @@ final class NativeLibrary {
     MethodHandle fn(String symbol, FunctionDescriptor fd) {
         return lookup.find(symbol).map(s -> LINKER.downcallHandle(s, fd))
                 .orElseThrow(() -> new CudaException(name + " has no symbol " + symbol));
+    }
+
+    /** A downcall to a symbol the library may lack. */
+    Optional<MethodHandle> optional(String symbol, FunctionDescriptor fd) {
+        return lookup.find(symbol).map(s -> LINKER.downcallHandle(s, fd));
     }
 }

@@ -11,7 +11,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.util.List;
 
-/** NVRTC (libnvrtc.so.13 or .12): compiles CUDA C++ source to PTX at run time. */
+/**
+ * NVRTC (libnvrtc.so.13 or .12): compiles CUDA C++ source to PTX at run time. Its PTX can be no
+ * newer than the driver reads, so the NVRTC picked is the driver's CUDA major, else an older one.
+ */
 final class Nvrtc {
     final NativeLibrary lib;
     private final MethodHandle version, createProgram, compileProgram, getPtxSize, getPtx, getLogSize, getLog, destroyProgram;
@@ -28,8 +31,22 @@ final class Nvrtc {
         destroyProgram = lib.fn("nvrtcDestroyProgram", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     }
 
-    static java.util.Optional<NativeLibrary> find() {
-        return NativeLibrary.find("libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so");
+    /** The NVRTC sonames to try for a driver of this version (cuDriverGetVersion: 12080 = 12.8), newest first. */
+    static List<String> sonames(int driverVersion) {
+        List<String> out = new java.util.ArrayList<>();
+        for (int major = Math.min(driverVersion / 1000, 13); major >= 12; major--) {
+            out.add("libnvrtc.so." + major);
+        }
+        return out;
+    }
+
+    /** An NVRTC whose PTX this driver can load, or why there is none. */
+    static NativeLibrary.Search find(int driverVersion) {
+        List<String> names = sonames(driverVersion);
+        if (names.isEmpty()) {
+            return new NativeLibrary.Search(java.util.Optional.empty(), "no NVRTC for a CUDA " + driverVersion / 1000 + " driver");
+        }
+        return NativeLibrary.search(names.toArray(String[]::new));
     }
 
     private static int invoke(MethodHandle h, Object... args) {

@@ -9,21 +9,29 @@ import java.util.regex.Pattern;
  * than misreading their tensors as LoRA factors.
  */
 public enum AdapterType {
-    LOHA("LoHa (LyCORIS Hadamard product)", "\\.hada_(w[12]_[ab]|t[12])$"),
-    LOKR("LoKr (LyCORIS Kronecker product)", "\\.lokr_(w[12](_[ab])?|t2)$"),
-    LOCON_TUCKER("LoCon with a Tucker core (lora_mid)", "\\.lora_mid\\.weight$"),
-    DORA("DoRA (weight-decomposed LoRA)", "(\\.dora_scale|lora_magnitude_vector(\\.[A-Za-z0-9_]+)?(\\.weight)?)$"),
-    FULL_DIFF("full weight difference (diff)", "\\.(diff|diff_b)$"),
-    IA3("IA3", "\\.on_input$"),
-    OFT("OFT/BOFT (orthogonal fine-tuning)", "\\.(oft_blocks|oft_diag|oft_r)$"),
-    NORM("norm-layer fine-tune (w_norm/b_norm)", "\\.(w_norm|b_norm)$");
+    LOHA("LoHa (LyCORIS Hadamard product)", "\\.hada_(w[12]_[ab]|t[12])$", null),
+    LOKR("LoKr (LyCORIS Kronecker product)", "\\.lokr_(w[12](_[ab])?|t2)$", null),
+    LOCON_TUCKER("LoCon with a Tucker core (lora_mid)", "\\.lora_mid\\.weight$", null),
+    DORA("DoRA (weight-decomposed LoRA, magnitude vectors)", "(\\.dora_scale|lora_magnitude_vector(\\.[A-Za-z0-9_]+)?(\\.weight)?)$",
+            "its update m·(W + sBA)/‖W + sBA‖ - W depends on the base weights W, which the file does not hold"),
+    FULL_DIFF("full weight difference (diff)", "\\.(diff|diff_b)$", null),
+    IA3("IA3", "\\.on_input$", null),
+    OFT("OFT/BOFT (orthogonal fine-tuning)", "\\.(oft_blocks|oft_diag|oft_r)$", null),
+    NORM("norm-layer fine-tune (w_norm/b_norm)", "\\.(w_norm|b_norm)$", null);
 
     private final String label;
     private final Pattern key;
+    private final String why;
 
-    AdapterType(String label, String keyPattern) {
+    AdapterType(String label, String keyPattern, String why) {
         this.label = label;
         this.key = Pattern.compile(keyPattern);
+        this.why = why;
+    }
+
+    /** Why dsire cannot read it. */
+    public String why() {
+        return why != null ? why : "dsire reads only ΔW = B·A adapters";
     }
 
     public String label() {

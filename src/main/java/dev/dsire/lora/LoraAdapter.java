@@ -7,14 +7,40 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * A LoRA adapter read from one file: its layers in canonical-name order, each a pair of zero-copy
- * views. Closing it unmaps the file; views must not be used afterwards.
+ * A LoRA adapter read from one file: its layers in canonical-name order, each a pair of views
+ * (zero-copy into the file, or rebuilt in memory for PEFT variants that store factors in pieces).
+ * Closing it unmaps the file; views must not be used afterwards.
  */
-public record LoraAdapter(Path path, LoraFormat format, List<LoraLayer> layers, SafetensorsFile file)
+public record LoraAdapter(Path path, LoraFormat format, List<LoraLayer> layers, SafetensorsFile file, Facts facts)
         implements AutoCloseable {
+
+    /**
+     * How the file was read.
+     *
+     * @param scaleSource where the scale came from: "config" (adapter_config.json), "metadata"
+     *                    (lora_adapter_metadata in the file), "kohya alpha" (alpha tensors), "assumed" (1:
+     *                    nothing in or beside the file says), or several joined with '+'
+     * @param variants    PEFT variants and extras found: embedding, kasa, adalora, bd-lora,
+     *                    target_parameters, lora_bias, conv, rslora (empty for plain LoRA)
+     * @param modelClass  the base model class PEFT recorded (auto_mapping.base_model_class), or null
+     * @param modelName   the base model PEFT recorded (base_model_name_or_path), or null
+     */
+    public record Facts(String scaleSource, List<String> variants, String modelClass, String modelName) {
+        public static final Facts UNKNOWN = new Facts("assumed", List.of(), null, null);
+    }
+
+    /** Shares the facts of the adapter it was cut from (one-layer views for backends). */
+    public LoraAdapter(Path path, LoraFormat format, List<LoraLayer> layers, SafetensorsFile file) {
+        this(path, format, layers, file, Facts.UNKNOWN);
+    }
 
     public Layout layout() {
         return new Layout(layers.stream().map(LoraLayer::shape).toList());
+    }
+
+    /** The base model family: from layer names, refined by the model class in the config when there is one. */
+    public BaseFamily family() {
+        return BaseFamily.guess(layout().layers(), facts.modelClass(), facts.modelName());
     }
 
     public Map<String, String> metadata() {
@@ -33,8 +59,7 @@ public record LoraAdapter(Path path, LoraFormat format, List<LoraLayer> layers, 
     public String dtype() {
         TreeSet<String> types = new TreeSet<>();
         for (LoraLayer l : layers) {
-            types.add(l.down().dtype().name());
-            types.add(l.up().dtype().name());
+            types.add(l.stored().name());
         }
         return types.size() == 1 ? types.first() : "mixed(" + String.join(",", types) + ")";
     }

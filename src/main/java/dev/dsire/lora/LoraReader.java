@@ -18,6 +18,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * Reads a plain-LoRA adapter from a safetensors file in any supported naming convention: finds
@@ -27,7 +30,31 @@ public final class LoraReader {
     /** Extensions of pickle checkpoints, which dsire never unpickles. */
     public static final Set<String> PICKLE_EXTENSIONS = Set.of("ckpt", "pt", "pth", "bin");
 
+    /** --max-rank's default: well above any published LoRA, far below a rank bomb's cost. */
+    public static final int DEFAULT_MAX_RANK = 1024;
+
+    private static volatile int maxRank = DEFAULT_MAX_RANK;
+    private static volatile Consumer<String> noteSink = System.err::println;
+    private static final Set<Path> NOTED = ConcurrentHashMap.newKeySet();
+
     private LoraReader() {}
+
+    /** The largest rank a layer may have (--max-rank); a file with a larger one is refused before any work on it. */
+    public static void maxRank(int rank) {
+        if (rank < 1) {
+            throw new IllegalArgumentException("--max-rank must be at least 1");
+        }
+        maxRank = rank;
+    }
+
+    public static int maxRank() {
+        return maxRank;
+    }
+
+    /** Where notes go (one line each, once per file): facts a user should know that are not errors. */
+    public static void noteSink(Consumer<String> sink) {
+        noteSink = sink;
+    }
 
     /** Opens and pairs the adapter; the caller closes it. */
     public static LoraAdapter open(Path path) {
@@ -36,13 +63,23 @@ public final class LoraReader {
         try {
             file = SafetensorsFile.open(path);
         } catch (SafetensorsException e) {
-            if (looksLikePickle(path)) {
+            if (noSafetensorsHeader(e) && looksLikePickle(path)) {
                 throw new LoraException(path, PICKLE_FORMAT, "pickle (torch.save) checkpoint, not safetensors: never unpickled");
             }
             throw e;
         }
         try {
-            return pair(path, file);
+            return pair(path, file, maxRank);
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    /** Pairs the layers of an already open file (one built in memory, say); closing the adapter closes it. */
+    public static LoraAdapter read(SafetensorsFile file) {
+        try {
+            return pair(file.path(), file);
         } catch (RuntimeException e) {
             file.close();
             throw e;
@@ -66,6 +103,17 @@ public final class LoraReader {
         return n.substring(n.lastIndexOf('.') + 1);
     }
 
+    /**
+     * Only a file whose first 8 bytes are no usable header length can be a pickle: a file with a
+     * readable header that fails later is damaged safetensors, even when its length starts 0x80 0x02.
+     */
+    private static boolean noSafetensorsHeader(SafetensorsException e) {
+        return switch (e.kind()) {
+            case HEADER_TOO_SMALL, HEADER_TOO_LARGE, INVALID_HEADER_LENGTH -> true;
+            default -> false;
+        };
+    }
+
     /** Pickle protocol 2+ starts 0x80 0x02..0x05; torch.save since 1.6 writes a zip. */
     private static boolean looksLikePickle(Path path) {
         try (InputStream in = Files.newInputStream(path)) {
@@ -78,49 +126,127 @@ public final class LoraReader {
     }
 
     private static final class Pending {
-        String down, up, alpha, module;
+        String down, up, alpha, diag, singular, bias, module, layer;
+        int nesting;
+        boolean embedding;
     }
 
     static LoraAdapter pair(Path path, SafetensorsFile file) {
+        return pair(path, file, maxRank);
+    }
+
+    static LoraAdapter pair(Path path, SafetensorsFile file, int maxRank) {
         Map<String, TensorInfo> tensors = file.tensors();
         Optional<AdapterType.Found> other = AdapterType.detect(tensors.keySet());
         if (other.isPresent()) {
             throw new LoraException(path, UNSUPPORTED_TYPE, other.get().type().label() + " is not plain LoRA (tensor "
-                    + other.get().key() + "); dsire reads only ΔW = B·A adapters");
+                    + other.get().key() + "); " + other.get().type().why());
         }
         Map<String, Pending> layers = new TreeMap<>();
         EnumSet<LoraFormat> formats = EnumSet.noneOf(LoraFormat.class);
+        Set<String> variants = new TreeSet<>();
         for (String key : tensors.keySet()) {
             Optional<TensorRole> role = TensorRole.of(key);
             if (role.isEmpty()) {
                 continue; // embeddings and other extras ride along in some files; they are not LoRA factors
             }
             TensorRole r = role.get();
-            Pending p = layers.computeIfAbsent(r.layer(), k -> new Pending());
+            Pending p = layers.computeIfAbsent(r.layer() + "#" + r.nesting(), k -> new Pending());
             p.module = r.module();
+            p.layer = r.layer();
+            p.nesting = r.nesting();
+            p.embedding |= key.contains(".lora_embedding_");
             switch (r.part()) {
                 case DOWN -> p.down = twice(path, p.down, key, r.layer());
                 case UP -> p.up = twice(path, p.up, key, r.layer());
                 case ALPHA -> p.alpha = twice(path, p.alpha, key, r.layer());
+                case DIAG -> p.diag = twice(path, p.diag, key, r.layer());
+                case SINGULAR_E -> p.singular = twice(path, p.singular, key, r.layer());
+                case BIAS -> p.bias = twice(path, p.bias, key, r.layer());
             }
-            if (r.part() != TensorRole.Part.ALPHA) {
+            if (r.part() == TensorRole.Part.DOWN || r.part() == TensorRole.Part.UP) {
                 formats.add(r.format());
             }
         }
         layers.values().removeIf(p -> p.down == null && p.up == null); // alphas of layers not in the file
         if (layers.isEmpty()) {
-            throw new LoraException(path, NOT_LORA, "no LoRA tensors (" + tensors.size() + " tensors, none named like lora_down/lora_up, lora.down/lora.up or lora_A/lora_B)");
+            Optional<String> tuner = tuner(tensors.keySet());
+            if (tuner.isPresent()) {
+                throw new LoraException(path, UNSUPPORTED_TYPE, tuner.get());
+            }
+            throw new LoraException(path, NOT_LORA, "no LoRA tensors (" + tensors.size()
+                    + " tensors, none named like lora_down/lora_up, lora.down/lora.up, lora_A/lora_B or lora_embedding_A/B)");
         }
         if (formats.size() > 1) {
             throw new LoraException(path, NOT_LORA, "mixes naming conventions " + formats + " in one file");
         }
         LoraFormat format = formats.iterator().next();
-        PeftConfig config = config(path, file, format);
+        Source cfg = config(path, file, format);
+        PeftConfig config = cfg == null ? null : cfg.config;
+        Map<String, Integer> nestings = new TreeMap<>();
+        layers.values().forEach(p -> nestings.merge(p.module, p.nesting + 1, Math::max));
+        Set<String> sources = new TreeSet<>();
         List<LoraLayer> out = new ArrayList<>(layers.size());
-        for (Map.Entry<String, Pending> e : layers.entrySet()) {
-            out.add(layer(path, file, e.getKey(), e.getValue(), config));
+        for (Pending p : layers.values()) {
+            LayerReader.Tensors t = new LayerReader.Tensors(p.layer, p.module, p.nesting, p.embedding, p.down, p.up, p.alpha,
+                    p.diag, p.singular, p.bias);
+            LayerReader reading = new LayerReader(path, file, t, config, cfg == null ? null : cfg.name, maxRank, variants, sources);
+            out.addAll(reading.layers(nestings.get(p.module)));
         }
-        return new LoraAdapter(path, format, List.copyOf(out), file);
+        if (out.isEmpty()) {
+            throw new LoraException(path, ZERO_RANK, "every layer has rank 0 (an AdaLoRA adapter pruned to nothing)");
+        }
+        out.sort(java.util.Comparator.comparing(LoraLayer::name));
+        refuseSwapped(path, out);
+        for (int i = 1; i < out.size(); i++) {
+            if (out.get(i).name().equals(out.get(i - 1).name())) {
+                throw new LoraException(path, UNPAIRED, "two layers have the canonical name " + out.get(i).name());
+            }
+        }
+        if (config != null && config.rslora()) {
+            variants.add("rslora");
+        }
+        if (format == LoraFormat.PEFT && sources.contains("assumed")) {
+            note(path, "has no adapter_config.json beside it: scale assumed 1 (PEFT keeps lora_alpha there)");
+        }
+        return new LoraAdapter(path, format, List.copyOf(out), file, new LoraAdapter.Facts(String.join("+", sources),
+                List.copyOf(variants), config == null ? null : config.baseModelClass(), config == null ? null : config.baseModelName()));
+    }
+
+    /** PEFT's other tuners name their tensors with their own prefix (ia3_l, vera_lambda_b, oft_R, …). */
+    private static final java.util.regex.Pattern PEFT_TUNER = java.util.regex.Pattern.compile(
+            "\\.(ia3|vera|pvera|boft|oft|hra|fourierft|vblora|c3a|randlora|shira|miss|gralora|delora|tinylora|hira|road|lily|psoft"
+                    + "|waveft|osf|beft|adamss|deft|frod|glora|peanut|poly|unilora|supertuning|ln_tuning)_[A-Za-z0-9_]+(\\.|$)");
+
+    private static Optional<String> tuner(Set<String> keys) {
+        for (String k : keys) {
+            java.util.regex.Matcher m = PEFT_TUNER.matcher(k);
+            if (m.find()) {
+                return Optional.of("PEFT " + m.group(1).toUpperCase(Locale.ROOT) + " adapter (tensor " + k
+                        + ") is not LoRA; dsire reads only ΔW = B·A adapters");
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * A square layer whose down (d×r) and up (r×d) were swapped reads as rank d on an r×r layer: a rank
+     * above min(out, in). A LoRA may legitimately have r > d, so it is refused only when reading it the
+     * other way round gives a rank the file's other layers have.
+     */
+    private static void refuseSwapped(Path path, List<LoraLayer> layers) {
+        Set<Integer> ranks = new TreeSet<>();
+        for (LoraLayer l : layers) {
+            if (l.rank() <= Math.min(l.outDim(), l.inDim())) {
+                ranks.add(l.rank());
+            }
+        }
+        for (LoraLayer l : layers) {
+            if (l.rank() > Math.min(l.outDim(), l.inDim()) && l.outDim() == l.inDim() && ranks.contains(l.inDim())) {
+                throw new LoraException(path, BAD_SHAPE, "layer " + l.name() + ": rank " + l.rank() + " is above min(out, in) = "
+                        + l.inDim() + ": up and down look swapped (the other layers have rank " + l.inDim() + ")");
+            }
+        }
     }
 
     private static String twice(Path path, String prev, String key, String layer) {
@@ -130,67 +256,23 @@ public final class LoraReader {
         return key;
     }
 
-    private static PeftConfig config(Path path, SafetensorsFile file, LoraFormat format) {
+    private record Source(PeftConfig config, String name) {}
+
+    private static Source config(Path path, SafetensorsFile file, LoraFormat format) {
         String meta = file.metadata().get("lora_adapter_metadata");
         if (meta != null) {
             Optional<PeftConfig> c = PeftConfig.fromMetadata(path, meta);
             if (c.isPresent()) {
-                return c.get();
+                return new Source(c.get(), "metadata");
             }
         }
-        return format == LoraFormat.PEFT ? PeftConfig.besides(path).orElse(null) : null;
+        return format == LoraFormat.PEFT ? PeftConfig.besides(path).map(c -> new Source(c, "config")).orElse(null) : null;
     }
 
-    private static LoraLayer layer(Path path, SafetensorsFile file, String name, Pending p, PeftConfig config) {
-        if (p.down == null || p.up == null) {
-            throw new LoraException(path, UNPAIRED, "layer " + name + " has " + (p.down == null ? "an up (B) tensor but no down (A)" : "a down (A) tensor but no up (B)"));
+    /** Sends a note (not an error) about a file to the note sink, once per file. */
+    static void note(Path path, String note) {
+        if (NOTED.add(path.toAbsolutePath().normalize())) {
+            noteSink.accept("dsire: note: " + path + " " + note); // not "PATH: reason": that form means the file failed
         }
-        TensorView down = file.view(p.down);
-        TensorView up = file.view(p.up);
-        for (TensorView v : List.of(down, up)) {
-            if (!v.dtype().isDecodable()) {
-                throw new LoraException(path, BAD_DTYPE, "tensor " + v.info().name() + " is " + v.dtype() + "; LoRA weights must be F16, BF16, F32 or F64");
-            }
-        }
-        long[] ds = down.info().shape();
-        long[] us = up.info().shape();
-        if (!(ds.length == 2 || ds.length == 4) || !(us.length == 2 || (us.length == 4 && us[2] == 1 && us[3] == 1))) {
-            throw new LoraException(path, BAD_SHAPE, "layer " + name + ": down " + down.info() + " / up " + up.info()
-                    + " are not 2-D (or conv 4-D with a 1x1 up)");
-        }
-        long rank = ds[0];
-        long inDim = ds.length == 2 ? ds[1] : ds[1] * ds[2] * ds[3];
-        long outDim = us[0];
-        if (rank == 0 || us[1] == 0) {
-            throw new LoraException(path, ZERO_RANK, "layer " + name + " has rank 0");
-        }
-        if (us[1] != rank) {
-            throw new LoraException(path, RANK_MISMATCH, "layer " + name + ": down has rank " + rank + " but up has rank " + us[1]);
-        }
-        if (inDim == 0 || outDim == 0 || inDim > Integer.MAX_VALUE || outDim > Integer.MAX_VALUE || rank > 65536) {
-            throw new LoraException(path, BAD_SHAPE, "layer " + name + ": shape " + outDim + "x" + rank + "x" + inDim + " out of range");
-        }
-        double alpha = Double.NaN;
-        if (p.alpha != null) {
-            TensorView a = file.view(p.alpha);
-            if (a.elementCount() != 1 || !a.dtype().isDecodable() || !Double.isFinite(a.get(0))) {
-                throw new LoraException(path, BAD_SHAPE, "alpha " + p.alpha + " is not one finite number");
-            }
-            alpha = a.get(0);
-        }
-        double scale;
-        if (!Double.isNaN(alpha)) {
-            scale = alpha / rank;
-        } else if (config != null) {
-            int configured = config.rankOf(p.module);
-            if (configured != rank) {
-                throw new LoraException(path, BAD_CONFIG, "adapter config gives " + p.module + " rank " + configured + " but its tensors have rank " + rank);
-            }
-            alpha = config.alphaOf(p.module);
-            scale = config.scaleOf(p.module, (int) rank);
-        } else {
-            scale = 1.0; // no alpha anywhere: the file's B·A is the update as stored
-        }
-        return new LoraLayer(name, down, up, (int) rank, (int) outDim, (int) inDim, alpha, scale);
     }
 }

@@ -1,35 +1,80 @@
 package dev.dsire.lora;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.google.re2j.Pattern;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
- * The scaling part of a PEFT LoraConfig (adapter_config.json, or diffusers'
- * {@code lora_adapter_metadata}): r, lora_alpha, per-module rank_pattern / alpha_pattern and rsLoRA.
+ * What dsire needs from a PEFT config (adapter_config.json, or diffusers' {@code lora_adapter_metadata}):
+ * r, lora_alpha (PEFT's default 8 when absent), rank_pattern / alpha_pattern (Python regexes, matched
+ * in linear time), rsLoRA, and the variant settings that change how tensors are read: AdaLoRA's
+ * init_r, BD-LoRA's block-diagonal targets, target_parameters (LoRA on nn.Parameters such as MoE
+ * expert stacks). Every number is checked: a config dsire cannot read exactly is the file's error.
  */
-public record PeftConfig(int r, double alpha, Map<String, Integer> rankPattern, Map<String, Double> alphaPattern,
-                         boolean rslora) {
-    private static final ObjectMapper JSON = new ObjectMapper();
+public record PeftConfig(String peftType, int r, double alpha, List<Keyed<Integer>> rankPattern,
+                         List<Keyed<Double>> alphaPattern, boolean rslora, int initR, BdLora bdlora,
+                         List<String> targetParameters, String baseModelClass, String baseModelName) {
+    /** PEFT's LoraConfig default for lora_alpha. */
+    public static final double DEFAULT_ALPHA = 8;
+    /** adapter_config.json files are a few KB; this bounds the cost of a hostile one. */
+    static final long MAX_BYTES = 16L << 20;
+    /** Every module is matched against the pattern keys: their number and total size bound each file's cost. */
+    static final int MAX_PATTERN_KEYS = 4096;
+    static final long MAX_PATTERN_STATES = 400_000;
+
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS) // PEFT's json.load refuses trailing text
+            .build(); // duplicate keys: the last wins, as in Python's json
+
+    /** A pattern key of rank_pattern / alpha_pattern, compiled, with its value. */
+    public record Keyed<T>(String key, Pattern pattern, T value) {}
+
+    /** BD-LoRA: modules (substring match, as PEFT) whose A or B factor is block-diagonal with nblocks blocks. */
+    public record BdLora(List<String> blockA, List<String> blockB, int nblocks) {}
+
+    public boolean adalora() {
+        return "ADALORA".equals(peftType);
+    }
 
     /** The adapter_config.json beside a PEFT file, if there is one. */
     public static Optional<PeftConfig> besides(Path adapterFile) {
         Path dir = adapterFile.toAbsolutePath().getParent();
         Path cfg = dir == null ? null : dir.resolve("adapter_config.json");
-        if (cfg == null || !Files.isRegularFile(cfg)) {
+        if (cfg == null || !Files.exists(cfg, LinkOption.NOFOLLOW_LINKS) && !Files.exists(cfg)) {
             return Optional.empty();
         }
-        try {
-            return Optional.of(parse(JSON.readTree(cfg.toFile()), adapterFile));
+        if (!Files.isRegularFile(cfg)) {
+            throw bad(adapterFile, "adapter_config.json beside it is not a regular file");
+        }
+        byte[] bytes;
+        try (InputStream in = Files.newInputStream(cfg)) {
+            bytes = in.readNBytes((int) MAX_BYTES + 1);
         } catch (IOException e) {
-            throw new LoraException(adapterFile, LoraException.Kind.BAD_CONFIG, "adapter_config.json beside it is not valid JSON: "
-                    + e.getMessage().lines().findFirst().orElse(""));
+            throw bad(adapterFile, "adapter_config.json beside it cannot be read: " + e.getMessage());
+        }
+        if (bytes.length > MAX_BYTES) {
+            throw bad(adapterFile, "adapter_config.json beside it is over " + (MAX_BYTES >> 20) + " MB");
+        }
+        if (bytes.length >= 3 && (bytes[0] & 0xff) == 0xef && (bytes[1] & 0xff) == 0xbb && (bytes[2] & 0xff) == 0xbf) {
+            // PEFT's json.load refuses it too ("Unexpected UTF-8 BOM")
+            throw bad(adapterFile, "adapter_config.json beside it starts with a UTF-8 byte-order mark, which JSON (and PEFT) do not allow");
+        }
+        try {
+            return Optional.of(parse(JSON.readTree(bytes), adapterFile));
+        } catch (IOException e) {
+            throw bad(adapterFile, "adapter_config.json beside it is not valid JSON: " + firstLine(e.getMessage()));
         }
     }
 
@@ -39,21 +84,77 @@ public record PeftConfig(int r, double alpha, Map<String, Integer> rankPattern, 
             JsonNode n = JSON.readTree(json);
             return n != null && n.has("r") ? Optional.of(parse(n, file)) : Optional.empty();
         } catch (IOException e) {
-            throw new LoraException(file, LoraException.Kind.BAD_CONFIG, "lora_adapter_metadata is not valid JSON");
+            throw bad(file, "lora_adapter_metadata is not valid JSON");
         }
     }
 
     static PeftConfig parse(JsonNode n, Path where) {
-        if (!n.isObject() || !n.path("r").canConvertToInt() || n.path("r").asInt() <= 0) {
-            throw new LoraException(where, LoraException.Kind.BAD_CONFIG, "adapter config needs a positive integer r");
+        if (n == null || !n.isObject()) {
+            throw bad(where, "adapter config is not a JSON object");
         }
-        int r = n.get("r").asInt();
-        double alpha = n.path("lora_alpha").isNumber() ? n.get("lora_alpha").asDouble() : r;
-        Map<String, Integer> ranks = new LinkedHashMap<>();
-        n.path("rank_pattern").properties().forEach(e -> ranks.put(e.getKey(), e.getValue().asInt()));
-        Map<String, Double> alphas = new LinkedHashMap<>();
-        n.path("alpha_pattern").properties().forEach(e -> alphas.put(e.getKey(), e.getValue().asDouble()));
-        return new PeftConfig(r, alpha, ranks, alphas, n.path("use_rslora").asBoolean(false));
+        String type = n.path("peft_type").isTextual() ? n.get("peft_type").asText() : "LORA";
+        if (!type.equals("LORA") && !type.equals("ADALORA")) {
+            throw new LoraException(where, LoraException.Kind.UNSUPPORTED_TYPE, "PEFT " + shorten(type)
+                    + " adapter (peft_type in its config) is not LoRA; dsire reads only ΔW = B·A adapters");
+        }
+        boolean ada = "ADALORA".equals(type);
+        int r = positiveInt(n.get("r"), "r", where);
+        if (r < 0) {
+            throw bad(where, "adapter config needs a positive integer r");
+        }
+        double alpha = n.has("lora_alpha") && !n.get("lora_alpha").isNull() ? number(n.get("lora_alpha"), "lora_alpha", where) : DEFAULT_ALPHA;
+        List<Keyed<Integer>> ranks = new ArrayList<>();
+        for (Map.Entry<String, JsonNode> e : fields(n.get("rank_pattern"), "rank_pattern", where)) {
+            if (ada) {
+                continue; // AdaLoRA's rank_pattern holds masks; its ranks are the tensors' own
+            }
+            int v = positiveInt(e.getValue(), "rank_pattern[" + e.getKey() + "]", where);
+            if (v < 0) {
+                throw bad(where, "rank_pattern value for '" + e.getKey() + "' is not a positive integer");
+            }
+            ranks.add(new Keyed<>(e.getKey(), pattern(e.getKey(), "rank_pattern", where), v));
+        }
+        List<Keyed<Double>> alphas = new ArrayList<>();
+        for (Map.Entry<String, JsonNode> e : fields(n.get("alpha_pattern"), "alpha_pattern", where)) {
+            double v = number(e.getValue(), "alpha_pattern value for '" + e.getKey() + "'", where);
+            alphas.add(new Keyed<>(e.getKey(), pattern(e.getKey(), "alpha_pattern", where), v));
+        }
+        if (ranks.size() + alphas.size() > MAX_PATTERN_KEYS) {
+            throw bad(where, "rank_pattern and alpha_pattern have more than " + MAX_PATTERN_KEYS + " keys");
+        }
+        long states = 0;
+        for (Keyed<?> k : ranks) {
+            states += PythonRegex.cost(k.key());
+        }
+        for (Keyed<?> k : alphas) {
+            states += PythonRegex.cost(k.key());
+        }
+        if (states > MAX_PATTERN_STATES) {
+            throw bad(where, "rank_pattern and alpha_pattern keys expand to more than " + MAX_PATTERN_STATES + " regex states in all");
+        }
+        int initR = -1;
+        if (ada) {
+            initR = n.has("init_r") ? positiveInt(n.get("init_r"), "init_r", where) : 12; // AdaLoraConfig's default
+            if (initR < 0) {
+                throw bad(where, "AdaLoRA config needs a positive integer init_r");
+            }
+        }
+        BdLora bd = null;
+        JsonNode b = n.get("use_bdlora");
+        if (b != null && b.isObject()) {
+            int nb = positiveInt(b.get("nblocks"), "use_bdlora.nblocks", where);
+            if (nb < 0) {
+                throw bad(where, "use_bdlora.nblocks is not a positive integer");
+            }
+            bd = new BdLora(strings(b.get("target_modules_bd_a")), strings(b.get("target_modules_bd_b")), nb);
+        } else if (b != null && b.isBoolean() && b.asBoolean()) {
+            throw bad(where, "use_bdlora is true but gives no block layout (nblocks, target_modules_bd_a/b)");
+        }
+        JsonNode auto = n.path("auto_mapping");
+        String cls = auto.path("base_model_class").isTextual() ? auto.get("base_model_class").asText() : null;
+        String name = n.path("base_model_name_or_path").isTextual() ? n.get("base_model_name_or_path").asText() : null;
+        return new PeftConfig(type, r, alpha, List.copyOf(ranks), List.copyOf(alphas), n.path("use_rslora").asBoolean(false),
+                initR, bd, strings(n.get("target_parameters")), cls, name);
     }
 
     /** The configured rank of a module (its name as in the file, without base_model.model.). */
@@ -71,13 +172,81 @@ public record PeftConfig(int r, double alpha, Map<String, Integer> rankPattern, 
         return rslora ? a / Math.sqrt(rank) : a / rank;
     }
 
-    /** PEFT's rule: a pattern key matches a module name that ends with it after a dot. */
-    private static <T> Optional<T> match(Map<String, T> patterns, String module) {
-        for (Map.Entry<String, T> e : patterns.entrySet()) {
-            if (Pattern.compile("(.*\\.)?(" + e.getKey() + ")$").matcher(module).matches()) {
-                return Optional.of(e.getValue());
+    /** PEFT's rule: the first pattern key (in file order) that the module name ends with, after a dot. */
+    private static <T> Optional<T> match(List<Keyed<T>> patterns, String module) {
+        for (Keyed<T> k : patterns) {
+            if (k.pattern().matches(module)) {
+                return Optional.of(k.value());
             }
         }
         return Optional.empty();
+    }
+
+    private static Pattern pattern(String key, String field, Path where) {
+        try {
+            return PythonRegex.peftKey(key);
+        } catch (PythonRegex.Untranslatable e) {
+            throw bad(where, field + " key '" + shorten(key) + "' is not a regular expression dsire can match: " + e.getMessage());
+        }
+    }
+
+    private static Iterable<Map.Entry<String, JsonNode>> fields(JsonNode n, String field, Path where) {
+        if (n == null || n.isNull()) {
+            return List.of();
+        }
+        if (!n.isObject()) {
+            throw bad(where, field + " is not a JSON object");
+        }
+        Map<String, JsonNode> m = new LinkedHashMap<>();
+        n.properties().forEach(e -> m.put(e.getKey(), e.getValue()));
+        return m.entrySet();
+    }
+
+    /** A positive int, or -1 when the node is not one (callers phrase the error). */
+    private static int positiveInt(JsonNode v, String field, Path where) {
+        if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() <= 0) {
+            if (v != null && v.isFloatingPointNumber() && v.canConvertToInt() && v.asDouble() == Math.rint(v.asDouble()) && v.asDouble() > 0) {
+                return v.asInt(); // 8.0 is 8
+            }
+            return -1;
+        }
+        return v.asInt();
+    }
+
+    private static double number(JsonNode v, String field, Path where) {
+        if (v == null || !v.isNumber()) {
+            throw bad(where, field + " is not a number: " + (v == null ? "missing" : shorten(v.toString())));
+        }
+        double d = v.asDouble();
+        if (!Double.isFinite(d)) {
+            throw bad(where, field + " is not a finite number: " + shorten(v.toString()));
+        }
+        return d;
+    }
+
+    private static List<String> strings(JsonNode n) {
+        List<String> out = new ArrayList<>();
+        if (n != null && n.isArray()) {
+            n.forEach(e -> {
+                if (e.isTextual()) {
+                    out.add(e.asText());
+                }
+            });
+        } else if (n != null && n.isTextual()) {
+            out.add(n.asText());
+        }
+        return List.copyOf(out);
+    }
+
+    private static String shorten(String s) {
+        return s.length() <= 60 ? s : s.substring(0, 57) + "...";
+    }
+
+    private static String firstLine(String s) {
+        return s == null ? "" : s.lines().findFirst().orElse("");
+    }
+
+    private static LoraException bad(Path where, String reason) {
+        return new LoraException(where, LoraException.Kind.BAD_CONFIG, reason);
     }
 }

@@ -15,9 +15,10 @@ import java.util.regex.Pattern;
  * i is up block i/3's (i mod 3)-th resnet and attention, with the upsampler after them.
  */
 final class SgmNames {
-    private static final Pattern INPUT = Pattern.compile("^input_blocks_(\\d+)_(\\d)_(.+)$");
+    // block indices are bounded so they always parse: a name like input_blocks_4294967296_… is not an sgm name
+    private static final Pattern INPUT = Pattern.compile("^input_blocks_(\\d{1,6})_(\\d)_(.+)$");
     private static final Pattern MIDDLE = Pattern.compile("^middle_block_(\\d)_(.+)$");
-    private static final Pattern OUTPUT = Pattern.compile("^output_blocks_(\\d+)_(\\d)_(.+)$");
+    private static final Pattern OUTPUT = Pattern.compile("^output_blocks_(\\d{1,6})_(\\d)_(.+)$");
     private static final Pattern ATTENTION_PART = Pattern.compile("^(transformer_blocks|proj_in|proj_out|norm)(_.*)?$");
     private static final Map<String, String> RESNET = Map.of(
             "in_layers_0", "norm1", "in_layers_2", "conv1", "out_layers_0", "norm2", "out_layers_3", "conv2",

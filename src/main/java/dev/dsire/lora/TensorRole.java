@@ -1,32 +1,60 @@
 package dev.dsire.lora;
 
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * What one tensor key means in a LoRA file: which format names it that way, the layer it belongs
- * to (canonical and as the file spells it) and whether it is the down (A), up (B) or alpha tensor.
+ * to (canonical and as the file spells it) and its part: the down (A), up (B) or alpha tensor, or
+ * one of PEFT's extras (KaSA's diagonal, AdaLoRA's singular values E, the bias on B).
  *
  * <p>Canonical names make one base-model layer read the same from every format: a component
  * ({@code unet} for the denoiser, {@code te1}/{@code te2} for text encoders, {@code model} for a
- * language model) and the module path with dots turned into underscores, as kohya spells it.
- * So kohya {@code lora_unet_down_blocks_0_…_attn1_to_out_0} and PEFT
+ * language, speech or vision model) and the module path with dots turned into underscores, as
+ * kohya spells it. So kohya {@code lora_unet_down_blocks_0_…_attn1_to_out_0} and PEFT
  * {@code base_model.model.down_blocks.0.….attn1.to_out.0} are both
  * {@code unet.down_blocks_0_…_attn1_to_out_0}. kohya's SDXL files use the original sgm block names
- * ({@code input_blocks_4_1_…}); {@link SgmNames} maps them to the diffusers ones.
+ * ({@code input_blocks_4_1_…}); {@link SgmNames} maps them to the diffusers ones. A transformers
+ * task model keeps its base model under one attribute ({@code model.}, {@code transformer.},
+ * {@code bert.}, …); that attribute is dropped, so an adapter saved from LlamaModel and one saved
+ * from LlamaForCausalLM name {@code layers.0.self_attn.q_proj} alike: {@code model.layers_0_self_attn_q_proj}.
+ *
+ * @param nesting for LoRA on nn.Parameters (PEFT target_parameters): how many {@code base_layer}
+ *                wrappers the key passes through, which tells apart the parameters of one module
  */
-public record TensorRole(LoraFormat format, String layer, String module, Part part) {
+public record TensorRole(LoraFormat format, String layer, String module, Part part, int nesting) {
 
-    public enum Part { DOWN, UP, ALPHA }
+    public enum Part { DOWN, UP, ALPHA, DIAG, SINGULAR_E, BIAS }
 
     private static final Pattern KOHYA = Pattern.compile("^lora_([a-z]+[0-9]*)_(.+)\\.(lora_down\\.weight|lora_up\\.weight|alpha)$");
     private static final Pattern DIFFUSERS = Pattern.compile("^(.+)\\.(?:lora|lora_linear_layer)\\.(down|up)\\.weight$");
     private static final Pattern DIFFUSERS_PROCESSOR = Pattern.compile("^(.+)_lora\\.(down|up)\\.weight$");
     private static final Pattern PEFT = Pattern.compile("^(.+)\\.lora_([AB])(?:\\.[A-Za-z0-9_]+)?\\.weight$");
+    /** Embedding LoRA: parameters, not modules, so no .weight (optionally the adapter name). */
+    private static final Pattern PEFT_EMBEDDING = Pattern.compile("^(.+)\\.lora_embedding_([AB])(?:\\.[A-Za-z0-9_]+)?$");
+    /** AdaLoRA's A, B, E are parameters too: ….lora_A, ….lora_E (optionally the adapter name). */
+    private static final Pattern PEFT_PARAMETER = Pattern.compile("^(.+)\\.lora_([ABE])(?:\\.(?!weight$|bias$)[A-Za-z0-9_]+)?$");
+    private static final Pattern PEFT_DIAG = Pattern.compile("^(.+)\\.lora_diag(?:\\.[A-Za-z0-9_]+)?$");
+    private static final Pattern PEFT_BIAS = Pattern.compile("^(.+)\\.lora_B(?:\\.[A-Za-z0-9_]+)?\\.bias$");
     private static final Pattern ALPHA = Pattern.compile("^(.+)\\.alpha$");
+    private static final String PEFT_PREFIX = "base_model.model.";
 
-    /** The role of key, or empty when it is not a plain-LoRA tensor name. */
+    /** Attributes under which transformers' task models keep their base model. */
+    private static final Set<String> WRAPPERS = Set.of("model", "transformer", "bert", "roberta", "resnet", "gpt_neox",
+            "distilbert", "deberta", "electra", "albert", "vit", "t5", "bloom");
+    /** Top-level module names of diffusion denoisers (diffusers and sgm): these are the component unet. */
+    private static final Set<String> DENOISER = Set.of("down_blocks", "up_blocks", "mid_block", "conv_in", "conv_out",
+            "conv_norm_out", "time_embedding", "add_embedding", "transformer_blocks", "single_transformer_blocks",
+            "x_embedder", "context_embedder", "time_text_embed", "norm_out", "proj_out", "pos_embed", "input_blocks",
+            "middle_block", "output_blocks", "time_embed", "label_emb", "caption_projection", "adaln_single",
+            "encoder_hid_proj", "double_blocks", "single_blocks", "img_in", "txt_in", "final_layer", "patch_embed");
+    /** After "transformer.", these mean a language model (GPT-2, Bloom, Falcon …), not a diffusion transformer. */
+    private static final Set<String> LM_UNDER_TRANSFORMER = Set.of("h", "wte", "wpe", "ln_f", "word_embeddings",
+            "word_embeddings_layernorm", "embedding", "encoder", "rotary_pos_emb", "output_layer");
+
+    /** The role of key, or empty when it is not a LoRA tensor name. */
     public static Optional<TensorRole> of(String key) {
         Matcher m = KOHYA.matcher(key);
         if (m.matches()) {
@@ -38,7 +66,7 @@ public record TensorRole(LoraFormat format, String layer, String module, Part pa
                 case "lora_up.weight" -> Part.UP;
                 default -> Part.ALPHA;
             };
-            return Optional.of(new TensorRole(LoraFormat.KOHYA, layer, "lora_" + m.group(1) + "_" + m.group(2), part));
+            return Optional.of(new TensorRole(LoraFormat.KOHYA, layer, "lora_" + m.group(1) + "_" + m.group(2), part, 0));
         }
         if ((m = DIFFUSERS.matcher(key)).matches()) {
             return Optional.of(module(LoraFormat.DIFFUSERS, m.group(1), m.group(2).equals("down") ? Part.DOWN : Part.UP));
@@ -51,8 +79,22 @@ public record TensorRole(LoraFormat format, String layer, String module, Part pa
             }
             return Optional.of(module(LoraFormat.DIFFUSERS, module, m.group(2).equals("down") ? Part.DOWN : Part.UP));
         }
-        if ((m = PEFT.matcher(key)).matches()) {
+        if ((m = PEFT.matcher(key)).matches() || (m = PEFT_EMBEDDING.matcher(key)).matches()) {
             return Optional.of(module(LoraFormat.PEFT, m.group(1), m.group(2).equals("A") ? Part.DOWN : Part.UP));
+        }
+        if ((m = PEFT_BIAS.matcher(key)).matches()) {
+            return Optional.of(module(LoraFormat.PEFT, m.group(1), Part.BIAS));
+        }
+        if ((m = PEFT_DIAG.matcher(key)).matches()) {
+            return Optional.of(module(LoraFormat.PEFT, m.group(1), Part.DIAG));
+        }
+        if ((m = PEFT_PARAMETER.matcher(key)).matches()) {
+            Part part = switch (m.group(2)) {
+                case "A" -> Part.DOWN;
+                case "B" -> Part.UP;
+                default -> Part.SINGULAR_E;
+            };
+            return Optional.of(module(LoraFormat.PEFT, m.group(1), part));
         }
         if ((m = ALPHA.matcher(key)).matches()) {
             // diffusers files that keep network alphas; the format is settled by the weights' names
@@ -69,33 +111,54 @@ public record TensorRole(LoraFormat format, String layer, String module, Part pa
     }
 
     private static TensorRole module(LoraFormat format, String path, Part part) {
-        String module = path.startsWith("base_model.model.") ? path.substring("base_model.model.".length()) : path;
+        String module = path.startsWith(PEFT_PREFIX) ? path.substring(PEFT_PREFIX.length()) : path;
+        int nesting = 0;
+        while (module.endsWith(".base_layer")) {
+            // PEFT nests one wrapper per targeted nn.Parameter of a module (target_parameters)
+            module = module.substring(0, module.length() - ".base_layer".length());
+            nesting++;
+        }
+        // a wrapped module's children (nn.MultiheadAttention's out_proj) sit under its base_layer
+        module = module.replace(".base_layer.", ".");
         int dot = module.indexOf('.');
         String head = dot < 0 ? module : module.substring(0, dot);
+        String rest = dot < 0 ? "" : module.substring(dot + 1);
         String component = switch (head) {
-            case "unet", "transformer" -> "unet";
+            case "unet" -> "unet";
+            case "transformer" -> isLanguageModel(rest) ? null : "unet";
             case "text_encoder" -> "te1";
             case "text_encoder_2" -> "te2";
             case "text_encoder_3" -> "te3";
             default -> null;
         };
-        String rest = module;
+        String canonical;
         if (component != null && dot > 0) {
-            rest = module.substring(dot + 1);
+            canonical = component + "." + rest;
         } else {
-            component = inferComponent(module);
+            canonical = bare(module);
         }
-        return new TensorRole(format, component + "." + rest.replace('.', '_'), module, part);
+        return new TensorRole(format, canonical.substring(0, canonical.indexOf('.') + 1)
+                + canonical.substring(canonical.indexOf('.') + 1).replace('.', '_'), module, part, nesting);
     }
 
-    /** For PEFT files saved from a bare sub-model, whose keys carry no component. */
-    private static String inferComponent(String module) {
-        if (module.startsWith("text_model.")) {
-            return "te1";
+    private static boolean isLanguageModel(String rest) {
+        int dot = rest.indexOf('.');
+        return LM_UNDER_TRANSFORMER.contains(dot < 0 ? rest : rest.substring(0, dot));
+    }
+
+    /** A module path saved from one model (no pipeline component): a denoiser, a CLIP text encoder, or a transformers model. */
+    private static String bare(String module) {
+        int dot = module.indexOf('.');
+        String head = dot < 0 ? module : module.substring(0, dot);
+        if (DENOISER.contains(head)) {
+            return "unet." + module;
         }
-        if (module.matches("(?:model\\.)?(?:model\\.)?layers\\.\\d+\\..*_proj") || module.startsWith("model.layers.")) {
-            return "model";
+        if (head.equals("text_model")) {
+            return "te1." + module;
         }
-        return "unet";
+        if (WRAPPERS.contains(head) && dot > 0) {
+            return "model." + module.substring(dot + 1); // LlamaForCausalLM's model.layers… is LlamaModel's layers…
+        }
+        return "model." + module;
     }
 }

@@ -22,6 +22,17 @@ import java.util.TreeSet;
 public record DsireModel(Method method, Layout layout, int[] labels, List<String> voters, List<NearestNeighbour> index,
                          List<Standardiser> scalers, Calibration calibration, List<VoterHead> heads) {
 
+    /** A bare 1-NN vote model over an index (no standardisation, unit distance scales, no out-of-distribution flag). */
+    public DsireModel(Method method, Layout layout, int[] labels, List<String> voters, List<NearestNeighbour> index) {
+        this(method, layout, labels, voters, index, List.of(), unitCalibration(index.size()), List.of());
+    }
+
+    private static Calibration unitCalibration(int voters) {
+        double[] ones = new double[voters];
+        java.util.Arrays.fill(ones, 1);
+        return new Calibration(ones, new double[0], Double.POSITIVE_INFINITY, 1);
+    }
+
     /** A model from its stored parts; ridge and GDA heads are refitted from the references. */
     public static DsireModel of(Method method, Layout layout, int[] labels, List<String> voters, List<NearestNeighbour> index,
                                 List<Standardiser> scalers, Calibration calibration) {

@@ -106,9 +106,18 @@ public final class ModelFile {
     }
 
     public static DsireModel load(Path path) {
+        try {
+            return parse(path, Files.readAllBytes(path));
+        } catch (IOException e) {
+            throw new ModelFileException(path, "not a readable JSON model: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+    }
+
+    /** A model from its file's bytes (as broadcast to cluster executors); path only names it in errors. */
+    public static DsireModel parse(Path path, byte[] json) {
         JsonNode root;
         try {
-            root = JSON.readTree(path.toFile());
+            root = JSON.readTree(json);
         } catch (IOException e) {
             throw new ModelFileException(path, "not a readable JSON model: " + e.getMessage().lines().findFirst().orElse(""));
         }

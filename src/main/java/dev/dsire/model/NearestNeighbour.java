@@ -1,15 +1,17 @@
 package dev.dsire.model;
 
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Exact 1-nearest-neighbour (L2) over n reference vectors of one dimension, stored flat.
  * Ties go to the earliest reference, so results do not depend on anything but the fit order.
+ * The summation order is fixed, whatever the machine's vector width, and the GPU's nn_argmin
+ * kernel (kernels/dsire.cu) follows it exactly, so near-ties fall the same way on both: 4 lanes
+ * of fused multiply-adds, the lanes summed as (0 + 1) + (2 + 3), then the tail unfused.
  */
 public record NearestNeighbour(int dim, double[] refs) {
-    private static final VectorSpecies<Double> LANES = DoubleVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> LANES = DoubleVector.SPECIES_256;
 
     public int size() {
         return refs.length / dim;
@@ -64,7 +66,7 @@ public record NearestNeighbour(int dim, double[] refs) {
                 DoubleVector t = DoubleVector.fromArray(LANES, refs, o + j).sub(DoubleVector.fromArray(LANES, q, j));
                 acc = t.fma(t, acc);
             }
-            d = acc.reduceLanes(VectorOperators.ADD);
+            d = (acc.lane(0) + acc.lane(1)) + (acc.lane(2) + acc.lane(3)); // reduceLanes' order is unspecified
         }
         for (; j < dim; j++) {
             double t = refs[o + j] - q[j];

@@ -10,7 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,28 +28,107 @@ class CudaEmulationTest {
 
     @BeforeEach
     void buildFake() throws IOException, InterruptedException {
-        Path cc = Path.of("/usr/bin/cc");
-        assumeTrue(Files.isExecutable(cc), "no C compiler");
-        libs = Files.createDirectories(dir.resolve("libs"));
-        Path so = libs.resolve("libcuda.so.1");
-        Process p = new ProcessBuilder(cc.toString(), "-shared", "-fPIC", "-O2", "-o", so.toString(), "native/fake-cuda/fakecuda.c", "-lm")
-                .redirectErrorStream(true).start();
-        String log = new String(p.getInputStream().readAllBytes());
-        assertEquals(0, p.waitFor(), log);
-        Files.copy(so, libs.resolve("libcublas.so.13"));
-        Files.copy(so, libs.resolve("libcusolver.so.12"));
+        libs = FakeCuda.build(dir);
     }
 
     private Cli.Run child(String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(dir.resolve("out.txt").toFile()).redirectError(dir.resolve("err.txt").toFile());
-        pb.environment().put("LD_LIBRARY_PATH", libs.toString());
-        Process p = pb.start();
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "child timed out");
-        return new Cli.Run(p.exitValue(), Files.readString(dir.resolve("out.txt")), Files.readString(dir.resolve("err.txt")));
+        return FakeCuda.child(libs, dir, Map.of("FAKECUDA_REPORT", "1"), Main.class.getName(), args);
+    }
+
+    /** The stand-in's exit line: nothing left allocated, no misuse seen; and no batch fell back to the CPU. */
+    static void clean(Cli.Run r) {
+        assertEquals(1, r.err().lines().filter(l -> l.startsWith("fakecuda: live=0 violations=0 ")).count(), r.err());
+        assertTrue(r.err().lines().noneMatch(l -> l.startsWith("fakecuda: violation")), r.err());
+        assertFalse(r.err().contains("dsire: CUDA"), r.err());
+    }
+
+    @Test
+    void doctorParityPassesAndFallsBackNowhere() throws Exception {
+        Cli.Run r = child("doctor", "--parity");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertEquals(6, r.out().lines().filter(l -> l.startsWith("parity    ") && l.endsWith(" ok")).count(), r.out());
+        assertTrue(r.out().contains("parity    all checks passed"), r.out());
+        clean(r);
+    }
+
+    @Test
+    void bandwidthIsMeasuredAndEverythingFreed() throws Exception {
+        Cli.Run r = child("doctor", "--bandwidth");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().lines().anyMatch(l -> l.matches("bandwidth host->device, pinned: [0-9.]+ GB/s \\(256 MiB x 8\\)")), r.out());
+        clean(r);
+    }
+
+    @Test
+    void aScanWhoseGpuRunsOutOfMemoryLosesNoRowAndMatchesTheCpu() throws Exception {
+        Path tree = Files.createDirectories(dir.resolve("tree"));
+        try (var s = Files.list(Path.of("examples/zoo-medium"))) {
+            for (Path p : s.filter(p -> p.toString().endsWith(".safetensors")).sorted().limit(24).toList()) {
+                Files.copy(p, tree.resolve(p.getFileName()));
+            }
+        }
+        Path cpuDb = dir.resolve("cpu.sqlite"), gpuDb = dir.resolve("gpu.sqlite"), model = dir.resolve("m.json");
+        assertEquals(0, Cli.dsire("fit", "--device", "cpu", "--manifest", "examples/zoo-low/manifest.csv", "--out", model).code());
+        assertEquals(0, Cli.dsire("scan", tree, "--db", cpuDb, "--model", model, "--device", "cpu").code());
+        // sticky: every allocation from the 12th on fails, so the GPU gives up for good after three batches at most
+        for (Map.Entry<String, String> fail : List.of(Map.entry("12", ""), Map.entry("12", "sticky"))) {
+            Files.deleteIfExists(gpuDb);
+            Map<String, String> env = new java.util.HashMap<>(Map.of("FAKECUDA_FAIL_AT", fail.getKey(), "FAKECUDA_REPORT", "1"));
+            Cli.Run gpu = FakeCuda.child(libs, dir, env, Main.class.getName(), "scan", tree.toString(), "--db", gpuDb.toString(),
+                    "--model", model.toString(), "--device", "cuda");
+            assertEquals(0, gpu.code(), gpu.err());
+            assertTrue(gpu.err().lines().anyMatch(l -> l.startsWith("dsire: CUDA: ") && l.contains("on the CPU")), gpu.err());
+            Cli.Run a = Cli.dsire("export", "--db", cpuDb, "--format", "csv"), b = Cli.dsire("export", "--db", gpuDb, "--format", "csv");
+            assertEquals(25, b.lines().size(), b.out());
+            assertEquals(a.out(), b.out()); // every row, its status and its prediction, as on the CPU
+        }
+    }
+
+    @Test
+    void aContextThatFailsHalfwayReleasesWhatItTookAndDoctorSaysWhy() throws Exception {
+        Files.delete(libs.resolve("libcusolver.so.12"));
+        Cli.Run r = child("doctor");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("cusolver  not found: libcusolver.so.12: cannot open shared object file"), r.out());
+        assertTrue(r.out().contains("context   failed: cuSOLVER not found"), r.out());
+        assertTrue(r.err().contains("fakecuda: live=0 violations=0 "), r.err()); // the primary context was released
+    }
+
+    @Test
+    void aCuda12DriverGetsKernelsFromTheMatchingNvrtcCachedUnderItsVersion() throws Exception {
+        Cli.Run r = FakeCuda.child(libs, dir, Map.of("FAKECUDA_DRIVER_VERSION", "12080"), Main.class.getName(), "doctor");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("driver    libcuda.so.1, CUDA 12.8"), r.out());
+        assertTrue(r.out().contains("nvrtc     libnvrtc.so.12, version 12.8"), r.out());
+        assertTrue(r.out().contains("kernels from NVRTC 12.8)"), r.out());
+        try (var s = Files.list(dir.resolve(".cache/dsire"))) {
+            assertTrue(s.anyMatch(p -> p.getFileName().toString().matches("dsire-[0-9a-f]{16}-nvrtc12\\.8-sm90\\.ptx")));
+        }
+        Cli.Run again = FakeCuda.child(libs, dir, Map.of("FAKECUDA_DRIVER_VERSION", "12080"), Main.class.getName(), "doctor");
+        assertTrue(again.out().contains("kernels from NVRTC 12.8)"), again.out()); // from the cache
+    }
+
+    @Test
+    void outOfGpuMemoryMidRunFinishesThatBatchOnTheCpuWithOneLine() throws Exception {
+        Path model = dir.resolve("m.json");
+        assertEquals(0, Cli.dsire("fit", "--device", "cpu", "--manifest", "examples/zoo-low/manifest.csv", "--out", model).code());
+        List<String> args = new ArrayList<>(List.of("predict", "--json", "--model", model.toString()));
+        try (var s = Files.list(Path.of("examples/zoo-medium"))) {
+            s.filter(p -> p.toString().endsWith(".safetensors")).sorted().limit(20).forEach(p -> args.add(p.toString()));
+        }
+        List<String> cpuArgs = new ArrayList<>(args);
+        cpuArgs.addAll(List.of("--device", "cpu"));
+        Cli.Run cpu = Cli.dsire(cpuArgs.toArray());
+        args.addAll(List.of("--device", "cuda"));
+        // allocations 1-9: the context, both slots' streams and handles; 12 is a device buffer of the first chunk
+        Cli.Run gpu = FakeCuda.child(libs, dir, Map.of("FAKECUDA_FAIL_AT", "12", "FAKECUDA_REPORT", "1"), Main.class.getName(),
+                args.toArray(String[]::new));
+        assertEquals(0, gpu.code(), gpu.err());
+        assertEquals(cpu.out(), gpu.out());
+        List<String> said = gpu.err().lines().filter(l -> l.startsWith("dsire: CUDA")).toList();
+        assertEquals(1, said.size(), gpu.err());
+        assertTrue(said.getFirst().contains("CUDA_ERROR_OUT_OF_MEMORY") && said.getFirst().endsWith("finishes on the CPU"), said.getFirst());
+        assertTrue(gpu.err().contains("fakecuda: live=0 violations=0 "), gpu.err());
     }
 
     @Test
@@ -57,7 +136,11 @@ class CudaEmulationTest {
         Cli.Run r = child("doctor");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("context   ok: cuda (Fake CPU GPU, sm_90"), r.out());
-        assertTrue(r.out().contains("kernels from nvcc PTX"), r.out());
+        assertTrue(r.out().contains("kernels from fatbin"), r.out());
+        assertTrue(r.out().contains("driver    libcuda.so.1, CUDA 13.0"), r.out());
+        assertTrue(r.out().contains("cublas    libcublas.so.13, version 13.0.2"), r.out());
+        assertTrue(r.out().contains("nvrtc     libnvrtc.so.13, version 13.0"), r.out());
+        clean(r);
     }
 
     @Test
@@ -66,6 +149,7 @@ class CudaEmulationTest {
             Cli.Run r = child("bench", "--device", "cuda", "--files", "2", "--rank", rank, "--repeats", "1");
             assertEquals(0, r.code(), r.out() + r.err());
             assertTrue(r.out().lines().anyMatch(l -> l.startsWith("agreement cuda vs cpu (1 thread)") && l.endsWith("predictions identical")), r.out());
+            clean(r);
         }
     }
 
@@ -86,5 +170,6 @@ class CudaEmulationTest {
         assertEquals(0, gpu.code(), gpu.err());
         assertEquals(60, gpu.lines().size());
         assertEquals(cpu.out(), gpu.out());
+        clean(gpu);
     }
 }

@@ -45,17 +45,18 @@ class CudaParityTest {
     }
 
     static double deviation(AdapterSpectra a, AdapterSpectra b) {
-        double worst = 0;
-        for (int l = 0; l < a.layers().size(); l++) {
-            LayerSpectrum x = a.layers().get(l), y = b.layers().get(l);
-            for (MatrixKind k : MatrixKind.values()) {
-                double scale = Math.max(x.values(k)[0], Double.MIN_NORMAL);
-                for (int j = 0; j < x.values(k).length; j++) {
-                    worst = Math.max(worst, Math.abs(x.values(k)[j] - y.values(k)[j]) / scale);
-                }
+        return CudaParity.deviation(a, b);
+    }
+
+    @Test
+    void everyParityCheckOfDoctorPasses() throws IOException {
+        try (CudaContext cuda = CudaContext.open()) {
+            List<String> notices = new ArrayList<>();
+            for (CudaParity.Check c : new CudaParity(cuda, dir, notices::add).run()) {
+                assertTrue(c.ok(), c.line());
             }
+            assertEquals(List.of(), notices, "no batch may fall back to the CPU");
         }
-        return worst;
     }
 
     private List<AdapterSpectra> spectra(SpectrumBackend b, List<LoraAdapter> adapters) {

@@ -51,6 +51,66 @@ class CudaTest {
     }
 
     @Test
+    void committedFatbinIsBuiltFromTheCommittedSource() throws IOException, InterruptedException {
+        Path nvcc = Path.of(System.getenv().getOrDefault("NVCC", "/usr/local/cuda/bin/nvcc"));
+        assumeTrue(Files.isExecutable(nvcc), "nvcc not installed");
+        String committedPtx = new String(CudaContext.resource("dsire.ptx"), StandardCharsets.US_ASCII);
+        Process v = new ProcessBuilder(nvcc.toString(), "--version").redirectErrorStream(true).start();
+        String version = new String(v.getInputStream().readAllBytes());
+        v.waitFor();
+        // kernels/build.sh makes both with one nvcc: the PTX's header names the release
+        String release = committedPtx.lines().filter(l -> l.startsWith("// Cuda compilation tools")).findFirst().orElse("?").substring(3);
+        assumeTrue(version.contains(release), "committed kernels were built by " + release);
+        Path cu = dir.resolve("dsire.cu"), fatbin = dir.resolve("dsire.fatbin");
+        Files.write(cu, CudaContext.resource("dsire.cu"));
+        Process p = new ProcessBuilder(nvcc.toString(), "-fatbin", "-O3", "-gencode", "arch=compute_80,code=sm_80", "-gencode",
+                "arch=compute_90,code=sm_90", "-gencode", "arch=compute_90,code=compute_90", "-o", fatbin.toString(), cu.toString())
+                .redirectErrorStream(true).start();
+        String log = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), log);
+        assertArrayEquals(Files.readAllBytes(fatbin), CudaContext.resource("dsire.fatbin"), "run kernels/build.sh after editing kernels/dsire.cu");
+    }
+
+    @Test
+    void fatbinHoldsEveryKernelForSm80AndSm90() {
+        byte[] f = CudaContext.resource("dsire.fatbin");
+        assertEquals(0xBA55ED50, java.nio.ByteBuffer.wrap(f).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(0)); // fatbin magic
+        String s = new String(f, StandardCharsets.ISO_8859_1);
+        for (String k : new String[] {"to_double", "cholesky_lower", "nn_argmin"}) {
+            assertTrue(s.contains(k), k);
+        }
+    }
+
+    @Test
+    void nvrtcIsNeverNewerThanTheDriver() {
+        assertEquals(java.util.List.of("libnvrtc.so.12"), Nvrtc.sonames(12080));
+        assertEquals(java.util.List.of("libnvrtc.so.13", "libnvrtc.so.12"), Nvrtc.sonames(13000));
+        assertEquals(java.util.List.of("libnvrtc.so.13", "libnvrtc.so.12"), Nvrtc.sonames(14000)); // bound: what dsire knows
+        assertEquals(java.util.List.of(), Nvrtc.sonames(11080));
+    }
+
+    @Test
+    void nvrtcCacheKeyHoldsTheNvrtcVersionTheSourceAndTheGpu() {
+        byte[] src = "x".getBytes(StandardCharsets.UTF_8);
+        Path a = CudaContext.cacheFile(dir, src, "12.8", 9, 0), b = CudaContext.cacheFile(dir, src, "13.0", 9, 0);
+        assertNotEquals(a, b);
+        assertNotEquals(a, CudaContext.cacheFile(dir, src, "12.8", 8, 6));
+        assertNotEquals(a, CudaContext.cacheFile(dir, "y".getBytes(StandardCharsets.UTF_8), "12.8", 9, 0));
+        assertEquals(a, CudaContext.cacheFile(dir, src, "12.8", 9, 0));
+    }
+
+    @Test
+    void aLibraryThatDoesNotLoadKeepsTheLoadersReason() throws IOException {
+        NativeLibrary.Search missing = NativeLibrary.search("libdsire-no-such.so.7");
+        assertTrue(missing.library().isEmpty());
+        assertTrue(missing.error().contains("libdsire-no-such.so.7: cannot open shared object file"), missing.error());
+        Path broken = dir.resolve("libbroken.so.1");
+        Files.write(broken, new byte[64]);
+        String why = NativeLibrary.dlerror(broken.toString());
+        assertTrue(why.contains("libbroken.so.1") && (why.contains("invalid ELF header") || why.contains("file too short")), why);
+    }
+
+    @Test
     void doctorWorksAndExitsZeroEverywhere() {
         StringWriter out = new StringWriter(), err = new StringWriter();
         assertEquals(0, Main.run(new String[] {"doctor"}, new PrintWriter(out), new PrintWriter(err)), err.toString());
