@@ -19,7 +19,7 @@ final class Degeneracy {
             return Optional.of(Prediction.none(Status.UNTRAINED, "B is zero in every layer: a LoRA that was never trained"));
         }
         if (allUpdateZero) {
-            return Optional.of(Prediction.none(Status.DEGENERATE, "ΔW = s·B·A is zero in every layer (alpha or scale 0)"));
+            return Optional.of(Prediction.none(Status.DEGENERATE, "ΔW = s·B·A is zero in every layer although B is not (A is zero, or B·A cancels)"));
         }
         return Optional.empty();
     }

@@ -8,7 +8,7 @@ public enum Status {
     OUT_OF_DISTRIBUTION("out_of_distribution"),
     /** No size: B is zero in every layer, a LoRA that was never trained. */
     UNTRAINED("untrained"),
-    /** No size: ΔW = s·B·A is zero in every layer (alpha or scale 0). */
+    /** No size: ΔW = s·B·A is zero in every layer, though B is not. */
     DEGENERATE("degenerate"),
     /** No size: the file could not be read or does not fit the model. */
     ERROR("error");

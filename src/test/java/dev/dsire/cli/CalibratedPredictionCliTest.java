@@ -30,11 +30,11 @@ class CalibratedPredictionCliTest {
         assertEquals(0, fit.code(), fit.err());
         assertTrue(fit.out().contains("posterior (log-std × per-layer a,b,ba × soft-1nn × posterior)"), fit.out());
 
-        Path known = Zoo.writeOne(dir.resolve("q/known.safetensors"), 9, 4, Zoo.RANK, 1);
-        Path untrained = Zoo.writeOne(dir.resolve("q/untrained.safetensors"), 9, 4, Zoo.RANK, 0);
-        Path alphaZero = Zoo.writeOne(dir.resolve("q/alpha0.safetensors"), 9, 4, 0, 1);
+        Path known = Zoo.writeOne(dir.resolve("q/known.safetensors"), 9, 4, Zoo.RANK, 1, 1);
+        Path untrained = Zoo.writeOne(dir.resolve("q/untrained.safetensors"), 9, 4, Zoo.RANK, 1, 0);
+        Path zeroUpdate = Zoo.writeOne(dir.resolve("q/zero-update.safetensors"), 9, 4, Zoo.RANK, 0, 1); // A = 0: ΔW = 0, B is not
         Path missing = dir.resolve("q/missing.safetensors");
-        Run p = dsire("predict", "--model", model, "--json", known, untrained, alphaZero, missing);
+        Run p = dsire("predict", "--model", model, "--json", known, untrained, zeroUpdate, missing);
         assertEquals(Main.INPUT_ERROR, p.code(), "the missing file is an input error; untrained ones are answers");
         List<JsonNode> rows = p.lines().stream().map(CalibratedPredictionCliTest::parse).toList();
         assertEquals(4, rows.size(), "one row per file");
@@ -68,8 +68,8 @@ class CalibratedPredictionCliTest {
         Path manifest = Zoo.write(dir.resolve("train"), Naming.KOHYA, 4, List.of(1, 2, 4, 8));
         Path model = dir.resolve("dsire.json");
         assertEquals(0, dsire("fit", "--manifest", manifest, "--out", model).code());
-        Path untrained = Zoo.writeOne(dir.resolve("q/untrained.safetensors"), 9, 4, Zoo.RANK, 0);
-        Path far = Zoo.writeOne(dir.resolve("q/far.safetensors"), 9, 4, Zoo.RANK, 50); // B and ΔW 50× larger
+        Path untrained = Zoo.writeOne(dir.resolve("q/untrained.safetensors"), 9, 4, Zoo.RANK, 1, 0);
+        Path far = Zoo.writeOne(dir.resolve("q/far.safetensors"), 9, 4, Zoo.RANK, 1, 50); // B and ΔW 50× larger
         Run p = dsire("predict", "--model", model, "--json", untrained, far);
         assertEquals(0, p.code(), p.err());
         JsonNode u = parse(p.lines().get(0)), f = parse(p.lines().get(1));
