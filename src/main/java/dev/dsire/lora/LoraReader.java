@@ -184,6 +184,16 @@ public final class LoraReader {
         LoraFormat format = formats.iterator().next();
         Source cfg = config(path, file, format);
         PeftConfig config = cfg == null ? null : cfg.config;
+        if (config != null && config.patternStates() > 0) {
+            long chars = 0;
+            for (Pending p : layers.values()) {
+                chars += p.module.length() + 1;
+            }
+            if (config.patternStates() * chars > PeftConfig.MAX_MATCH_WORK) {
+                throw new LoraException(path, BAD_CONFIG, "rank_pattern / alpha_pattern regexes (" + config.patternStates()
+                        + " states) are too costly to match against " + layers.size() + " modules");
+            }
+        }
         Map<String, Integer> nestings = new TreeMap<>();
         layers.values().forEach(p -> nestings.merge(p.module, p.nesting + 1, Math::max));
         Set<String> sources = new TreeSet<>();

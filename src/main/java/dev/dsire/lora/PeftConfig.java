@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.google.re2j.Pattern;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -32,14 +31,16 @@ public record PeftConfig(String peftType, int r, double alpha, List<Keyed<Intege
     static final long MAX_BYTES = 16L << 20;
     /** Every module is matched against the pattern keys: their number and total size bound each file's cost. */
     static final int MAX_PATTERN_KEYS = 4096;
-    static final long MAX_PATTERN_STATES = 400_000;
+    static final long MAX_PATTERN_STATES = 100_000;
+    /** RE2 states × characters of module names one file may cost (about 0.05 µs each: a few seconds at most). */
+    static final long MAX_MATCH_WORK = 100_000_000L;
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS) // PEFT's json.load refuses trailing text
             .build(); // duplicate keys: the last wins, as in Python's json
 
     /** A pattern key of rank_pattern / alpha_pattern, compiled, with its value. */
-    public record Keyed<T>(String key, Pattern pattern, T value) {}
+    public record Keyed<T>(String key, PythonRegex.Key matcher, T value) {}
 
     /** BD-LoRA: modules (substring match, as PEFT) whose A or B factor is block-diagonal with nblocks blocks. */
     public record BdLora(List<String> blockA, List<String> blockB, int nblocks) {}
@@ -138,13 +139,7 @@ public record PeftConfig(String peftType, int r, double alpha, List<Keyed<Intege
         if (ranks.size() + alphas.size() > MAX_PATTERN_KEYS) {
             throw bad(where, "rank_pattern and alpha_pattern have more than " + MAX_PATTERN_KEYS + " keys");
         }
-        long states = 0;
-        for (Keyed<?> k : ranks) {
-            states += PythonRegex.cost(k.key());
-        }
-        for (Keyed<?> k : alphas) {
-            states += PythonRegex.cost(k.key());
-        }
+        long states = regexStates(ranks) + regexStates(alphas);
         if (states > MAX_PATTERN_STATES) {
             throw bad(where, "rank_pattern and alpha_pattern keys expand to more than " + MAX_PATTERN_STATES + " regex states in all");
         }
@@ -173,6 +168,19 @@ public record PeftConfig(String peftType, int r, double alpha, List<Keyed<Intege
                 initR, bd, strings(n.get("target_parameters")), cls, name);
     }
 
+    private static long regexStates(List<? extends Keyed<?>> keys) {
+        long n = 0;
+        for (Keyed<?> k : keys) {
+            n += k.matcher().states();
+        }
+        return n;
+    }
+
+    /** What matching one module name against every pattern key costs per character (RE2 states; plain keys are free). */
+    public long patternStates() {
+        return regexStates(rankPattern) + regexStates(alphaPattern);
+    }
+
     /** The configured rank of a module (its name as in the file, without base_model.model.). */
     public int rankOf(String module) {
         return match(rankPattern, module).orElse(r);
@@ -191,16 +199,16 @@ public record PeftConfig(String peftType, int r, double alpha, List<Keyed<Intege
     /** PEFT's rule: the first pattern key (in file order) that the module name ends with, after a dot. */
     private static <T> Optional<T> match(List<Keyed<T>> patterns, String module) {
         for (Keyed<T> k : patterns) {
-            if (k.pattern().matches(module)) {
+            if (k.matcher().matches(module)) {
                 return Optional.of(k.value());
             }
         }
         return Optional.empty();
     }
 
-    private static Pattern pattern(String key, String field, Path where) {
+    private static PythonRegex.Key pattern(String key, String field, Path where) {
         try {
-            return PythonRegex.peftKey(key);
+            return PythonRegex.Key.of(key);
         } catch (PythonRegex.Untranslatable e) {
             throw bad(where, field + " key '" + shorten(key) + "' is not a regular expression dsire can match: " + e.getMessage());
         }

@@ -37,6 +37,69 @@ final class PythonRegex {
         return compile("(.*\\.)?(" + key + ")$");
     }
 
+    /**
+     * A rank_pattern / alpha_pattern key ready to match module names. Most keys are module paths
+     * (letters, digits, '_', '-', '.' — which matches any character — and '\.'): those are matched
+     * by a direct comparison, as fast as string equality; the others through RE2.
+     *
+     * @param states the RE2 program size (0 for a plain key): matching costs about states × name length
+     */
+    record Key(String key, Pattern re2, long states) {
+        static Key of(String python) {
+            if (plain(python)) {
+                return new Key(python, null, 0);
+            }
+            long states = cost("(.*\\.)?(" + python + ")$");
+            return new Key(python, peftKey(python), states);
+        }
+
+        boolean matches(String module) {
+            if (re2 != null) {
+                return re2.matches(module);
+            }
+            // (.*\.)?(KEY)$ with a plain KEY: the module's last len(KEY) characters, at its start or after a dot
+            int len = 0;
+            for (int i = 0; i < key.length(); i++, len++) {
+                if (key.charAt(i) == '\\') {
+                    i++;
+                }
+            }
+            int start = module.length() - len;
+            if (start < 0 || start > 0 && module.charAt(start - 1) != '.') {
+                return false;
+            }
+            for (int i = 0, j = start; i < key.length(); i++, j++) {
+                char k = key.charAt(i);
+                if (k == '\\') {
+                    if (module.charAt(j) != key.charAt(++i)) {
+                        return false;
+                    }
+                } else if (k != '.' && k != module.charAt(j)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private static boolean plain(String key) {
+            if (key.isEmpty()) {
+                return false;
+            }
+            for (int i = 0; i < key.length(); i++) {
+                char c = key.charAt(i);
+                if (c == '\\') {
+                    if (i + 1 >= key.length() || key.charAt(i + 1) != '.') {
+                        return false;
+                    }
+                    i++;
+                } else if (!(Character.isLetterOrDigit(c) && c < 128 || c == '_' || c == '-' || c == '.')) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
     /** What matching the pattern costs per character of a name: its state count with repetitions expanded. */
     static long cost(String python) {
         return new Cost(translate(python)).check();

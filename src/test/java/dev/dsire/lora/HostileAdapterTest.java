@@ -51,7 +51,7 @@ class HostileAdapterTest {
     void invalidOrBacktrackingPatternsAreTheFilesError() throws IOException {
         for (String key : List.of("[", "(?P=n)q_proj", "q(?=_proj)", "(?<=self_attn\\.)q_proj", "(?>q)_proj", "q_proj\\1",
                 "((a{1000}){1000}){1000}", "(a{999}){2}", "a{1001}", "(x{999}y{999}){10}", "(".repeat(150) + "q" + ")".repeat(150),
-                "q".repeat(2000))) {
+                "(q|k)".repeat(300))) {
             Path p = peft("bad" + Math.abs(key.hashCode()), "{\"r\": 2, \"lora_alpha\": 4, \"rank_pattern\": " + JSON.writeValueAsString(java.util.Map.of(key, 2)) + "}");
             LoraException e = refused(p);
             assertEquals(BAD_CONFIG, e.kind());
@@ -85,6 +85,26 @@ class HostileAdapterTest {
                 assertEquals(1, a.layers().getFirst().rank());
             }
         });
+    }
+
+    @Test
+    void patternsTooCostlyForTheFileAreRefused() throws IOException {
+        Path d = Files.createDirectories(dir.resolve("costly"));
+        Path f = d.resolve("adapter_model.safetensors");
+        SafetensorsWriter w = new SafetensorsWriter();
+        for (int i = 0; i < 12; i++) {
+            String m = "base_model.model.model.layers." + i + ".self_attn." + "x".repeat(70) + "_proj";
+            w.put(m + ".lora_A.weight", DType.F32, new long[] {1, 2}, new double[] {1, 0}).put(m + ".lora_B.weight", DType.F32, new long[] {2, 1}, new double[] {1, 0});
+        }
+        w.write(f);
+        String key = "a{999}".repeat(19); // 19,000 states: within the per-key limit
+        StringBuilder cfg = new StringBuilder("{\"r\": 1, \"lora_alpha\": 1, \"alpha_pattern\": {");
+        for (int i = 0; i < 5; i++) {
+            cfg.append(i == 0 ? "" : ", ").append('"').append(key).append("b".repeat(i)).append("\": 2");
+        }
+        Files.writeString(d.resolve("adapter_config.json"), cfg.append("}}").toString());
+        LoraException e = refused(f);
+        assertTrue(e.getMessage().contains("too costly"), e.getMessage());
     }
 
     @Test

@@ -21,6 +21,22 @@ class PythonRegexTest {
     }
 
     @Test
+    void plainKeysMatchExactlyAsTheRegexWould() {
+        java.util.List<String> names = java.util.List.of("model.layers.0.self_attn.q_proj", "q_proj", "xq_proj", "model.layers.10.self_attn.q_proj",
+                "layers.0.self_attn.q.proj", "a-b", "x.a-b", "model.layers.1.mlp.down_proj", "q_proj.x", ".q_proj", "");
+        for (String key : java.util.List.of("q_proj", "layers.0.self_attn.q_proj", "layers\\.0\\.self_attn\\.q_proj", "q.proj", "a-b",
+                "model.layers.1.mlp.down_proj", "1.mlp.down_proj", "0", "layers.1.")) {
+            PythonRegex.Key k = PythonRegex.Key.of(key);
+            assertNull(k.re2(), key + " is plain");
+            for (String n : names) {
+                assertEquals(PythonRegex.peftKey(key).matches(n), k.matches(n), key + " vs " + n);
+            }
+        }
+        assertNotNull(PythonRegex.Key.of("q_proj|k_proj").re2());
+        assertTrue(PythonRegex.Key.of("q_proj|k_proj").matches("model.layers.0.self_attn.k_proj"));
+    }
+
+    @Test
     void backtrackingConstructsAreRefusedWithTheReason() {
         for (String[] c : new String[][] {{"(?P<a>x)(?P=a)", "backreference"}, {"(x)\\1", "backreference"}, {"x(?=y)", "lookaround"},
                 {"x(?!y)", "lookaround"}, {"(?<=x)y", "lookaround"}, {"(?>x)", "atomic"}, {"(x)?(?(1)y|z)", "conditional"},
