@@ -71,7 +71,8 @@ class WiseTest {
                 compared++;
             }
         }
-        assertEquals(6, compared);
+        assertTrue(a.size() >= 7, "every method ran: " + a.size());
+        assertEquals(a.size() - 1, compared);
     }
 
     @Test
@@ -112,7 +113,10 @@ class WiseTest {
                 for (int l = 0; l < a.spectra().layers().size(); l++) {
                     LayerSpectrum x = a.spectra().layers().get(l), y = b.spectra().layers().get(l);
                     assertEquals(x.layer(), y.layer());
-                    assertArrayEquals(x.ba(), y.ba());
+                    // the backend promises 1e-9·σ_max, not bits: its kernels may group a batch differently
+                    assertClose(x.a(), y.a(), 1, b.path() + " A");
+                    assertClose(x.b(), y.b(), 1, b.path() + " B");
+                    assertClose(x.ba(), y.ba(), 1, b.path() + " BA");
                 }
             }
         }
