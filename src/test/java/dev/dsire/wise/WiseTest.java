@@ -71,7 +71,8 @@ class WiseTest {
                 compared++;
             }
         }
-        assertEquals(6, compared);
+        assertEquals(a.size() - 1, compared, "every method but nn-full compared");
+        assertTrue(compared >= 6, "the paper's method and its ablations at least");
     }
 
     @Test
@@ -112,7 +113,10 @@ class WiseTest {
                 for (int l = 0; l < a.spectra().layers().size(); l++) {
                     LayerSpectrum x = a.spectra().layers().get(l), y = b.spectra().layers().get(l);
                     assertEquals(x.layer(), y.layer());
-                    assertArrayEquals(x.ba(), y.ba());
+                    // the same values at another offset in memory may be summed in another order
+                    // by the vector kernels: equal to the last few bits, not always bit for bit
+                    double tol = 1e-13 * Math.max(1e-300, x.ba()[0]);
+                    assertArrayEquals(x.ba(), y.ba(), tol);
                 }
             }
         }
