@@ -35,9 +35,6 @@ final class SparkScanCommand implements Callable<Integer> {
     @Option(names = "--chunk", defaultValue = "4096", paramLabel = "FILES", description = "files per committed chunk (default ${DEFAULT-VALUE})")
     int chunk;
 
-    @Option(names = "--fail-after-chunks", defaultValue = "-1", hidden = true)
-    int failAfterChunks;
-
     @Override
     public Integer call() throws Exception {
         if (!List.of("auto", "cpu", "cuda").contains(device)) {
@@ -54,7 +51,7 @@ final class SparkScanCommand implements Callable<Integer> {
         SparkSession spark = b.getOrCreate();
         try {
             long t0 = System.nanoTime();
-            ScanJob.Summary s = new ScanJob(spark).run(new ScanJob.Options(inputs, out, set, device, chunk, failAfterChunks));
+            ScanJob.Summary s = new ScanJob(spark).run(new ScanJob.Options(inputs, out, set, device, chunk, -1));
             double sec = (System.nanoTime() - t0) / 1e9;
             System.out.printf("%d listed, %d skipped (already in %s), %d scanned in %d chunks, %.1f s (%.2f files/s, session start excluded)%n",
                     s.listed(), s.skipped(), out, s.scanned(), s.chunks(), sec, s.scanned() / sec);
