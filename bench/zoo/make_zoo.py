@@ -10,6 +10,10 @@
    and write manifest.csv (path,group,size).
 
 Run with Debian's torch: OMP_NUM_THREADS=1 /usr/bin/python3 bench/zoo/make_zoo.py --out examples
+
+Options change the base model (--dim, --blocks, --base-seed), the recipe (--rank, --alpha,
+--steps, --lr, --lora-seed, --targets) and the file format (--format kohya|peft, --dtype), so one
+script makes independent zoos: --name names them (examples/zoo-NAME-low, ...).
 """
 import argparse, csv, glob, json, math, os, random, struct, sys, time
 from multiprocessing import Pool
@@ -33,6 +37,14 @@ FINETUNE_LR = 1e-3
 LORA_SEED = 1234
 NOISE_SEED = 777
 TARGETS = ("to_q", "to_k", "to_v", "to_out.0")
+GROUP_SEED = 1000
+
+
+def configure(args):
+    """Sets the base architecture and recipe; workers are forked after this, so they inherit it."""
+    global DIM, BLOCKS, RANK, ALPHA, LORA_SEED, TARGETS, GROUP_SEED
+    DIM, BLOCKS, RANK, ALPHA = args.dim, args.blocks, args.rank, args.alpha
+    LORA_SEED, TARGETS, GROUP_SEED = args.lora_seed, tuple(args.targets.split(",")), args.group_seed
 
 CHARS = ([chr(c) for c in range(ord("A"), ord("Z") + 1)] + [chr(c) for c in range(ord("a"), ord("z") + 1)]
          + [chr(c) for c in range(ord("0"), ord("9") + 1)]
@@ -176,15 +188,18 @@ def attach_lora(model):
                 lin = LoRALinear(att.to_out[0], RANK, ALPHA, seed); att.to_out[0] = lin
             else:
                 lin = LoRALinear(getattr(att, name), RANK, ALPHA, seed); setattr(att, name, lin)
-            loras[f"transformer_blocks_{bi}_attn1_{name.replace('.', '_')}"] = lin
+            loras[f"transformer_blocks_{bi}_attn1_{name.replace('.', '_')}"] = (f"transformer_blocks.{bi}.attn1.{name}", lin)
     return loras
 
 
 def save_safetensors(path, tensors, metadata):
     header, offset, blobs = {}, 0, []
     for name, t in tensors.items():
-        b = t.contiguous().numpy().tobytes()
-        dtype = {torch.float16: "F16", torch.float32: "F32"}[t.dtype]
+        if t.dtype == torch.bfloat16:  # numpy has no bfloat16: write its raw 16 bits
+            b = t.contiguous().view(torch.int16).numpy().tobytes()
+        else:
+            b = t.contiguous().numpy().tobytes()
+        dtype = {torch.float16: "F16", torch.float32: "F32", torch.bfloat16: "BF16"}[t.dtype]
         header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(b)]}
         offset += len(b); blobs.append(b)
     header["__metadata__"] = metadata
@@ -197,14 +212,14 @@ def save_safetensors(path, tensors, metadata):
 
 
 def finetune(job):
-    base_path, out_path, font_path, group, group_seed, n, steps, lr = job
+    base_path, out_path, font_path, group, group_seed, n, steps, lr, fmt, dtype = job
     torch.set_num_threads(1)
     model = TinyDiT()
     model.load_state_dict(torch.load(base_path))
     for p in model.parameters():
         p.requires_grad_(False)
     loras = attach_lora(model)
-    params = [p for l in loras.values() for p in (l.down, l.up)]
+    params = [p for _, l in loras.values() for p in (l.down, l.up)]
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=1e-2)
     images = group_images(font_path, group_seed)[:n]
     abar, gen = schedule(), torch.Generator().manual_seed(NOISE_SEED)
@@ -214,11 +229,25 @@ def finetune(job):
         loss = diffusion_loss(model, x0, abar, gen)
         opt.zero_grad(); loss.backward(); opt.step()
     tensors = {}
-    for name, l in loras.items():
+    half = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}[dtype]
+    if fmt == "peft":
+        # PEFT's save_pretrained layout: a folder with adapter_model.safetensors and adapter_config.json
+        for name, (module, l) in loras.items():
+            key = "base_model.model." + module
+            tensors[key + ".lora_A.weight"] = l.down.detach().to(half)
+            tensors[key + ".lora_B.weight"] = l.up.detach().to(half)
+        os.makedirs(os.path.dirname(out_path), exist_ok=True)
+        with open(os.path.join(os.path.dirname(out_path), "adapter_config.json"), "w") as f:
+            json.dump({"peft_type": "LORA", "r": RANK, "lora_alpha": ALPHA, "target_modules": list(TARGETS),
+                       "lora_dropout": 0.0, "bias": "none", "use_rslora": False,
+                       "base_model_name_or_path": f"tiny-dit-glyphs-d{DIM}-b{BLOCKS}"}, f, indent=2)
+        save_safetensors(out_path, tensors, {"format": "pt"})
+        return out_path, loss.item()
+    for name, (module, l) in loras.items():
         key = "lora_unet_" + name
         tensors[key + ".alpha"] = torch.tensor(ALPHA, dtype=torch.float16)
-        tensors[key + ".lora_down.weight"] = l.down.detach().half()
-        tensors[key + ".lora_up.weight"] = l.up.detach().half()
+        tensors[key + ".lora_down.weight"] = l.down.detach().to(half)
+        tensors[key + ".lora_up.weight"] = l.up.detach().to(half)
     repeats = 10
     meta = {
         "ss_network_module": "networks.lora", "ss_network_dim": str(RANK), "ss_network_alpha": str(ALPHA),
@@ -241,28 +270,44 @@ def main():
     ap.add_argument("--lr", type=float, default=FINETUNE_LR)
     ap.add_argument("--jobs", type=int, default=os.cpu_count())
     ap.add_argument("--ranges", default="low,medium")
+    ap.add_argument("--name", default="", help="zoo folders are zoo-NAME-RANGE (default: zoo-RANGE)")
+    ap.add_argument("--format", choices=("kohya", "peft"), default="kohya",
+                    help="kohya: one .safetensors per adapter; peft: a folder per adapter (adapter_model.safetensors + adapter_config.json)")
+    ap.add_argument("--dtype", choices=("fp16", "bf16", "fp32"), default="fp16")
+    ap.add_argument("--dim", type=int, default=DIM, help="base model width")
+    ap.add_argument("--blocks", type=int, default=BLOCKS, help="base model transformer blocks")
+    ap.add_argument("--base-seed", type=int, default=0, help="pretraining seed of the base model")
+    ap.add_argument("--rank", type=int, default=RANK)
+    ap.add_argument("--alpha", type=float, default=ALPHA)
+    ap.add_argument("--lora-seed", type=int, default=LORA_SEED, help="seed of the LoRA A initialisation")
+    ap.add_argument("--group-seed", type=int, default=GROUP_SEED, help="group g draws its characters with seed GROUP_SEED+g")
+    ap.add_argument("--targets", default=",".join(TARGETS), help="attention projections to adapt")
     ap.add_argument("--work", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "work"),
                     help="where the pretrained base model is kept (not committed)")
     args = ap.parse_args()
+    configure(args)
     os.makedirs(args.out, exist_ok=True)
     os.makedirs(args.work, exist_ok=True)
-    base = os.path.join(args.work, "zoo-base.pt")
+    default_base = (args.dim, args.blocks, args.base_seed, args.pretrain_steps) == (64, 6, 0, 3000)
+    base = os.path.join(args.work, "zoo-base.pt" if default_base else
+                        f"zoo-base-d{args.dim}-b{args.blocks}-s{args.base_seed}-p{args.pretrain_steps}.pt")
     if not os.path.exists(base):
-        pretrain(base, args.pretrain_steps)
+        pretrain(base, args.pretrain_steps, args.base_seed)
     faces = fonts()
     t0 = time.time()
     for rng_name in args.ranges.split(","):
-        d = os.path.join(args.out, f"zoo-{rng_name}")
+        d = os.path.join(args.out, f"zoo-{args.name + '-' if args.name else ''}{rng_name}")
         os.makedirs(d, exist_ok=True)
         jobs, rows = [], []
         for g in range(args.groups):
             font = faces[g % len(faces)]
             group = f"g{g:02d}-" + os.path.basename(font)[:-4]
             for n in RANGES[rng_name]:
-                rel = f"{group}-n{n:02d}.safetensors"
+                rel = f"{group}-n{n:02d}" + ("/adapter_model.safetensors" if args.format == "peft" else ".safetensors")
                 rows.append((rel, group, n))
                 if not os.path.exists(os.path.join(d, rel)):
-                    jobs.append((base, os.path.join(d, rel), font, group, 1000 + g, n, args.steps, args.lr))
+                    jobs.append((base, os.path.join(d, rel), font, group, GROUP_SEED + g, n, args.steps, args.lr,
+                                 args.format, args.dtype))
         with Pool(args.jobs) as pool:
             for i, (path, loss) in enumerate(pool.imap_unordered(finetune, jobs)):
                 if i % 20 == 0:

@@ -54,7 +54,7 @@ final class DemoCommand implements Callable<Integer> {
                 long t0 = System.nanoTime();
                 LabelledSamples s = LabelledSamples.extract(Manifest.readCsv(manifest), backend, err);
                 long t1 = System.nanoTime();
-                List<MethodResult> results = Evaluation.run(s.samples(), List.of(Method.values()), protocol);
+                List<MethodResult> results = Evaluation.run(s.samples(), Method.all(), protocol);
                 long t2 = System.nanoTime();
                 failed += s.failed();
                 out.printf("%n%s: %d adapters, sizes %s; spectra %.0f ms on %s, protocol %.0f ms%n", range, s.samples().size(),

@@ -1,5 +1,6 @@
 package dev.dsire.cli;
 
+import dev.dsire.scan.ParquetExport;
 import dev.dsire.scan.ScanDb;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -17,7 +18,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "export", mixinStandardHelpOptions = true,
-        description = {"Writes a scan database as CSV or JSON lines, one row per file, in path order.",
+        description = {"Writes a scan database as CSV or JSON lines, one row per file, in path order,",
+                "or as Parquet (--format parquet --out FILE) with the columns of the Spark job's dataset (see README).",
                 "With --labels-from-metadata: a manifest (path,group,size) of the kohya-labelled files, for fit and eval."})
 final class ExportCommand implements Callable<Integer> {
     static final List<String> COLUMNS = List.of("path", "status", "error", "format", "family", "rank", "layers", "dtype", "bytes",
@@ -29,7 +31,7 @@ final class ExportCommand implements Callable<Integer> {
     @Option(names = "--db", required = true, paramLabel = "SQLITE")
     Path db;
 
-    @Option(names = "--format", defaultValue = "csv", paramLabel = "csv|jsonl", description = "csv (default) or jsonl")
+    @Option(names = "--format", defaultValue = "csv", paramLabel = "csv|jsonl|parquet", description = "csv (default), jsonl or parquet (needs --out)")
     String format;
 
     @Option(names = "--out", paramLabel = "FILE", description = "write here instead of standard output")
@@ -40,11 +42,21 @@ final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, SQLException {
-        if (!format.equals("csv") && !format.equals("jsonl")) {
-            throw new IllegalArgumentException("--format must be csv or jsonl");
+        if (!List.of("csv", "jsonl", "parquet").contains(format)) {
+            throw new IllegalArgumentException("--format must be csv, jsonl or parquet");
         }
         if (!Files.isRegularFile(db)) {
             throw new IllegalArgumentException(db + " does not exist");
+        }
+        if (format.equals("parquet") && !labels) {
+            if (out == null) {
+                throw new IllegalArgumentException("--format parquet needs --out FILE");
+            }
+            try (ScanDb database = ScanDb.open(db)) {
+                long n = ParquetExport.write(database, out);
+                spec.commandLine().getErr().println(n + " rows -> " + out);
+            }
+            return 0;
         }
         PrintWriter w = out == null ? spec.commandLine().getOut() : new PrintWriter(Files.newBufferedWriter(out));
         try (ScanDb database = ScanDb.open(db)) {

@@ -1,5 +1,6 @@
 package dev.dsire.cli;
 
+import dev.dsire.FileFailure;
 import dev.dsire.spectra.LayerSpectrum;
 import dev.dsire.spectra.SpectraExtractor;
 import dev.dsire.spectra.SpectrumBackend;
@@ -42,23 +43,18 @@ final class FeaturesCommand implements Callable<Integer> {
         try (ComputeOptions.Engine engine = compute.open(err)) {
             SpectrumBackend backend = engine.spectra();
             new SpectraExtractor(backend).forEachBatch(files, batch -> batch.forEach(e -> {
-                if (!e.ok()) {
+                String line;
+                try {
+                    if (!e.ok()) {
+                        throw e.error();
+                    }
+                    line = Json.line(row(e));
+                } catch (RuntimeException | Error x) {
                     failed[0]++;
-                    err.println(e.error().getMessage());
+                    err.println(FileFailure.of(e.path(), x).getMessage());
                     return;
                 }
-                Map<String, Object> layers = new LinkedHashMap<>();
-                for (LayerSpectrum l : e.spectra().layers()) {
-                    Map<String, double[]> kinds = new LinkedHashMap<>();
-                    kinds.put("a", l.a());
-                    kinds.put("b", l.b());
-                    kinds.put("ba", l.ba());
-                    layers.put(l.layer(), kinds);
-                }
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("path", e.path().toString());
-                row.put("layers", layers);
-                out.println(Json.line(row));
+                out.println(line);
             }));
         } finally {
             if (jsonl != null) {
@@ -68,5 +64,20 @@ final class FeaturesCommand implements Callable<Integer> {
             }
         }
         return failed[0] == 0 ? 0 : Main.INPUT_ERROR;
+    }
+
+    private static Map<String, Object> row(SpectraExtractor.Extracted e) {
+        Map<String, Object> layers = new LinkedHashMap<>();
+        for (LayerSpectrum l : e.spectra().layers()) {
+            Map<String, double[]> kinds = new LinkedHashMap<>();
+            kinds.put("a", l.a());
+            kinds.put("b", l.b());
+            kinds.put("ba", l.ba());
+            layers.put(l.layer(), kinds);
+        }
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("path", e.path().toString());
+        row.put("layers", layers);
+        return row;
     }
 }

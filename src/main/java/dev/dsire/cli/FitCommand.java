@@ -14,7 +14,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "fit", mixinStandardHelpOptions = true,
+@Command(name = "fit", mixinStandardHelpOptions = true, modelTransformer = MethodsFooter.class,
         description = "Fits a model on labelled adapters of one base layout and saves it as JSON.")
 final class FitCommand implements Callable<Integer> {
     @Spec
@@ -30,7 +30,7 @@ final class FitCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--method", defaultValue = "dsire", paramLabel = "NAME",
-            description = "dsire, frobenius, a-only, b-only, ba-only, nn-full or avg-vote (default: ${DEFAULT-VALUE})")
+            description = "method (default: ${DEFAULT-VALUE}); the list is below")
     String method;
 
     @Override
@@ -39,11 +39,11 @@ final class FitCommand implements Callable<Integer> {
         Method m = Method.byKey(method);
         LabelledSamples data;
         try (ComputeOptions.Engine engine = compute.open(err)) {
-            data = LabelledSamples.extract(labels.load(err), engine.spectra(), err);
+            data = labels.samples(engine.spectra(), err);
         }
         DsireModel model = DsireModel.fit(m, data.samples().stream().map(Sample::labelled).toList());
         ModelFile.save(model, out);
-        spec.commandLine().getOut().printf("fitted %s on %d adapters (%s; sizes %s) -> %s%n", m.key(), data.samples().size(),
+        spec.commandLine().getOut().printf("fitted %s (%s) on %d adapters (%s; sizes %s) -> %s%n", m.key(), m.composition(), data.samples().size(),
                 model.layout().describe(), model.sizes(), out);
         return data.failed() == 0 ? 0 : Main.INPUT_ERROR;
     }

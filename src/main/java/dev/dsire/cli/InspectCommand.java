@@ -1,5 +1,6 @@
 package dev.dsire.cli;
 
+import dev.dsire.FileFailure;
 import dev.dsire.InputException;
 import dev.dsire.lora.LoraAdapter;
 import dev.dsire.lora.LoraReader;
@@ -52,7 +53,8 @@ final class InspectCommand implements Callable<Integer> {
                 row.put("scale_source", a.facts().scaleSource());
                 row.put("variants", a.facts().variants());
                 row.put("error", null);
-            } catch (InputException e) {
+            } catch (RuntimeException | Error x) {
+                InputException e = FileFailure.of(f, x); // whatever one file does, the batch goes on
                 failed++;
                 err.println(e.getMessage());
                 for (String k : List.of("format", "family", "rank", "alpha", "layers", "dtype", "bytes", "train_images", "scale_source", "variants")) {

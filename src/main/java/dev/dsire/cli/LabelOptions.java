@@ -1,13 +1,16 @@
 package dev.dsire.cli;
 
 import dev.dsire.model.Manifest;
+import dev.dsire.spectra.SpectrumBackend;
+import dev.dsire.wise.WiseInputs;
+import dev.dsire.wise.WiseSamples;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Option;
 
-/** Where labelled adapters come from: a manifest CSV, or kohya metadata of the given files. */
+/** Where labelled adapters come from: a manifest CSV, kohya metadata of the given files, or LoRA-WiSE Parquet files. */
 final class LabelOptions {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Source source;
@@ -19,9 +22,29 @@ final class LabelOptions {
         @Option(names = "--labels-from-metadata", arity = "1..*", paramLabel = "FILE",
                 description = "label these files by their kohya metadata (unique training images; group = training folder)")
         List<Path> files;
+
+        @ArgGroup(exclusive = false)
+        Wise wise;
+    }
+
+    /** LoRA-WiSE rows straight from Parquet: size = label, group = name. */
+    static final class Wise {
+        @Option(names = "--wise", arity = "1..*", required = true, paramLabel = "PARQUET",
+                description = "LoRA-WiSE Parquet files or folders of them (streamed; nothing is written)")
+        List<Path> parquet;
+
+        @Option(names = "--subset", paramLabel = "NAME",
+                description = "with --wise: low_8, low_16, low_32, medium_16, medium_32, medium_32_2 or high_32; keeps that subset's files under folders and gives the rank")
+        String subset;
+
+        @Option(names = "--rank", paramLabel = "R", description = "with --wise: the LoRA rank (default: from --subset or the subset named in each path)")
+        Integer rank;
     }
 
     Manifest load(PrintWriter err) {
+        if (source.wise != null) {
+            throw new IllegalArgumentException("--wise reads rows, not files: import them with 'dsire wise PARQUET... --out DIR', then use DIR/manifest.csv");
+        }
         if (source.manifest != null) {
             return Manifest.readCsv(source.manifest);
         }
@@ -30,5 +53,16 @@ final class LabelOptions {
             throw new IllegalArgumentException("none of the files carries a kohya training-image count");
         }
         return m;
+    }
+
+    /** The labelled samples with their spectra, from whichever source was given. */
+    LabelledSamples samples(SpectrumBackend backend, PrintWriter err) {
+        if (source.wise == null) {
+            return LabelledSamples.extract(load(err), backend, err);
+        }
+        WiseInputs inputs = WiseInputs.of(source.wise.parquet, source.wise.subset, source.wise.rank);
+        boolean terminal = System.console() != null && System.console().isTerminal();
+        WiseSamples.Result r = WiseSamples.read(inputs, backend, err, terminal);
+        return new LabelledSamples(r.samples(), r.failed());
     }
 }

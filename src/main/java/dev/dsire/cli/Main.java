@@ -1,7 +1,12 @@
 package dev.dsire.cli;
 
 import dev.dsire.InputException;
+import dev.dsire.scan.ScanFailedException;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,7 +14,7 @@ import picocli.CommandLine.Command;
 @Command(name = "dsire", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Recovers how many images a LoRA adapter was fine-tuned on, from its weights alone (DSiRe).",
         subcommands = {InspectCommand.class, FeaturesCommand.class, FitCommand.class, PredictCommand.class,
-                EvalCommand.class, DemoCommand.class, ScanCommand.class, ExportCommand.class, BenchCommand.class, DoctorCommand.class,
+                EvalCommand.class, DemoCommand.class, ScanCommand.class, WiseCommand.class, ExportCommand.class, BenchCommand.class, DoctorCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 ok; 1 some input failed (each reported on stderr as 'PATH: reason'); 2 usage error; 3 internal error;",
                 "4 CUDA asked for (--device cuda) but missing or failing."})
@@ -22,7 +27,12 @@ public final class Main {
     public static final int DEVICE_ERROR = 4;
 
     public static void main(String[] args) {
-        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+        // UTF-8 whatever the locale: every line dsire writes is UTF-8 text (JSON lines included)
+        System.exit(run(args, utf8(FileDescriptor.out), utf8(FileDescriptor.err)));
+    }
+
+    private static PrintWriter utf8(FileDescriptor fd) {
+        return new PrintWriter(new OutputStreamWriter(new FileOutputStream(fd), StandardCharsets.UTF_8), true);
     }
 
     /** Runs one command line with the given streams; returns the exit code. */
@@ -37,6 +47,10 @@ public final class Main {
                 line.getErr().println(ie.getMessage());
                 return INPUT_ERROR;
             }
+            if (e instanceof ScanFailedException sf) {
+                line.getErr().println("dsire: scan stopped: " + InputException.oneLine(sf.getMessage()));
+                return INTERNAL_ERROR;
+            }
             if (e instanceof dev.dsire.cuda.CudaException) {
                 line.getErr().println("dsire: CUDA: " + e.getMessage());
                 return DEVICE_ERROR;
@@ -45,7 +59,7 @@ public final class Main {
                 line.getErr().println("dsire: " + e.getMessage());
                 return USAGE;
             }
-            line.getErr().println("dsire: internal error: " + e + (verbose(parsed) ? "" : " (run with -v for details)"));
+            line.getErr().println("dsire: internal error: " + InputException.oneLine(String.valueOf(e)) + (verbose(parsed) ? "" : " (run with -v for details)"));
             if (verbose(parsed)) {
                 e.printStackTrace(line.getErr());
             }

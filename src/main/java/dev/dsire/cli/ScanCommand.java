@@ -1,7 +1,6 @@
 package dev.dsire.cli;
 
-import dev.dsire.model.DsireModel;
-import dev.dsire.model.ModelFile;
+import dev.dsire.model.ModelSet;
 import dev.dsire.scan.ScanDb;
 import dev.dsire.scan.ScanRecord;
 import dev.dsire.scan.Scanner;
@@ -9,9 +8,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,8 +37,9 @@ final class ScanCommand implements Callable<Integer> {
     @Option(names = "--db", required = true, paramLabel = "SQLITE", description = "database file (created if missing)")
     Path db;
 
-    @Option(names = "--model", paramLabel = "MODEL", description = "also predict each file; another layout is a per-file 'mismatch'")
-    Path modelPath;
+    @Option(names = "--model", paramLabel = "MODEL", description = {"also predict each file: a model file or a folder of them; repeatable.",
+            "Each file goes to the model of its layout, and is a 'mismatch' only when none has it"})
+    List<Path> modelPaths = List.of();
 
     @Option(names = "--jsonl", paramLabel = "OUT", description = "also write one JSON line per scanned file")
     Path jsonl;
@@ -55,13 +52,12 @@ final class ScanCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(r + " is not a directory");
             }
         }
-        DsireModel model = modelPath == null ? null : ModelFile.load(modelPath);
-        String modelId = modelPath == null ? null : sha256(modelPath);
+        ModelSet models = ModelSet.load(modelPaths);
         try (ComputeOptions.Engine engine = compute.open(err);
              ScanDb database = ScanDb.open(db);
              PrintWriter lines = jsonl == null ? null : new PrintWriter(Files.newBufferedWriter(jsonl))) {
             boolean terminal = System.console() != null && System.console().isTerminal();
-            Scanner.Summary s = new Scanner(database, db, model, modelId, compute.threads,
+            Scanner.Summary s = new Scanner(database, db, models, models.id(), compute.threads,
                     engine.cuda() != null ? engine.spectra() : null).run(roots, err, terminal, r -> {
                 if (lines != null) {
                     lines.println(Json.line(row(r)));
@@ -86,13 +82,5 @@ final class ScanCommand implements Callable<Integer> {
         m.put("train_images", r.trainImages());
         m.put("prediction", r.prediction());
         return m;
-    }
-
-    private static String sha256(Path p) throws IOException {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p))).substring(0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new AssertionError(e);
-        }
     }
 }

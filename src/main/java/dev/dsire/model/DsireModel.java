@@ -4,17 +4,48 @@ import dev.dsire.lora.Layout;
 import dev.dsire.spectra.AdapterSpectra;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * A fitted model: for each voter of its method, a 1-NN index over the training adapters'
- * features, and the training labels. Prediction lets every voter pick its nearest training
- * adapter's size; the majority wins, ties going to the smallest size (as scipy.stats.mode does).
+ * A fitted model: per voter of its method, the training adapters' features (standardised when the
+ * method's transform says so) as a 1-NN index, the training labels, and what leave-one-group-out
+ * taught it ({@link Calibration}). Vote methods let every voter pick a size and combine the votes
+ * (majority ties go to the smallest size, as scipy.stats.mode); the posterior combines likelihoods.
+ * Untrained and degenerate adapters get no size; far-away ones are flagged out of distribution.
  */
-public record DsireModel(Method method, Layout layout, int[] labels, List<String> voters, List<NearestNeighbour> index) {
+public record DsireModel(Method method, Layout layout, int[] labels, List<String> voters, List<NearestNeighbour> index,
+                         List<Standardiser> scalers, Calibration calibration, List<VoterHead> heads) {
+
+    /** A bare 1-NN vote model over an index (no standardisation, unit distance scales, no out-of-distribution flag). */
+    public DsireModel(Method method, Layout layout, int[] labels, List<String> voters, List<NearestNeighbour> index) {
+        this(method, layout, labels, voters, index, List.of(), unitCalibration(index.size()), List.of());
+    }
+
+    private static Calibration unitCalibration(int voters) {
+        double[] ones = new double[voters];
+        java.util.Arrays.fill(ones, 1);
+        return new Calibration(ones, new double[0], Double.POSITIVE_INFINITY, 1);
+    }
+
+    /** A model from its stored parts; ridge and GDA heads are refitted from the references. */
+    public static DsireModel of(Method method, Layout layout, int[] labels, List<String> voters, List<NearestNeighbour> index,
+                                List<Standardiser> scalers, Calibration calibration) {
+        List<Integer> sizes = sizesOf(labels);
+        int[] classOf = classes(labels, sizes);
+        List<VoterHead> heads = new ArrayList<>();
+        if (method.rule() == VoterRule.RIDGE || method.rule() == VoterRule.GDA) {
+            for (NearestNeighbour nn : index) {
+                heads.add(VoterHead.fit(method.rule(), nn, classOf, sizes));
+            }
+        }
+        return new DsireModel(method, layout, labels, voters, index, scalers, calibration, heads);
+    }
 
     /** Fits on adapters that all share one layout, in the given order (which breaks distance ties). */
     public static DsireModel fit(Method method, List<Labelled> training) {
@@ -41,15 +72,31 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
                 System.arraycopy(f.get(v), 0, flat.get(v), i * dims[v], dims[v]);
             }
         }
+        List<Standardiser> scalers = new ArrayList<>();
+        if (method.transform().standardised()) {
+            for (int v = 0; v < voters.size(); v++) {
+                Standardiser z = Standardiser.fit(flat.get(v), dims[v]);
+                scalers.add(z);
+                double[] f = flat.get(v);
+                for (int i = 0; i < n; i++) {
+                    double[] x = z.apply(java.util.Arrays.copyOfRange(f, i * dims[v], (i + 1) * dims[v]));
+                    System.arraycopy(x, 0, f, i * dims[v], dims[v]);
+                }
+            }
+        }
         List<NearestNeighbour> index = new ArrayList<>(voters.size());
         for (int v = 0; v < voters.size(); v++) {
             index.add(new NearestNeighbour(dims[v], flat.get(v)));
         }
-        return new DsireModel(method, layout, training.stream().mapToInt(Labelled::size).toArray(), voters, index);
+        int[] labels = training.stream().mapToInt(Labelled::size).toArray();
+        List<Integer> sizes = sizesOf(labels);
+        Map<String, Integer> groupIds = new HashMap<>();
+        int[] group = training.stream().mapToInt(t -> groupIds.computeIfAbsent(t.group(), g -> groupIds.size())).toArray();
+        Calibration calibration = LeaveOneGroupOut.fit(method.combiner(), index, classes(labels, sizes), sizes, group);
+        return of(method, layout, labels, voters, index, scalers, calibration);
     }
 
-    /** The sizes seen in training, ascending. */
-    public List<Integer> sizes() {
+    private static List<Integer> sizesOf(int[] labels) {
         TreeSet<Integer> s = new TreeSet<>();
         for (int l : labels) {
             s.add(l);
@@ -57,29 +104,116 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
         return List.copyOf(s);
     }
 
-    public Prediction predict(Path file, AdapterSpectra spectra) {
-        return vote(NeighbourSearch.CPU.nearest(this, List.of(features(file, spectra)))[0]);
+    private static int[] classes(int[] labels, List<Integer> sizes) {
+        int[] c = new int[labels.length];
+        for (int i = 0; i < labels.length; i++) {
+            c[i] = sizes.indexOf(labels[i]);
+        }
+        return c;
     }
 
-    /** The voters' feature vectors of an adapter, after checking that it has this model's layout. */
+    /** The sizes seen in training, ascending. */
+    public List<Integer> sizes() {
+        return sizesOf(labels);
+    }
+
+    public Prediction predict(Path file, AdapterSpectra spectra) {
+        List<double[]> f = features(file, spectra);
+        Optional<Prediction> none = Degeneracy.check(spectra);
+        if (none.isPresent()) {
+            return none.get();
+        }
+        if (method.nearestVote()) {
+            return answer(spectra, f, NeighbourSearch.CPU.nearest(this, List.of(f))[0]);
+        }
+        return switch (method.combiner()) {
+            case POSTERIOR -> posterior(f);
+            default -> flagged(tally(votesOf(f)), f);
+        };
+    }
+
+    /**
+     * The voters' feature vectors of an adapter, as the index holds them (standardised when the
+     * method says so), after checking that it has this model's layout.
+     */
     public List<double[]> features(Path file, AdapterSpectra spectra) {
         if (!spectra.layout().equals(layout)) { // equal layouts have equal fingerprints; comparing needs no hashing
             throw new LayoutMismatchException(file, layout, spectra.layout());
         }
-        return method.features(spectra);
+        List<double[]> f = method.features(spectra);
+        if (scalers.isEmpty()) {
+            return f;
+        }
+        List<double[]> out = new ArrayList<>(f.size());
+        for (int v = 0; v < f.size(); v++) {
+            out.add(scalers.get(v).apply(f.get(v)));
+        }
+        return out;
     }
 
-    /** The prediction from each voter's nearest training adapter. */
-    public Prediction vote(int[] nearest) {
-        SortedMap<Integer, Integer> votes = new TreeMap<>();
-        double sum = 0;
-        for (int n : nearest) {
-            int size = labels[n];
-            votes.merge(size, 1, Integer::sum);
-            sum += size;
+    /**
+     * The answer for an adapter whose voters' nearest training adapters are known (from a batched
+     * search): no size for degenerate adapters, the vote, and the out-of-distribution flag.
+     */
+    public Prediction answer(AdapterSpectra spectra, List<double[]> features, int[] nearest) {
+        Optional<Prediction> none = Degeneracy.check(spectra);
+        if (none.isPresent()) {
+            return none.get();
         }
-        int winner = method.meanVote() ? nearestSize(sum / nearest.length) : majority(votes);
+        double[] d = new double[nearest.length];
+        for (int v = 0; v < nearest.length; v++) {
+            d[v] = Math.sqrt(index.get(v).squaredDistance(nearest[v], features.get(v)));
+        }
+        return flag(vote(nearest), d);
+    }
+
+    /** The prediction from each voter's nearest training adapter (vote methods). */
+    public Prediction vote(int[] nearest) {
+        int[] sizeVotes = new int[nearest.length];
+        for (int v = 0; v < nearest.length; v++) {
+            sizeVotes[v] = labels[nearest[v]];
+        }
+        return tally(sizeVotes);
+    }
+
+    private int[] votesOf(List<double[]> f) {
+        List<Integer> sizes = sizes();
+        int[] out = new int[f.size()];
+        for (int v = 0; v < f.size(); v++) {
+            out[v] = switch (method.rule()) {
+                case NEAREST -> labels[index.get(v).nearest(f.get(v))];
+                case RIDGE, GDA -> sizes.get(heads.get(v).vote(f.get(v)));
+                case SOFT_NEAREST -> throw new IllegalStateException("soft 1-NN voters give likelihoods, not votes");
+            };
+        }
+        return out;
+    }
+
+    private Prediction tally(int[] sizeVotes) {
+        SortedMap<Integer, Integer> votes = new TreeMap<>();
+        for (int s : sizeVotes) {
+            votes.merge(s, 1, Integer::sum);
+        }
+        int winner = switch (method.combiner()) {
+            case MEAN_VOTE -> nearestSize(java.util.Arrays.stream(sizeVotes).average().orElseThrow());
+            case WEIGHTED_VOTE -> weighted(sizeVotes);
+            default -> majority(votes);
+        };
         return new Prediction(winner, votes);
+    }
+
+    private int weighted(int[] sizeVotes) {
+        SortedMap<Integer, Double> score = new TreeMap<>();
+        for (int v = 0; v < sizeVotes.length; v++) {
+            score.merge(sizeVotes[v], calibration.weights()[v], Double::sum);
+        }
+        int best = score.firstKey();
+        for (var e : score.entrySet()) {
+            if (e.getValue() > score.get(best)) {
+                best = e.getKey();
+            }
+        }
+        return best;
     }
 
     private static int majority(SortedMap<Integer, Integer> votes) {
@@ -100,5 +234,54 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
             }
         }
         return best;
+    }
+
+    private Prediction flagged(Prediction p, List<double[]> f) {
+        double[] d = new double[f.size()];
+        for (int v = 0; v < f.size(); v++) {
+            NearestNeighbour nn = index.get(v);
+            d[v] = Math.sqrt(nn.squaredDistance(nn.nearest(f.get(v)), f.get(v)));
+        }
+        return flag(p, d);
+    }
+
+    private Prediction flag(Prediction p, double[] nearestDistance) {
+        double score = calibration.oodScore(nearestDistance);
+        if (score > calibration.oodThreshold()) {
+            return p.outOfDistribution(String.format(java.util.Locale.ROOT,
+                    "%.1f× the typical distance to the nearest training adapter (training adapters held out by group: at most %.1f×)",
+                    score, calibration.oodThreshold()));
+        }
+        return p;
+    }
+
+    /** Soft 1-NN likelihoods of every voter, weighted and summed: the posterior over the training sizes. */
+    private Prediction posterior(List<double[]> f) {
+        List<Integer> sizes = sizes();
+        int k = sizes.size();
+        int[] classOf = classes(labels, sizes);
+        double[] score = new double[k], ll = new double[k], nearest = new double[f.size()];
+        for (int v = 0; v < f.size(); v++) {
+            double[] d = index.get(v).nearestPerClass(f.get(v), classOf, k);
+            double m = Double.POSITIVE_INFINITY;
+            for (int c = 0; c < k; c++) {
+                d[c] = Math.sqrt(d[c]);
+                m = Math.min(m, d[c]);
+            }
+            nearest[v] = m;
+            double w = calibration.weights()[v];
+            if (w == 0) {
+                continue;
+            }
+            LeaveOneGroupOut.logLikelihood(d, calibration.tau()[v], ll);
+            for (int c = 0; c < k; c++) {
+                score[c] += w * ll[c];
+            }
+        }
+        double[] soft = score.clone();
+        for (int c = 0; c < k; c++) {
+            soft[c] /= calibration.estimateTemperature();
+        }
+        return flag(Prediction.of(Posterior.fromLogScores(sizes, score), Posterior.fromLogScores(sizes, soft).estimate()), nearest);
     }
 }

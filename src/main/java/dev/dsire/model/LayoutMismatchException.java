@@ -12,6 +12,11 @@ public final class LayoutMismatchException extends InputException {
         super(file, "model expects " + expected.describe() + "; file has " + actual.describe() + firstDifference(expected, actual));
     }
 
+    /** None of several models has the file's layout. */
+    public LayoutMismatchException(Path file, int models, Layout actual) {
+        super(file, "none of the " + models + " models has this layout; file has " + actual.describe());
+    }
+
     private static String firstDifference(Layout expected, Layout actual) {
         if (!expected.describe().equals(actual.describe())) {
             return "";

@@ -2,56 +2,52 @@ package dev.dsire.model;
 
 import dev.dsire.lora.Layout;
 import dev.dsire.spectra.AdapterSpectra;
-import dev.dsire.spectra.LayerSpectrum;
 import dev.dsire.spectra.MatrixKind;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
- * DSiRe and the paper's baseline and ablations. Each method says which voters it has (a 1-NN
- * classifier each), what feature vector a voter sees, and how votes combine.
+ * A method is a composition: feature transform × voters × voter rule × combiner. The named methods
+ * below are the paper's (DSiRe, its baseline, ablations and Table 5's other predictors) and dsire's
+ * own calibrated ones; a new method is one more line here.
  */
-public enum Method {
-    /** The paper's method: every (layer, kind ∈ {A, B, BA}) votes on its singular values; majority wins. */
-    DSIRE("dsire", List.of(MatrixKind.A, MatrixKind.B, MatrixKind.BA), false, false, false),
+public record Method(String key, FeatureTransform transform, VoterSet voterSet, VoterRule rule, Combiner combiner) {
+    private static final VoterSet ALL = VoterSet.ALL_KINDS;
+
+    /** The paper's method: every (layer, kind ∈ {A, B, BA}) votes on its singular values by 1-NN; majority wins. */
+    public static final Method DSIRE = new Method("dsire", FeatureTransform.SPECTRUM, ALL, VoterRule.NEAREST, Combiner.VOTE);
     /** Baseline: the same voters, each on its matrix's Frobenius norm alone. */
-    FROBENIUS("frobenius", List.of(MatrixKind.A, MatrixKind.B, MatrixKind.BA), true, false, false),
+    public static final Method FROBENIUS = new Method("frobenius", FeatureTransform.NORM, ALL, VoterRule.NEAREST, Combiner.VOTE);
     /** Ablation: only A's spectra vote. */
-    A_ONLY("a-only", List.of(MatrixKind.A), false, false, false),
+    public static final Method A_ONLY = new Method("a-only", FeatureTransform.SPECTRUM, new VoterSet(List.of(MatrixKind.A), false), VoterRule.NEAREST, Combiner.VOTE);
     /** Ablation: only B's spectra vote. */
-    B_ONLY("b-only", List.of(MatrixKind.B), false, false, false),
+    public static final Method B_ONLY = new Method("b-only", FeatureTransform.SPECTRUM, new VoterSet(List.of(MatrixKind.B), false), VoterRule.NEAREST, Combiner.VOTE);
     /** Ablation: only the spectra of B·A vote. */
-    BA_ONLY("ba-only", List.of(MatrixKind.BA), false, false, false),
+    public static final Method BA_ONLY = new Method("ba-only", FeatureTransform.SPECTRUM, new VoterSet(List.of(MatrixKind.BA), false), VoterRule.NEAREST, Combiner.VOTE);
     /** Ablation: one 1-NN on all spectra of all layers concatenated. */
-    NN_FULL("nn-full", List.of(MatrixKind.A, MatrixKind.B, MatrixKind.BA), false, true, false),
+    public static final Method NN_FULL = new Method("nn-full", FeatureTransform.SPECTRUM, new VoterSet(ALL.kinds(), true), VoterRule.NEAREST, Combiner.VOTE);
     /** Ablation: DSiRe's voters, combined by the mean of their votes (snapped to the nearest known size). */
-    AVG_VOTE("avg-vote", List.of(MatrixKind.A, MatrixKind.B, MatrixKind.BA), false, false, true);
+    public static final Method AVG_VOTE = new Method("avg-vote", FeatureTransform.SPECTRUM, ALL, VoterRule.NEAREST, Combiner.MEAN_VOTE);
+    /** Table 5: ridge regression per voter, majority vote. */
+    public static final Method RIDGE = new Method("ridge", FeatureTransform.SPECTRUM, ALL, VoterRule.RIDGE, Combiner.VOTE);
+    /** Table 5: Gaussian discriminant analysis per voter, majority vote. */
+    public static final Method GDA = new Method("gda", FeatureTransform.SPECTRUM, ALL, VoterRule.GDA, Combiner.VOTE);
+    /** DSiRe's voters on standardised log spectra, votes weighted by leave-one-group-out accuracy. */
+    public static final Method WEIGHTED_VOTE = new Method("weighted-vote", FeatureTransform.LOG_STANDARDISED, ALL, VoterRule.NEAREST, Combiner.WEIGHTED_VOTE);
+    /** Calibrated: soft 1-NN likelihoods on standardised log spectra, learned voter weights, posterior median. */
+    public static final Method POSTERIOR = new Method("posterior", FeatureTransform.LOG_STANDARDISED, ALL, VoterRule.SOFT_NEAREST, Combiner.POSTERIOR);
+    /** Variant: the posterior on raw spectra (no log, no standardisation). */
+    public static final Method POSTERIOR_RAW = new Method("posterior-raw", FeatureTransform.SPECTRUM, ALL, VoterRule.SOFT_NEAREST, Combiner.POSTERIOR);
 
-    private final String key;
-    private final List<MatrixKind> kinds;
-    private final boolean normOnly;
-    private final boolean concatenated;
-    private final boolean meanVote;
+    private static final List<Method> ALL_METHODS = List.of(DSIRE, FROBENIUS, A_ONLY, B_ONLY, BA_ONLY, NN_FULL, AVG_VOTE, RIDGE, GDA,
+            WEIGHTED_VOTE, POSTERIOR, POSTERIOR_RAW);
 
-    Method(String key, List<MatrixKind> kinds, boolean normOnly, boolean concatenated, boolean meanVote) {
-        this.key = key;
-        this.kinds = kinds;
-        this.normOnly = normOnly;
-        this.concatenated = concatenated;
-        this.meanVote = meanVote;
-    }
-
-    public String key() {
-        return key;
-    }
-
-    public boolean meanVote() {
-        return meanVote;
+    /** Every named method, the paper's first. */
+    public static List<Method> all() {
+        return ALL_METHODS;
     }
 
     public static Method byKey(String key) {
-        for (Method m : values()) {
+        for (Method m : ALL_METHODS) {
             if (m.key.equals(key)) {
                 return m;
             }
@@ -60,50 +56,35 @@ public enum Method {
     }
 
     public static List<String> keys() {
-        return Arrays.stream(values()).map(Method::key).toList();
+        return ALL_METHODS.stream().map(Method::key).toList();
     }
 
-    /** Voter names for a layout: "layer/kind", or one "all" voter for nn-full. */
+    /** "spectrum × per-layer a,b,ba × 1nn × vote": what the method is made of. */
+    public String composition() {
+        return transform.key() + " × " + voterSet.key() + " × " + rule.key() + " × " + combiner.key();
+    }
+
+    /** Whether the method answers with probabilities and an 80% interval. */
+    public boolean probabilistic() {
+        return combiner == Combiner.POSTERIOR;
+    }
+
+    /** Whether predictions are a 1-NN vote per voter (what the batched CPU/CUDA neighbour search computes). */
+    public boolean nearestVote() {
+        return rule == VoterRule.NEAREST && (combiner == Combiner.VOTE || combiner == Combiner.MEAN_VOTE) && !transform.standardised();
+    }
+
     public List<String> voters(Layout layout) {
-        if (concatenated) {
-            return List.of("all");
-        }
-        List<String> out = new ArrayList<>();
-        for (var l : layout.layers()) {
-            for (MatrixKind k : kinds) {
-                out.add(l.name() + "/" + k.key());
-            }
-        }
-        return out;
+        return voterSet.names(layout);
     }
 
-    /** Every voter's feature vector for one adapter, in {@link #voters} order. */
+    /** Every voter's feature vector for one adapter, before the model's fitted standardisation. */
     public List<double[]> features(AdapterSpectra s) {
-        List<double[]> out = new ArrayList<>();
-        if (concatenated) {
-            int n = 0;
-            for (LayerSpectrum l : s.layers()) {
-                for (MatrixKind k : kinds) {
-                    n += l.values(k).length;
-                }
-            }
-            double[] all = new double[n];
-            int at = 0;
-            for (LayerSpectrum l : s.layers()) {
-                for (MatrixKind k : kinds) {
-                    double[] v = l.values(k);
-                    System.arraycopy(v, 0, all, at, v.length);
-                    at += v.length;
-                }
-            }
-            out.add(all);
-            return out;
-        }
-        for (LayerSpectrum l : s.layers()) {
-            for (MatrixKind k : kinds) {
-                out.add(normOnly ? new double[] {l.norm(k)} : l.values(k));
-            }
-        }
-        return out;
+        return voterSet.features(s, transform);
+    }
+
+    /** Lines for --help: each method's name and composition. */
+    public static List<String> helpLines() {
+        return ALL_METHODS.stream().map(m -> String.format("  %-14s %s", m.key, m.composition())).toList();
     }
 }

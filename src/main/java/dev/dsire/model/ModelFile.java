@@ -13,13 +13,15 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Saved models as JSON: format name and version, method, the layout with its fingerprint,
- * labels and each voter's reference vectors. Writing is deterministic (same model, same bytes);
- * loading checks everything it reads.
+ * Saved models as JSON: format name and version, the method's name and composition, the layout
+ * with its fingerprint, labels, each voter's reference vectors (standardised ones with their
+ * standardiser) and the leave-one-group-out calibration. Writing is deterministic (same model,
+ * same bytes); loading checks everything it reads. Version 1 files (no composition, no
+ * calibration) still load: their calibration is refitted leave-one-out from the stored references.
  */
 public final class ModelFile {
     public static final String FORMAT = "dsire-model";
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private ModelFile() {}
@@ -30,6 +32,12 @@ public final class ModelFile {
             g.writeStringField("format", FORMAT);
             g.writeNumberField("version", VERSION);
             g.writeStringField("method", m.method().key());
+            g.writeObjectFieldStart("composition");
+            g.writeStringField("transform", m.method().transform().key());
+            g.writeStringField("voters", m.method().voterSet().key());
+            g.writeStringField("rule", m.method().rule().key());
+            g.writeStringField("combiner", m.method().combiner().key());
+            g.writeEndObject();
             g.writeObjectFieldStart("layout");
             g.writeStringField("description", m.layout().describe());
             g.writeStringField("fingerprint", m.layout().fingerprint());
@@ -49,16 +57,23 @@ public final class ModelFile {
                 g.writeNumber(l);
             }
             g.writeEndArray();
+            g.writeObjectFieldStart("calibration");
+            numbers(g, "tau", m.calibration().tau());
+            numbers(g, "weights", m.calibration().weights());
+            g.writeNumberField("ood_threshold", Double.isFinite(m.calibration().oodThreshold()) ? m.calibration().oodThreshold() : -1);
+            g.writeNumberField("estimate_temperature", m.calibration().estimateTemperature());
+            g.writeEndObject();
+            g.writeRaw('\n');
             g.writeArrayFieldStart("voters");
             for (int v = 0; v < m.voters().size(); v++) {
                 g.writeStartObject();
                 g.writeStringField("name", m.voters().get(v));
                 g.writeNumberField("dim", m.index().get(v).dim());
-                g.writeArrayFieldStart("refs");
-                for (double d : m.index().get(v).refs()) {
-                    g.writeNumber(d);
+                if (!m.scalers().isEmpty()) {
+                    numbers(g, "mean", m.scalers().get(v).mean());
+                    numbers(g, "std", m.scalers().get(v).std());
                 }
-                g.writeEndArray();
+                numbers(g, "refs", m.index().get(v).refs());
                 g.writeEndObject();
                 g.writeRaw('\n');
             }
@@ -68,22 +83,54 @@ public final class ModelFile {
         }
     }
 
+    private static void numbers(JsonGenerator g, String name, double[] xs) throws IOException {
+        g.writeArrayFieldStart(name);
+        for (double d : xs) {
+            g.writeNumber(d);
+        }
+        g.writeEndArray();
+    }
+
+    private static double[] numbers(Path path, JsonNode node, String what) {
+        if (!node.isArray()) {
+            throw new ModelFileException(path, what + " is missing");
+        }
+        double[] r = new double[node.size()];
+        for (int i = 0; i < r.length; i++) {
+            if (!node.get(i).isNumber()) {
+                throw new ModelFileException(path, what + " holds a non-number");
+            }
+            r[i] = node.get(i).asDouble();
+        }
+        return r;
+    }
+
     public static DsireModel load(Path path) {
+        try {
+            return parse(path, Files.readAllBytes(path));
+        } catch (IOException e) {
+            throw new ModelFileException(path, "not a readable JSON model: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+    }
+
+    /** A model from its file's bytes (as broadcast to cluster executors); path only names it in errors. */
+    public static DsireModel parse(Path path, byte[] json) {
         JsonNode root;
         try {
-            root = JSON.readTree(path.toFile());
+            root = JSON.readTree(json);
         } catch (IOException e) {
             throw new ModelFileException(path, "not a readable JSON model: " + e.getMessage().lines().findFirst().orElse(""));
         }
         if (root == null || !FORMAT.equals(root.path("format").asText())) {
             throw new ModelFileException(path, "not a dsire model (no \"format\": \"" + FORMAT + "\")");
         }
-        if (root.path("version").asInt() != VERSION) {
-            throw new ModelFileException(path, "model format version " + root.path("version").asText() + " is not " + VERSION + ", which this dsire reads");
+        int version = root.path("version").asInt();
+        if (version != 1 && version != VERSION) {
+            throw new ModelFileException(path, "model format version " + root.path("version").asText() + " is not one this dsire reads (1 or " + VERSION + ")");
         }
         Method method;
         try {
-            method = Method.byKey(root.path("method").asText());
+            method = version == 1 ? Method.byKey(root.path("method").asText()) : method(root);
         } catch (IllegalArgumentException e) {
             throw new ModelFileException(path, e.getMessage());
         }
@@ -106,22 +153,59 @@ public final class ModelFile {
         List<String> expected = method.voters(layout);
         List<String> voters = new ArrayList<>();
         List<NearestNeighbour> index = new ArrayList<>();
+        List<Standardiser> scalers = new ArrayList<>();
         for (JsonNode v : root.path("voters")) {
             int dim = v.path("dim").asInt();
-            JsonNode refs = v.path("refs");
-            if (dim <= 0 || refs.size() != labels.length * dim) {
-                throw new ModelFileException(path, "voter " + v.path("name").asText() + " has " + refs.size() + " values, expected " + labels.length + "×" + dim);
+            String name = v.path("name").asText();
+            double[] r = numbers(path, v.path("refs"), "voter " + name + " refs");
+            if (dim <= 0 || r.length != labels.length * dim) {
+                throw new ModelFileException(path, "voter " + name + " has " + r.length + " values, expected " + labels.length + "×" + dim);
             }
-            double[] r = new double[refs.size()];
-            for (int i = 0; i < r.length; i++) {
-                r[i] = refs.get(i).asDouble();
+            if (method.transform().standardised()) {
+                double[] mean = numbers(path, v.path("mean"), "voter " + name + " mean"), std = numbers(path, v.path("std"), "voter " + name + " std");
+                if (mean.length != dim || std.length != dim) {
+                    throw new ModelFileException(path, "voter " + name + " standardiser does not have " + dim + " values");
+                }
+                scalers.add(new Standardiser(mean, std));
             }
-            voters.add(v.path("name").asText());
+            voters.add(name);
             index.add(new NearestNeighbour(dim, r));
         }
         if (!voters.equals(expected)) {
             throw new ModelFileException(path, "voters do not match method " + method.key() + " on this layout");
         }
-        return new DsireModel(method, layout, labels, voters, index);
+        Calibration calibration;
+        if (version == 1) {
+            int[] classOf = new int[labels.length], own = new int[labels.length];
+            List<Integer> sizes = java.util.stream.IntStream.of(labels).sorted().distinct().boxed().toList();
+            for (int i = 0; i < labels.length; i++) {
+                classOf[i] = sizes.indexOf(labels[i]);
+                own[i] = i;
+            }
+            calibration = LeaveOneGroupOut.fit(method.combiner(), index, classOf, sizes, own);
+        } else {
+            JsonNode c = root.path("calibration");
+            double[] tau = numbers(path, c.path("tau"), "calibration tau"), weights = numbers(path, c.path("weights"), "calibration weights");
+            boolean weighted = method.combiner() == Combiner.POSTERIOR || method.combiner() == Combiner.WEIGHTED_VOTE;
+            if (tau.length != voters.size() || weights.length != (weighted ? voters.size() : 0) || !c.path("ood_threshold").isNumber()
+                    || !(c.path("estimate_temperature").asDouble() > 0)) {
+                throw new ModelFileException(path, "calibration does not match the " + voters.size() + " voters");
+            }
+            double t = c.path("ood_threshold").asDouble();
+            calibration = new Calibration(tau, weights, t < 0 ? Double.POSITIVE_INFINITY : t, c.path("estimate_temperature").asDouble());
+        }
+        return DsireModel.of(method, layout, labels, voters, index, scalers, calibration);
+    }
+
+    /** The named method, checked against the stored composition; an unnamed composition is built from its parts. */
+    private static Method method(JsonNode root) {
+        JsonNode c = root.path("composition");
+        Method stored = new Method(root.path("method").asText(), FeatureTransform.byKey(c.path("transform").asText()),
+                VoterSet.byKey(c.path("voters").asText()), VoterRule.byKey(c.path("rule").asText()), Combiner.byKey(c.path("combiner").asText()));
+        if (Method.keys().contains(stored.key()) && !Method.byKey(stored.key()).equals(stored)) {
+            throw new IllegalArgumentException("method " + stored.key() + " is stored as " + stored.composition() + ", but this dsire's "
+                    + stored.key() + " is " + Method.byKey(stored.key()).composition());
+        }
+        return stored;
     }
 }

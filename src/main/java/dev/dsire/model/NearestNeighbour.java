@@ -23,27 +23,60 @@ public record NearestNeighbour(int dim, double[] refs) {
         double bestDist = Double.POSITIVE_INFINITY;
         int bound = LANES.loopBound(dim);
         for (int i = 0, n = size(); i < n; i++) {
-            int o = i * dim;
-            double d = 0;
-            int j = 0;
-            if (bound > 0) {
-                // spectra are 8-64 long: whole vectors of differences, one reduction per reference
-                DoubleVector acc = DoubleVector.zero(LANES);
-                for (; j < bound; j += LANES.length()) {
-                    DoubleVector t = DoubleVector.fromArray(LANES, refs, o + j).sub(DoubleVector.fromArray(LANES, q, j));
-                    acc = t.fma(t, acc);
-                }
-                d = (acc.lane(0) + acc.lane(1)) + (acc.lane(2) + acc.lane(3)); // reduceLanes' order is unspecified
-            }
-            for (; j < dim; j++) {
-                double t = refs[o + j] - q[j];
-                d += t * t;
-            }
+            double d = squaredDistance(i, q, bound);
             if (d < bestDist) {
                 bestDist = d;
                 best = i;
             }
         }
         return best;
+    }
+
+    /**
+     * For each class c, the squared distance from q to its nearest reference of that class
+     * (classOf[i] is reference i's class; +∞ for a class without references). One pass, as {@link #nearest}.
+     */
+    public double[] nearestPerClass(double[] q, int[] classOf, int classes) {
+        double[] best = new double[classes];
+        java.util.Arrays.fill(best, Double.POSITIVE_INFINITY);
+        int bound = LANES.loopBound(dim);
+        for (int i = 0, n = size(); i < n; i++) {
+            double d = squaredDistance(i, q, bound);
+            int c = classOf[i];
+            if (d < best[c]) {
+                best[c] = d;
+            }
+        }
+        return best;
+    }
+
+    /** Squared L2 distance between reference i and q. */
+    public double squaredDistance(int i, double[] q) {
+        return squaredDistance(i, q, LANES.loopBound(dim));
+    }
+
+    private double squaredDistance(int i, double[] q, int bound) {
+        int o = i * dim;
+        double d = 0;
+        int j = 0;
+        if (bound > 0) {
+            // spectra are 8-64 long: whole vectors of differences, one reduction per reference
+            DoubleVector acc = DoubleVector.zero(LANES);
+            for (; j < bound; j += LANES.length()) {
+                DoubleVector t = DoubleVector.fromArray(LANES, refs, o + j).sub(DoubleVector.fromArray(LANES, q, j));
+                acc = t.fma(t, acc);
+            }
+            d = (acc.lane(0) + acc.lane(1)) + (acc.lane(2) + acc.lane(3)); // reduceLanes' order is unspecified
+        }
+        for (; j < dim; j++) {
+            double t = refs[o + j] - q[j];
+            d += t * t;
+        }
+        return d;
+    }
+
+    /** Reference i as its own vector. */
+    public double[] ref(int i) {
+        return java.util.Arrays.copyOfRange(refs, i * dim, (i + 1) * dim);
     }
 }

@@ -8,6 +8,8 @@ public final class SafetensorsException extends InputException {
 
     /** One kind per failed check, in the order the reader makes them. */
     public enum Kind {
+        /** A FIFO, directory, device or socket: refused before being opened. */
+        NOT_A_FILE,
         IO_ERROR,
         HEADER_TOO_SMALL,
         HEADER_TOO_LARGE,

@@ -63,8 +63,15 @@ public final class SafetensorsFile implements AutoCloseable {
         this.metadata = metadata;
     }
 
-    /** Maps and validates the file. */
+    /**
+     * Maps and validates the file. Anything but a regular file (a FIFO would block the open, a
+     * device or directory has no meaningful size) is refused before it is opened.
+     */
     public static SafetensorsFile open(Path path) {
+        String notRegular = FileKind.notRegular(path);
+        if (notRegular != null) {
+            throw new SafetensorsException(path, NOT_A_FILE, notRegular);
+        }
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
@@ -73,10 +80,27 @@ public final class SafetensorsFile implements AutoCloseable {
         } catch (IOException e) {
             arena.close();
             throw new SafetensorsException(path, IO_ERROR, "cannot read: " + describe(e));
+        } catch (InternalError e) {
+            // a page of the mapping could not be read: the file shrank between size() and the read
+            arena.close();
+            throw new SafetensorsException(path, IO_ERROR, MAPPED_FAULT);
         } catch (RuntimeException e) {
             arena.close();
             throw e;
         }
+    }
+
+    /** The reason given when a mapped page faults: the file was truncated (or its disk failed) while being read. */
+    public static final String MAPPED_FAULT = "file changed while being read (truncated under its memory mapping)";
+
+    /**
+     * Validates an in-memory image of a file (e.g. an adapter assembled from a Parquet row); label
+     * names it in messages. The views read the array itself: keep it unchanged while open.
+     */
+    public static SafetensorsFile of(Path label, byte[] image) {
+        MemorySegment seg = MemorySegment.ofArray(image);
+        Header h = readHeader(label, seg);
+        return new SafetensorsFile(label, Arena.ofShared(), seg, h.dataStart, h.tensors, h.metadata);
     }
 
     private static String describe(IOException e) {
@@ -84,7 +108,7 @@ public final class SafetensorsFile implements AutoCloseable {
         return e.getClass().getSimpleName().replace("Exception", "") + (m == null ? "" : " " + m);
     }
 
-    private record Header(long dataStart, Map<String, TensorInfo> tensors, Map<String, String> metadata) {}
+    record Header(long dataStart, Map<String, TensorInfo> tensors, Map<String, String> metadata) {}
 
     /** The straight line of checks of the reference reader, on an in-memory image of the file. */
     static Header readHeader(Path path, MemorySegment seg) {
@@ -115,7 +139,8 @@ public final class SafetensorsFile implements AutoCloseable {
                 }
                 bits = Math.multiplyExact(bits, t.dtype().bits());
             } catch (ArithmeticException e) {
-                throw new SafetensorsException(path, VALIDATION_OVERFLOW, "tensor " + t.name() + ": element count of shape overflows");
+                throw new SafetensorsException(path, VALIDATION_OVERFLOW, "tensor " + t.name() + ": size of " + t.dtype()
+                        + Arrays.toString(t.shape()) + " overflows 64 bits");
             }
             if (bits % 8 != 0) {
                 throw new SafetensorsException(path, MISALIGNED_SLICE, "tensor " + t.name() + ": " + bits + " bits is not a whole number of bytes");
@@ -131,10 +156,10 @@ public final class SafetensorsFile implements AutoCloseable {
             expect = t.end();
         }
         long dataStart = 8 + n;
-        if (dataStart + expect > size) {
+        if (expect > size - dataStart) { // compared without adding: offsets near 2^63 must not wrap to negative
             throw new SafetensorsException(path, INCOMPLETE_BUFFER, "truncated: tensors need " + expect + " data bytes, file has " + (size - dataStart));
         }
-        if (dataStart + expect < size) {
+        if (expect < size - dataStart) {
             throw new SafetensorsException(path, TRAILING_BYTES, (size - dataStart - expect) + " bytes after the last tensor (the data must end the file)");
         }
         Map<String, TensorInfo> inOrder = new LinkedHashMap<>();
@@ -161,7 +186,7 @@ public final class SafetensorsFile implements AutoCloseable {
                 throw new SafetensorsException(path, INVALID_HEADER_JSON, "header is not a JSON object");
             }
             while (p.nextToken() == JsonToken.FIELD_NAME) {
-                String name = p.currentName();
+                String name = text(path, p.currentName());
                 p.nextToken();
                 if (name.equals("__metadata__")) {
                     readMetadata(path, p, metadata);
@@ -180,16 +205,36 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     private static void readMetadata(Path path, JsonParser p, Map<String, String> metadata) throws IOException {
+        if (p.currentToken() == JsonToken.VALUE_NULL) {
+            return; // the reference reader takes null as "no metadata"
+        }
         if (p.currentToken() != JsonToken.START_OBJECT) {
             throw new SafetensorsException(path, INVALID_METADATA, "__metadata__ is not an object of strings");
         }
         while (p.nextToken() == JsonToken.FIELD_NAME) {
-            String key = p.currentName();
+            String key = text(path, p.currentName());
             if (p.nextToken() != JsonToken.VALUE_STRING) {
                 throw new SafetensorsException(path, INVALID_METADATA, "__metadata__ value of \"" + key + "\" is not a string");
             }
-            metadata.put(key, p.getText());
+            metadata.put(key, text(path, p.getText()));
         }
+    }
+
+    /**
+     * A JSON string as text, refused when it holds an unpaired surrogate escape ({@code "\\ud800"}):
+     * that is not Unicode text, the reference reader rejects it, and it cannot be written back as UTF-8.
+     */
+    private static String text(Path path, String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new SafetensorsException(path, INVALID_HEADER_JSON, String.format(
+                        "header is not valid JSON: lone surrogate \\u%04x in a string (not Unicode text)", (int) c));
+            }
+        }
+        return s;
     }
 
     private static TensorInfo readTensor(Path path, JsonParser p, String name) throws IOException {
@@ -207,7 +252,7 @@ public final class SafetensorsFile implements AutoCloseable {
                     if (value != JsonToken.VALUE_STRING) {
                         throw bad(path, name, "dtype is not a string");
                     }
-                    String d = p.getText();
+                    String d = text(path, p.getText());
                     dtype = DType.byName(d).orElseThrow(() -> bad(path, name, "unknown dtype \"" + d + "\""));
                 }
                 case "shape" -> shape = readLongs(path, p, name, "shape", MAX_DIMS);

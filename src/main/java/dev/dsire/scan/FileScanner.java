@@ -2,6 +2,7 @@ package dev.dsire.scan;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dsire.FileFailure;
 import dev.dsire.InputException;
 import dev.dsire.lora.KohyaMetadata;
 import dev.dsire.lora.LayerShape;
@@ -9,7 +10,7 @@ import dev.dsire.lora.Layout;
 import dev.dsire.lora.LoraAdapter;
 import dev.dsire.lora.LoraException;
 import dev.dsire.lora.LoraReader;
-import dev.dsire.model.DsireModel;
+import dev.dsire.model.ModelSet;
 import dev.dsire.model.LayoutMismatchException;
 import dev.dsire.model.Prediction;
 import dev.dsire.spectra.AdapterSpectra;
@@ -25,20 +26,53 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.stream.Collectors;
 
-/** Turns one found file into its database row: read, spectra, optional prediction. Never throws for bad input. */
-final class FileScanner {
+/**
+ * One file in, one scan record out: read, spectra, prediction by the model of the file's layout.
+ * Never throws for bad input. The local {@link Scanner} and the Spark job both call this, so their
+ * rows cannot drift. Not thread-safe when the backend is not: give each thread its own.
+ */
+public final class FileScanner {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final SpectrumBackend backend;
-    private final DsireModel model;
+    private final ModelSet models;
 
-    FileScanner(SpectrumBackend backend, DsireModel model) {
+    /** models: null or empty to scan without predicting. */
+    public FileScanner(SpectrumBackend backend, ModelSet models) {
         this.backend = backend;
-        this.model = model;
+        this.models = models == null ? ModelSet.NONE : models;
     }
 
-    ScanRecord scan(Found f) {
-        String path = f.path().toString();
+    /**
+     * The file's row whatever happens while reading it: a failure of any kind (a bug, a fault on a
+     * mapped page, a heap exhausted by one file) becomes its error row. Rethrows only what cannot
+     * be contained (see {@link FileFailure#containable}).
+     */
+    public ScanRecord scanContained(Found f) {
+        return scanContained(f, String.valueOf(f.path()));
+    }
+
+    /** As {@link #scanContained(Found)}, the row naming the file {@code name}. */
+    public ScanRecord scanContained(Found f, String name) {
+        try {
+            return scan(f, name);
+        } catch (RuntimeException | Error e) {
+            String changed = f.problem() == null && f.path() != null ? changedSince(f) : null;
+            return ScanRecord.failed(name, f.size(), f.mtime(), ScanStatus.ERROR,
+                    changed != null ? changed : FileFailure.of(f.path(), e).reason());
+        }
+    }
+
+    public ScanRecord scan(Found f) {
+        return scan(f, f.path().toString());
+    }
+
+    /**
+     * @param name what the row calls the file, when it is read from elsewhere (a remote file staged
+     *             locally under its own name and mtime)
+     */
+    public ScanRecord scan(Found f, String name) {
+        String path = name;
         if (f.problem() != null) {
             return ScanRecord.failed(path, f.size(), f.mtime(), ScanStatus.ERROR, f.problem());
         }
@@ -46,7 +80,7 @@ final class FileScanner {
             return ScanRecord.failed(path, f.size(), f.mtime(), ScanStatus.PICKLE, "pickle format, not read");
         }
         try (LoraAdapter a = LoraReader.open(f.path())) {
-            ScanRecord r = read(f, a);
+            ScanRecord r = read(f, path, a);
             String changed = changedSince(f);
             return changed == null ? r : ScanRecord.failed(path, f.size(), f.mtime(), ScanStatus.ERROR, changed);
         } catch (LoraException e) {
@@ -54,15 +88,10 @@ final class FileScanner {
             return ScanRecord.failed(path, f.size(), f.mtime(), s, e.reason());
         } catch (InputException e) {
             return ScanRecord.failed(path, f.size(), f.mtime(), ScanStatus.ERROR, e.reason());
-        } catch (InternalError e) {
-            // a mapped file truncated under us faults on access; the JVM reports it as InternalError
-            String changed = changedSince(f);
-            return ScanRecord.failed(path, f.size(), f.mtime(), ScanStatus.ERROR,
-                    changed != null ? changed : "read failed: " + e.getMessage());
         }
     }
 
-    private ScanRecord read(Found f, LoraAdapter a) {
+    private ScanRecord read(Found f, String path, LoraAdapter a) {
         Layout layout = a.layout();
         KohyaMetadata k = a.kohya();
         List<Integer> ranks = layout.ranks();
@@ -78,9 +107,9 @@ final class FileScanner {
             error = computed.error().reason();
         } else {
             spectra = pack(computed.spectra());
-            if (model != null) {
+            if (!models.isEmpty()) {
                 try {
-                    Prediction p = model.predict(f.path(), computed.spectra());
+                    Prediction p = models.predict(f.path(), computed.spectra());
                     prediction = p.size();
                     votes = p.votes().entrySet().stream().map(e -> "\"" + e.getKey() + "\":" + e.getValue())
                             .collect(Collectors.joining(",", "{", "}"));
@@ -90,7 +119,7 @@ final class FileScanner {
                 }
             }
         }
-        return new ScanRecord(f.path().toString(), f.size(), f.mtime(), a.file().headerSha256(), a.format().label(),
+        return new ScanRecord(path, f.size(), f.mtime(), a.file().headerSha256(), a.format().label(),
                 layout.family().label(), ranks.stream().map(String::valueOf).collect(Collectors.joining(",")), a.layers().size(),
                 a.dtype(), a.bytes(), k.trainImages().isPresent() ? k.trainImages().getAsInt() : null,
                 k.trainImages().isPresent() ? k.trainGroup() : null, status, error,

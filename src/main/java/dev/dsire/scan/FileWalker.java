@@ -1,6 +1,7 @@
 package dev.dsire.scan;
 
 import dev.dsire.lora.LoraReader;
+import dev.dsire.safetensors.FileKind;
 import java.io.IOException;
 import java.nio.file.FileSystemLoopException;
 import java.nio.file.FileVisitOption;
@@ -38,7 +39,7 @@ final class FileWalker {
                         if (isCandidate(file)) {
                             emit(sink, attrs.isRegularFile()
                                     ? new Found(file, attrs.size(), attrs.lastModifiedTime().toMillis(), null)
-                                    : new Found(file, -1, 0, attrs.isSymbolicLink() ? "broken symbolic link" : "not a regular file"));
+                                    : new Found(file, -1, 0, attrs.isSymbolicLink() ? "broken symbolic link" : whatItIs(file)));
                         }
                         return FileVisitResult.CONTINUE;
                     }
@@ -57,6 +58,12 @@ final class FileWalker {
                 throw i.cause;
             }
         }
+    }
+
+    /** Says what a non-regular candidate is (a FIFO, a device...): it is recorded, never opened. */
+    private static String whatItIs(Path file) {
+        String why = FileKind.notRegular(file);
+        return why != null ? why : "not a regular file";
     }
 
     private static void emit(Sink sink, Found f) {

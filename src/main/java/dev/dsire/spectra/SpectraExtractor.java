@@ -1,5 +1,6 @@
 package dev.dsire.spectra;
 
+import dev.dsire.FileFailure;
 import dev.dsire.InputException;
 import dev.dsire.lora.LoraAdapter;
 import dev.dsire.lora.LoraReader;
@@ -51,11 +52,11 @@ public final class SpectraExtractor {
                     try {
                         openAt[open.size()] = i;
                         open.add(LoraReader.open(batch.get(i)));
-                    } catch (InputException e) {
-                        slot[i] = new Extracted(batch.get(i), null, e);
+                    } catch (RuntimeException | Error e) {
+                        slot[i] = new Extracted(batch.get(i), null, FileFailure.of(batch.get(i), e));
                     }
                 }
-                List<Computed> computed = backend.compute(open);
+                List<Computed> computed = computeContained(open);
                 for (int j = 0; j < computed.size(); j++) {
                     Computed c = computed.get(j);
                     slot[openAt[j]] = new Extracted(c.adapter().path(), c.spectra(), c.error());
@@ -65,5 +66,30 @@ public final class SpectraExtractor {
             }
             onBatch.accept(List.of(slot));
         }
+    }
+
+    /**
+     * The backend's results, or, when the batch as a whole throws (a bug, a fault on a page of a
+     * file truncated under us, one file exhausting the heap), each adapter again on its own, so
+     * the failure stays with the file that caused it.
+     */
+    private List<Computed> computeContained(List<LoraAdapter> open) {
+        try {
+            return backend.compute(open);
+        } catch (RuntimeException | Error e) {
+            FileFailure.of(null, e); // rethrows what cannot be contained
+            if (open.size() == 1) {
+                return List.of(new Computed(open.getFirst(), null, FileFailure.of(open.getFirst().path(), e)));
+            }
+        }
+        List<Computed> out = new ArrayList<>(open.size());
+        for (LoraAdapter a : open) {
+            try {
+                out.add(backend.compute(List.of(a)).getFirst());
+            } catch (RuntimeException | Error e) {
+                out.add(new Computed(a, null, FileFailure.of(a.path(), e)));
+            }
+        }
+        return out;
     }
 }

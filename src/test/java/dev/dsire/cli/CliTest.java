@@ -93,7 +93,7 @@ class CliTest {
         Path model = dir.resolve("model.json");
         Run fit = dsire("fit", "--manifest", manifest, "--out", model);
         assertEquals(0, fit.code(), fit.err());
-        assertTrue(fit.out().contains("fitted dsire on 12 adapters"), fit.out());
+        assertTrue(fit.out().contains("fitted dsire (spectrum × per-layer a,b,ba × 1nn × vote) on 12 adapters"), fit.out());
 
         Zoo.write(dir.resolve("test"), Naming.KOHYA, 1, List.of(4));
         Path kohya = dir.resolve("test/g0-n4/g0-n4.safetensors");
@@ -149,10 +149,12 @@ class CliTest {
         Run r = dsire("eval", "--manifest", manifest, "--methods", "all", "--json", "--report", report);
         assertEquals(0, r.code(), r.err());
         JsonNode n = JSON.readTree(r.out());
-        assertEquals(7, n.get("methods").size());
+        assertEquals(dev.dsire.model.Method.all().size(), n.get("methods").size());
         JsonNode dsire = n.get("methods").get(0);
         assertEquals("dsire", dsire.get("method").asText());
-        assertEquals(List.of("method", "mae_mean", "mae_std", "mape_mean", "mape_std", "acc_mean", "acc_std"), iterable(dsire.fieldNames()));
+        assertEquals(List.of("method", "mae_mean", "mae_std", "mape_mean", "mape_std", "acc_mean", "acc_std", "coverage80_mean",
+                "coverage80_std", "ood_rate", "composition"), iterable(dsire.fieldNames()));
+        assertTrue(dsire.get("coverage80_mean").isNull(), "a vote has no interval");
         assertEquals(100.0, dsire.get("acc_mean").asDouble(), 1e-9);
         assertEquals(3, n.get("confusion").get("dsire").get("counts").size());
         String html = Files.readString(report);

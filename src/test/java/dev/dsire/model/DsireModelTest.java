@@ -91,6 +91,8 @@ class DsireModelTest {
         assertEquals(6, Method.FROBENIUS.voters(l).size());
         assertEquals(1, Method.FROBENIUS.features(spectra(l, 2, 3)).getFirst().length);
         assertEquals(List.of("all"), Method.NN_FULL.voters(l));
+        assertEquals("log-std × per-layer a,b,ba × soft-1nn × posterior", Method.POSTERIOR.composition());
+        assertEquals(Method.all().size(), Method.keys().stream().distinct().count(), "names are unique");
         assertEquals(12, Method.NN_FULL.features(spectra(l, 2, 3)).getFirst().length);
         assertEquals(2, Method.BA_ONLY.voters(l).size());
     }
@@ -109,7 +111,7 @@ class DsireModelTest {
     @Test
     void saveLoadRoundTripIsExactAndDeterministic() throws IOException {
         List<Sample> s = samples(Zoo.write(dir.resolve("zoo"), Naming.KOHYA, 3, List.of(1, 2, 3)));
-        for (Method method : Method.values()) {
+        for (Method method : Method.all()) {
             DsireModel m = DsireModel.fit(method, s.stream().map(Sample::labelled).toList());
             Path f1 = dir.resolve(method.key() + "1.json"), f2 = dir.resolve(method.key() + "2.json");
             ModelFile.save(m, f1);
@@ -117,8 +119,9 @@ class DsireModelTest {
             ModelFile.save(back, f2);
             assertArrayEquals(Files.readAllBytes(f1), Files.readAllBytes(f2), "same model, same bytes");
             for (Sample x : s) {
-                assertEquals(m.predict(x.path(), x.spectra()), back.predict(x.path(), x.spectra()));
+                assertEquals(m.predict(x.path(), x.spectra()), back.predict(x.path(), x.spectra()), method.key());
             }
+            assertEquals(method, back.method());
         }
     }
 
@@ -130,6 +133,7 @@ class DsireModelTest {
         Files.writeString(p, "{\"format\": \"dsire-model\", \"version\": 99}");
         ModelFileException e = assertThrows(ModelFileException.class, () -> ModelFile.load(p));
         assertTrue(e.getMessage().contains("version 99"));
+        assertEquals(1, e.getMessage().lines().count());
         Files.writeString(p, "not json");
         assertThrows(ModelFileException.class, () -> ModelFile.load(p));
         List<Sample> s = samples(Zoo.write(dir.resolve("zoo"), Naming.KOHYA, 2, List.of(1, 2)));
@@ -137,6 +141,115 @@ class DsireModelTest {
         Files.writeString(p, Files.readString(p).replace("blocks_0_attn1_to_q", "blocks_9_attn1_to_q"));
         e = assertThrows(ModelFileException.class, () -> ModelFile.load(p));
         assertTrue(e.getMessage().contains("fingerprint"));
+    }
+
+    @Test
+    void aModelSavedByTheFirstFormatStillLoadsAndPredictsAsBefore() throws Exception {
+        // written by dsire 6f5d9a3 (model format 1): `dsire fit --method dsire` on group g00 of examples/zoo-low
+        Path v1 = Path.of(getClass().getResource("/model/dsire-v1.json").toURI());
+        DsireModel m = ModelFile.load(v1);
+        assertEquals(Method.DSIRE, m.method());
+        assertEquals(List.of(1, 2, 3, 4, 5, 6), m.sizes());
+        Path zoo = Path.of("examples/zoo-low");
+        List<Sample> s = samples(zoo.resolve("manifest.csv")).subList(0, 12);
+        for (Sample x : s.subList(0, 6)) {
+            assertEquals(x.size(), m.predict(x.path(), x.spectra()).size(), "its own training adapters: distance 0");
+        }
+        Path again = dir.resolve("v2.json");
+        ModelFile.save(m, again);
+        assertTrue(Files.readString(again).contains("\"version\":2"));
+        for (Sample x : s) {
+            assertEquals(m.predict(x.path(), x.spectra()), ModelFile.load(again).predict(x.path(), x.spectra()));
+        }
+    }
+
+    @Test
+    void aStoredCompositionThatDisagreesWithTheNamedMethodIsOneLineError() throws IOException {
+        List<Sample> s = samples(Zoo.write(dir.resolve("zoo"), Naming.KOHYA, 2, List.of(1, 2)));
+        Path p = dir.resolve("m.json");
+        ModelFile.save(DsireModel.fit(Method.POSTERIOR, s.stream().map(Sample::labelled).toList()), p);
+        Files.writeString(p, Files.readString(p).replace("\"rule\":\"soft-1nn\"", "\"rule\":\"1nn\""));
+        ModelFileException e = assertThrows(ModelFileException.class, () -> ModelFile.load(p));
+        assertTrue(e.getMessage().contains("method posterior is stored as"), e.getMessage());
+        assertEquals(1, e.getMessage().lines().count());
+    }
+
+    @Test
+    void untrainedAndDegenerateAdaptersGetNoSize() {
+        Layout l = layout("x", "y");
+        for (Method method : Method.all()) {
+            DsireModel m = DsireModel.fit(method, List.of(
+                    new Labelled(Path.of("a"), spectra(l, 1, 1), 1, "g1"), new Labelled(Path.of("b"), spectra(l, 5, 5), 5, "g2"),
+                    new Labelled(Path.of("c"), spectra(l, 1.2, 1.1), 1, "g3"), new Labelled(Path.of("d"), spectra(l, 4.8, 5.1), 5, "g4")));
+            List<LayerSpectrum> zeroB = new ArrayList<>(), zeroUpdate = new ArrayList<>();
+            for (var shape : l.layers()) {
+                zeroB.add(new LayerSpectrum(shape.name(), new double[] {1, 0.5}, new double[] {0, 0}, new double[] {0, 0}, 1, 0, 0));
+                zeroUpdate.add(new LayerSpectrum(shape.name(), new double[] {1, 0.5}, new double[] {2, 1}, new double[] {0, 0}, 1, 2, 0));
+            }
+            Prediction u = m.predict(Path.of("u"), new AdapterSpectra(l, zeroB));
+            assertEquals(Status.UNTRAINED, u.status(), method.key());
+            assertNull(u.size());
+            Prediction d = m.predict(Path.of("d"), new AdapterSpectra(l, zeroUpdate));
+            assertEquals(Status.DEGENERATE, d.status(), method.key());
+            assertNull(d.size());
+            assertEquals(Status.OK, m.predict(Path.of("q"), spectra(l, 4.9, 5)).status(), method.key());
+        }
+    }
+
+    @Test
+    void theOutOfDistributionFlagComesFromTheLeaveOneGroupOutSpread() {
+        Layout l = layout("x", "y");
+        List<Labelled> train = new ArrayList<>();
+        for (int g = 0; g < 6; g++) {
+            train.add(new Labelled(Path.of("s" + g), spectra(l, 1 + 0.05 * g, 1 - 0.03 * g), 1, "g" + g));
+            train.add(new Labelled(Path.of("b" + g), spectra(l, 2 + 0.04 * g, 2 + 0.02 * g), 2, "g" + g));
+        }
+        for (Method method : List.of(Method.DSIRE, Method.POSTERIOR)) {
+            DsireModel m = DsireModel.fit(method, train);
+            Prediction near = m.predict(Path.of("n"), spectra(l, 1.9, 2.05));
+            assertEquals(Status.OK, near.status(), method.key());
+            assertEquals(2, near.size());
+            Prediction far = m.predict(Path.of("f"), spectra(l, 40, 45));
+            assertEquals(Status.OUT_OF_DISTRIBUTION, far.status(), method.key());
+            assertEquals(2, far.size(), "flagged, but still answered");
+            assertTrue(far.reason().contains("typical distance"), far.reason());
+        }
+    }
+
+    @Test
+    void thePosteriorIsAProbabilityOverTheTrainingSizesAndBeatsSnappingOnUnseenSizes() throws IOException {
+        List<Sample> s = samples(Zoo.write(dir.resolve("zoo"), Naming.KOHYA, 8, List.of(1, 2, 4, 8, 16)));
+        List<Labelled> train = s.stream().filter(x -> !x.group().equals("group7") && x.size() != 4).map(Sample::labelled).toList();
+        DsireModel posterior = DsireModel.fit(Method.POSTERIOR, train), dsire = DsireModel.fit(Method.DSIRE, train);
+        for (Sample x : s) {
+            if (!x.group().equals("group7")) {
+                continue;
+            }
+            Prediction p = posterior.predict(x.path(), x.spectra());
+            assertEquals(List.of(1, 2, 8, 16), p.posterior().sizes());
+            assertEquals(1.0, java.util.Arrays.stream(p.posterior().p()).sum(), 1e-12);
+            if (x.size() == 4) {
+                double snapped = Math.abs(dsire.predict(x.path(), x.spectra()).size() - 4);
+                assertTrue(p.estimate() > 2 && p.estimate() < 8, "between its neighbours: " + p.estimate());
+                assertTrue(Math.abs(p.estimate() - 4) < snapped, p.estimate() + " vs snapped error " + snapped);
+            } else {
+                assertEquals(x.size(), p.size());
+                int[] iv = p.posterior().interval80();
+                assertTrue(iv[0] <= x.size() && x.size() <= iv[1]);
+            }
+        }
+    }
+
+    @Test
+    void tableFivesRidgeAndGdaAndTheWeightedVoteRecoverAKnownAnswer() throws IOException {
+        List<Sample> s = samples(Zoo.write(dir.resolve("zoo"), Naming.KOHYA, 18, List.of(1, 2, 4, 8)));
+        List<MethodResult> r = Evaluation.run(s, List.of(Method.RIDGE, Method.GDA, Method.WEIGHTED_VOTE, Method.POSTERIOR),
+                new Protocol(15, 2, 42));
+        for (MethodResult x : r) {
+            assertEquals(100.0, x.accuracy().mean(), 1e-9, x.method().key());
+        }
+        assertTrue(r.get(3).coverage80().mean() >= 0.8, "every true size inside the interval");
+        assertTrue(Double.isNaN(r.get(0).coverage80().mean()), "a vote has no interval");
     }
 
     @Test

@@ -196,4 +196,70 @@ class SafetensorsFileTest {
             assertEquals(0, f.view("big").get(1L << 28));
         }
     }
+
+    @Test
+    void nonRegularFilesAreRefusedBeforeOpeningSayingWhatTheyAre() throws Exception {
+        Path fifo = dir.resolve("pipe.safetensors");
+        new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor();
+        Path folder = Files.createDirectory(dir.resolve("folder.safetensors"));
+        Path zero = Files.createSymbolicLink(dir.resolve("zero.safetensors"), Path.of("/dev/zero"));
+        Path dangling = Files.createSymbolicLink(dir.resolve("gone.safetensors"), dir.resolve("nowhere"));
+        // a FIFO without a writer would block the open forever: this must answer at once
+        String f = assertTimeoutPreemptively(java.time.Duration.ofSeconds(10), () -> reasonOf(fifo, NOT_A_FILE));
+        assertTrue(f.contains("FIFO"), f);
+        assertTrue(reasonOf(folder, NOT_A_FILE).contains("a directory"));
+        String z = reasonOf(zero, NOT_A_FILE);
+        assertTrue(z.contains("character device") && z.contains("/dev/zero"), z);
+        assertTrue(reasonOf(dangling, NOT_A_FILE).contains("broken symbolic link"));
+    }
+
+    private String reasonOf(Path p, SafetensorsException.Kind kind) {
+        SafetensorsException e = assertThrows(SafetensorsException.class, () -> SafetensorsFile.open(p).close());
+        assertEquals(kind, e.kind(), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"));
+        return e.reason();
+    }
+
+    @Test
+    void loneSurrogatesAreRefusedAsTheReferenceReaderDoes() throws IOException {
+        String t = "{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}";
+        assertTrue(reasonOf(raw("{\"a\\ud800b\":" + t + "}", 4), INVALID_HEADER_JSON).contains("lone surrogate \\ud800"));
+        assertEquals(INVALID_HEADER_JSON, kindOf(raw("{\"x\\udc00\":" + t + "}", 4)));
+        assertEquals(INVALID_HEADER_JSON, kindOf(raw("{\"__metadata__\":{\"k\":\"v\\ud83d\"}}", 0)));
+        assertEquals(INVALID_HEADER_JSON, kindOf(raw("{\"__metadata__\":{\"k\\udfff\":\"v\"}}", 0)));
+        // a proper pair is text (U+1F600) and is kept
+        try (SafetensorsFile f = SafetensorsFile.open(raw("{\"smile\\ud83d\\ude00\":" + t + "}", 4))) {
+            assertEquals("smile\ud83d\ude00", f.tensors().keySet().iterator().next());
+        }
+    }
+
+    @Test
+    void nullMetadataIsAcceptedAsTheReferenceReaderDoes() throws IOException {
+        try (SafetensorsFile f = SafetensorsFile.open(raw("{\"__metadata__\":null,\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4))) {
+            assertTrue(f.metadata().isEmpty());
+            assertEquals(1, f.tensors().size());
+        }
+    }
+
+    @Test
+    void offsetsNearTheTopOfTheRangeAreReportedWithoutWrappingNegative() throws IOException {
+        // sixteen contiguous tensors of 2^59 bytes (the last a little less): the end offset is near 2^63
+        StringBuilder h = new StringBuilder("{");
+        long begin = 0, each = 1L << 59;
+        for (int i = 0; i < 16; i++) {
+            long n = i < 15 ? each : each - 64;
+            h.append(i == 0 ? "" : ",").append("\"t").append(i).append("\":{\"dtype\":\"U8\",\"shape\":[").append(n)
+                    .append("],\"data_offsets\":[").append(begin).append(',').append(begin + n).append("]}");
+            begin += n;
+        }
+        String reason = reasonOf(raw(h.append('}').toString(), 16), INCOMPLETE_BUFFER);
+        assertFalse(reason.matches(".*-\\d.*"), reason);
+        assertTrue(reason.contains("need " + begin + " data bytes"), reason);
+    }
+
+    @Test
+    void controlCharactersInNamesDoNotBreakTheOneLineReason() throws IOException {
+        String reason = reasonOf(raw("{\"a\\nb\":{\"dtype\":\"F32\",\"shape\":[1]}}", 4), INVALID_TENSOR_INFO);
+        assertTrue(reason.startsWith("tensor a\\nb: "), reason);
+    }
 }

@@ -46,6 +46,26 @@ public final class Zoo {
         return manifest;
     }
 
+    /**
+     * One adapter like the zoo's (group g, size n), written as kohya with the given alpha and its
+     * A and B matrices multiplied by aScale and bScale (B zero: a LoRA that was never trained).
+     */
+    public static Path writeOne(Path file, int group, int size, double alpha, double aScale, double bScale) throws IOException {
+        List<LayerWeights> w = new ArrayList<>();
+        for (LayerWeights l : weights(group, size)) {
+            double[] a = l.down().clone(), b = l.up().clone();
+            for (int j = 0; j < a.length; j++) {
+                a[j] *= aScale;
+            }
+            for (int j = 0; j < b.length; j++) {
+                b[j] *= bScale;
+            }
+            w.add(new LayerWeights(a, b));
+        }
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        return AdapterWriter.write(file, Naming.KOHYA, MODULES, RANK, alpha, DType.F32, w, Map.of());
+    }
+
     static List<LayerWeights> weights(int group, int size) {
         List<LayerWeights> base = AdapterWriter.random(MODULES, RANK, 99); // shared LoRA init: one recipe
         List<LayerWeights> jitter = AdapterWriter.random(MODULES, RANK, 1000 + group);

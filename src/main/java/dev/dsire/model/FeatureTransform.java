@@ -1,0 +1,65 @@
+package dev.dsire.model;
+
+import dev.dsire.spectra.LayerSpectrum;
+import dev.dsire.spectra.MatrixKind;
+
+/** What a voter sees of one matrix's spectrum. */
+public enum FeatureTransform {
+    /** The singular values as they are (the paper's features). */
+    SPECTRUM("spectrum", "singular values", false),
+    /** The Frobenius norm alone (the paper's baseline). */
+    NORM("norm", "Frobenius norm", false),
+    /** log σ, then each coordinate standardised by the training adapters' mean and std (per voter). */
+    LOG_STANDARDISED("log-std", "log singular values, standardised per voter", true);
+
+    private final String key;
+    private final String description;
+    private final boolean standardised;
+
+    FeatureTransform(String key, String description, boolean standardised) {
+        this.key = key;
+        this.description = description;
+        this.standardised = standardised;
+    }
+
+    public String key() {
+        return key;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    /** Whether the model keeps a per-voter {@link Standardiser} fitted on the training adapters. */
+    public boolean standardised() {
+        return standardised;
+    }
+
+    /** The untransformed-by-training part: values before standardisation. */
+    public double[] apply(LayerSpectrum l, MatrixKind k) {
+        return switch (this) {
+            case SPECTRUM -> l.values(k);
+            case NORM -> new double[] {l.norm(k)};
+            case LOG_STANDARDISED -> log(l.values(k));
+        };
+    }
+
+    /** log σ with a floor a million times below σ₁, so rank-deficient zeros stay finite and do not dominate. */
+    static double[] log(double[] s) {
+        double floor = Math.max((s.length == 0 ? 0 : s[0]) * 1e-6, 1e-30);
+        double[] out = new double[s.length];
+        for (int i = 0; i < s.length; i++) {
+            out[i] = Math.log(Math.max(s[i], floor));
+        }
+        return out;
+    }
+
+    public static FeatureTransform byKey(String key) {
+        for (FeatureTransform t : values()) {
+            if (t.key.equals(key)) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException("unknown feature transform '" + key + "'");
+    }
+}
