@@ -12,18 +12,21 @@ dir=${DSIRE_PEERS_DIR:-/tmp/dsire-peers-$family-$n}
 mkdir -p "$dir"
 # a folder left half-written (an interrupted run) would silently shrink the batch: start it again
 [ "$(find "$dir" -maxdepth 1 -name '*.safetensors' | wc -l)" = "$n" ] || rm -f "$dir"/*.safetensors
+out=${DSIRE_PEERS_OUT:-$dir}
 bench=$("$here/dsire" bench --dir "$dir" --files "$n" --family "$family" --threads 2 --repeats "$((repeats + 2))" 2>/dev/null)
+echo "$bench" > "$out/dsire-bench.txt"
 echo "$bench" | head -1
 peers=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
   "$py" "$here/bench/peers/peers.py" --repeats "$repeats" "$dir"/*.safetensors)
-"$py" - "$n" <<PY
+echo "$peers" > "$out/peers.jsonl"
+"$py" - "$n" "$out" <<'PY'
 import json, sys
-n = int(sys.argv[1])
-bench = """$bench""".splitlines()
+n, out = int(sys.argv[1]), sys.argv[2]
+bench = open(out + "/dsire-bench.txt").read().splitlines()
 rows = [l.split() for l in bench if l.startswith("cpu (")]
-one, one_cpu = float(rows[0][3]) / n * 1e3, float(rows[0][8])
+one, one_cpu = float(rows[0][3]) / n * 1e3, float(rows[0][7])
 two = float(rows[1][3]) / n * 1e3 if len(rows) > 1 else None
-peers = [json.loads(l) for l in """$peers""".splitlines()]
+peers = [json.loads(l) for l in open(out + "/peers.jsonl").read().splitlines() if l.strip()]
 info = peers[0]
 print(f"numpy {info['numpy']} ({info['blas']}), torch {info['torch']}, {n} files, one core unless said")
 print("| implementation | wall ms/model | CPU ms/model | dsire (1 thread) is, wall | is, CPU | max abs(Δσ)/σ_max vs numpy-gram |")
