@@ -105,15 +105,11 @@ final class LeaveOneGroupOut {
                         max = Math.max(max, s[k] / t);
                     }
                 }
-                double z = 0, e = 0;
+                double[] q = new double[classes];
                 for (int k = 0; k < classes; k++) {
-                    if (k != c) {
-                        double q = Math.exp(s[k] / t - max);
-                        z += q;
-                        e += q * Math.log(sizes.get(k));
-                    }
+                    q[k] = k == c ? 0 : Math.exp(s[k] / t - max);
                 }
-                err += Math.abs(Math.exp(e / z) - sizes.get(c)) / sizes.get(c);
+                err += Math.abs(Posterior.estimate(sizes, q) - sizes.get(c)) / sizes.get(c);
             }
             if (err < bestErr - 1e-12) {
                 bestErr = err;
