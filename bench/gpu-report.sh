@@ -13,7 +13,8 @@
 #
 #   tar xzf dsire-gpu.tar.gz && dsire-gpu/bench/gpu-report.sh [--out REPORT.md] [--files N] [--rank R]
 #
-# Exit status: 0 when every step passed, 1 otherwise (the report says which).
+# Each step is limited to DSIRE_STEP_TIMEOUT seconds (default 300); the defaults take about 5 minutes
+# on a 16-core H100/H200 host. Exit status: 0 when every step passed, 1 otherwise (the report says which).
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -39,8 +40,9 @@ if [ "${1:-}" = "--bundle" ]; then
 fi
 
 report="gpu-report-$(date -u +%Y%m%dT%H%M%SZ).md"
-files=32
+files=32          # SD1.5-shaped; SDXL gets a quarter as many (each is ~4x larger)
 rank=32
+step_timeout=${DSIRE_STEP_TIMEOUT:-300}   # seconds per step: a hung GPU must not eat the whole session
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) report=$2; shift 2 ;;
@@ -59,8 +61,13 @@ step() {
   local name=$1; shift
   echo "== $name: $*" >&2
   local t0=$SECONDS rc
-  "$@" > "$work/$name.txt" 2>&1
+  if command -v timeout > /dev/null; then
+    timeout --kill-after=10 "$step_timeout" "$@" > "$work/$name.txt" 2>&1
+  else
+    "$@" > "$work/$name.txt" 2>&1
+  fi
   rc=$?
+  [ $rc -eq 124 ] && echo "(timed out after $step_timeout s)" >> "$work/$name.txt"
   { echo "## $name"; echo; echo "\`$*\` — exit $rc, $((SECONDS - t0)) s"; echo; echo '```'; grep -v "Using incubator modules" "$work/$name.txt"; echo '```'; echo; } >> "$work/body.md"
   [ $rc -eq 0 ] || failed+=("$name (exit $rc)")
   return $rc
@@ -79,7 +86,8 @@ step doctor "$dsire" doctor
 step bandwidth "$dsire" doctor --bandwidth
 step parity "$dsire" doctor --parity
 step bench-sd15 "$dsire" bench --device cuda --family sd15 --files "$files" --rank "$rank" --repeats 3
-step bench-sdxl "$dsire" bench --device cuda --family sdxl --files "$((files / 2 > 0 ? files / 2 : 1))" --rank "$rank" --repeats 3
+xl=$((files / 4 > 0 ? files / 4 : 1))
+step bench-sdxl "$dsire" bench --device cuda --family sdxl --files "$xl" --rank "$rank" --repeats 3
 
 # summary: the fastest CPU row and the cuda row of each bench; GB/s from --bandwidth
 gbps=$(sed -n 's/^bandwidth host->device, pinned: \([0-9.]*\) GB\/s.*/\1/p' "$work/bandwidth.txt")
@@ -102,7 +110,7 @@ summary() {
   echo "| run | CPU models/s (best) | CUDA models/s | CUDA / CPU | of host->device bandwidth (${gbps:-?} GB/s) | agreement |"
   echo "|---|---|---|---|---|---|"
   summary "SD1.5, $files adapters, rank $rank" bench-sd15
-  summary "SDXL, $((files / 2 > 0 ? files / 2 : 1)) adapters, rank $rank" bench-sdxl
+  summary "SDXL, $xl adapters, rank $rank" bench-sdxl
   echo
   grep -h "^parity    all checks passed\|^parity    FAILED\|^parity    not run" "$work/parity.txt" || echo "parity: no verdict line (see below)"
   grep -h "^context " "$work/doctor.txt" || true

@@ -21,7 +21,7 @@ import sys
 import numpy as np
 import torch
 import transformers
-from peft import (AdaLoraConfig, FourierFTConfig, HRAConfig, IA3Config, LoHaConfig, LoKrConfig, LoraConfig, OFTConfig,
+from peft import (AdaLoraConfig, PeftModel, PromptTuningConfig, TrainableTokensConfig, FourierFTConfig, HRAConfig, IA3Config, LoHaConfig, LoKrConfig, LoraConfig, OFTConfig,
                   VeraConfig, get_peft_model)
 from peft.tuners.lora import variants as lv
 from peft.tuners.lora.layer import Embedding, LoraLayer, ParamWrapper, _ConvNd
@@ -191,10 +191,13 @@ def param_wrapper_truth(name, mod, adapter, targets):
     return out
 
 
-def save(case, peft_model, seed, expect="exact", refuse=None, edit_config=None, keep_config=True, note=""):
+def save(case, peft_model, seed, make_model, expect="exact", refuse=None, edit_config=None, keep_config=True, note="",
+         train=None):
     d = os.path.join(OUT, case)
     shutil.rmtree(d, ignore_errors=True)
     randomise(peft_model, seed)
+    if train:
+        train(peft_model)
     peft_model.save_pretrained(d)
     # PEFT writes README.md (model card); it is not part of the adapter
     for extra in ("README.md",):
@@ -215,8 +218,12 @@ def save(case, peft_model, seed, expect="exact", refuse=None, edit_config=None, 
              "transformers": transformers.__version__, "torch": torch.__version__}
     if refuse:
         truth["refuse"] = refuse
+    elif keep_config:
+        # the truth is the adapter as PEFT loads it back from the files (AdaLoRA's pruning, BD-LoRA's blocks, …)
+        torch.manual_seed(seed)
+        truth["layers"] = truth_of(PeftModel.from_pretrained(make_model(), d))
     else:
-        truth["layers"] = truth_of(peft_model)
+        truth["layers"] = truth_of(peft_model)  # PEFT cannot load it without the config: the model that wrote it
     with open(os.path.join(d, "truth.json"), "w") as f:
         json.dump(truth, f, indent=1, sort_keys=True)
     print(case, expect, len(truth.get("layers", {})), "layers", file=sys.stderr)
@@ -228,7 +235,19 @@ LLAMA_ALL = LLAMA_ATTN + ["gate_proj", "up_proj", "down_proj"]
 
 def case(name, make_model, config, seed, **kw):
     torch.manual_seed(seed)
-    save(name, get_peft_model(make_model(), config), seed, **kw)
+    save(name, get_peft_model(make_model(), config), seed, make_model, **kw)
+
+
+def adalora_steps(model):
+    """A few real AdaLoRA steps, so its budget allocator prunes ranks (some modules to rank 0)."""
+    model.train()
+    g = torch.Generator().manual_seed(5)
+    for step in range(3):
+        ids = torch.randint(0, 40, (2, 5), generator=g)
+        model(input_ids=ids, labels=ids).loss.backward()
+        model.base_model.update_and_allocate(step)
+        model.zero_grad()
+    model.eval()
 
 
 def main():
@@ -253,6 +272,9 @@ def main():
                        "target_modules_bd_b": ["q_proj", "k_proj", "v_proj", "gate_proj", "up_proj"], "nblocks": 2}), 8)
     case("llama_adalora", tiny_llama,
          AdaLoraConfig(init_r=6, target_r=4, lora_alpha=8, total_step=100, target_modules=LLAMA_ATTN), 9)
+    case("llama_adalora_pruned", tiny_llama,
+         AdaLoraConfig(init_r=6, target_r=2, tinit=0, tfinal=1, deltaT=1, total_step=3, lora_alpha=8,
+                       target_modules=["q_proj", "v_proj", "o_proj"]), 31, train=adalora_steps)
     case("llama_adalora_no_alpha", tiny_llama,
          AdaLoraConfig(init_r=4, target_r=2, lora_alpha=0, total_step=100, target_modules=["q_proj", "v_proj"]), 10)
     case("llama_lora_bias", tiny_llama, L(r=4, lora_alpha=8, target_modules=["o_proj", "down_proj"], lora_bias=True), 11)
@@ -285,10 +307,13 @@ def main():
                               ("lokr", LoKrConfig(r=2, target_modules=["q_proj"]), "LoKr"),
                               ("oft", OFTConfig(r=2, oft_block_size=0, target_modules=["q_proj"]), "OFT"),
                               ("fourierft", FourierFTConfig(n_frequency=8, target_modules=["q_proj"]), "FOURIERFT"),
-                              ("hra", HRAConfig(r=2, target_modules=["q_proj"]), "HRA")]:
+                              ("hra", HRAConfig(r=2, target_modules=["q_proj"]), "HRA"),
+                              ("prompt_tuning", PromptTuningConfig(task_type="CAUSAL_LM", num_virtual_tokens=4), "PROMPT"),
+                              ("trainable_tokens", TrainableTokensConfig(target_modules=["embed_tokens"], token_indices=[0, 1]),
+                               "TRAINABLE_TOKENS")]:
         case("other_" + name, tiny_llama, cfg, 30, expect="refused", refuse=refuse)
         case("other_" + name + "_no_config", tiny_llama, cfg, 30, expect="refused", refuse=refuse.upper() if refuse
-             in ("IA3", "VERA", "OFT", "FOURIERFT", "HRA") else refuse, keep_config=False)
+             in ("IA3", "VERA", "OFT", "FOURIERFT", "HRA", "PROMPT", "TRAINABLE_TOKENS") else refuse, keep_config=False)
     case("torch_conv3d_and_2d_parameter", TinyCustom,
          L(r=2, lora_alpha=4, target_modules=["c3"], target_parameters=["lin.weight"]), 26)
     case("llama_tied_embedding", tiny_llama_tied,

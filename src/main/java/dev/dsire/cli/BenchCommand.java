@@ -15,6 +15,7 @@ import dev.dsire.synth.BaseModels;
 import dev.dsire.synth.ModuleSpec;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -56,7 +57,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--repeats", defaultValue = "3", description = "timed runs per backend; the median is reported (default: ${DEFAULT-VALUE})")
     int repeats;
 
-    record Timing(String backend, double seconds, List<AdapterSpectra> spectra, List<Integer> predictions) {}
+    /** Medians of wall seconds and of the process's CPU seconds (which a shared machine inflates less). */
+    record Timing(String backend, double seconds, double cpuSeconds, List<AdapterSpectra> spectra, List<Integer> predictions) {}
 
     @Override
     public Integer call() throws IOException {
@@ -90,10 +92,10 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
             Timing base = timings.getFirst();
-            out.printf(Locale.ROOT, "%-22s %10s %10s %10s %8s%n", "backend", "seconds", "models/s", "MB/s", "ratio");
+            out.printf(Locale.ROOT, "%-22s %10s %10s %10s %8s %12s%n", "backend", "seconds", "models/s", "MB/s", "ratio", "cpu ms/model");
             for (Timing t : timings) {
-                out.printf(Locale.ROOT, "%-22s %10.3f %10.1f %10.1f %7.2fx%n", t.backend(), t.seconds(), inputs.size() / t.seconds(),
-                        bytes / 1e6 / t.seconds(), base.seconds() / t.seconds());
+                out.printf(Locale.ROOT, "%-22s %10.3f %10.1f %10.1f %7.2fx %12.1f%n", t.backend(), t.seconds(), inputs.size() / t.seconds(),
+                        bytes / 1e6 / t.seconds(), base.seconds() / t.seconds(), t.cpuSeconds() * 1e3 / inputs.size());
             }
             for (Timing t : timings.subList(1, timings.size())) {
                 double d = maxDeviation(base.spectra(), t.spectra());
@@ -138,23 +140,28 @@ final class BenchCommand implements Callable<Integer> {
     /** Median of the repeats of: extract every file's spectra, fit on half (labels 1..4), predict all. */
     private Timing time(SpectrumBackend backend, List<Path> inputs) {
         double[] secs = new double[Math.max(1, repeats)];
+        double[] cpu = new double[secs.length];
+        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         List<AdapterSpectra> spectra = null;
         List<Integer> predictions = null;
         time(backend, inputs, new ArrayList<>()); // warm-up
         for (int r = 0; r < secs.length; r++) {
             List<Integer> p = new ArrayList<>();
+            long c0 = os.getProcessCpuTime();
             long t0 = System.nanoTime();
             spectra = time(backend, inputs, p);
             secs[r] = (System.nanoTime() - t0) / 1e9;
+            cpu[r] = (os.getProcessCpuTime() - c0) / 1e9;
             predictions = p;
         }
         Arrays.sort(secs);
+        Arrays.sort(cpu);
         String label = backend.describe();
         if (label.startsWith("cuda (")) {
             spec.commandLine().getOut().println("cuda = " + label);
             label = "cuda";
         }
-        return new Timing(label, secs[secs.length / 2], spectra, predictions);
+        return new Timing(label, secs[secs.length / 2], cpu[cpu.length / 2], spectra, predictions);
     }
 
     private static List<AdapterSpectra> time(SpectrumBackend backend, List<Path> inputs, List<Integer> predictions) {

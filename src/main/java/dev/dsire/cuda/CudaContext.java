@@ -174,9 +174,14 @@ public final class CudaContext implements AutoCloseable {
         }
     }
 
+    /** Releases the primary context (and with it the modules), even when the context can no longer be made current. */
     @Override
     public void close() {
-        makeCurrent();
+        try {
+            makeCurrent();
+        } catch (CudaException e) {
+            // a broken context is still released below
+        }
         driver.releasePrimaryContext(device);
     }
 }

@@ -92,9 +92,8 @@ final class LayerReader {
         if (p.bias() != null) {
             variants.add("lora_bias"); // a bias on B changes the layer's bias, not ΔW
         }
-        if (rank == 0 && upRank == 0 && p.singular() != null) {
-            variants.add("adalora");
-            return List.of(); // pruned by AdaLoRA's budget: ΔW = 0, nothing to read
+        if (rank == 0 && upRank == 0 && p.singular() != null && config != null && config.adalora()) {
+            return List.of(pruned((int) Math.min(inDim, Integer.MAX_VALUE), (int) Math.min(outDim, Integer.MAX_VALUE), down.dtype()));
         }
         if (rank == 0 || upRank == 0) {
             throw new LoraException(path, ZERO_RANK, "layer " + name + " has rank 0");
@@ -174,6 +173,22 @@ final class LayerReader {
         }
         double[] as = scale(p.module(), (int) rank);
         return List.of(new LoraLayer(name, a, b, (int) rank, (int) outDim, (int) inDim, as[0], as[1], stored));
+    }
+
+    /**
+     * A module AdaLoRA's budget pruned to rank 0: ΔW = 0. It stays a layer (PEFT still has the module),
+     * read as zero factors of rank 1; the scale is PEFT's, whose ranknum is then 0: α/(0 + 10⁻⁵).
+     */
+    private LoraLayer pruned(int in, int out, DType stored) {
+        variants.add("adalora");
+        if (in <= 0 || out <= 0 || (long) in + out > MAX_REBUILT) {
+            throw fail(BAD_SHAPE, "AdaLoRA module pruned to rank 0 has shape " + out + "x" + in);
+        }
+        double alpha = config.alphaOf(p.module());
+        double scale = alpha > 0 ? alpha / ADALORA_EPS : 1;
+        sources.add(configSource);
+        return new LoraLayer(p.layer(), DerivedFactor.of(p.down(), new double[in], 1, in), DerivedFactor.of(p.up(), new double[out], out, 1),
+                1, out, in, alpha, scale, stored);
     }
 
     private void rebuildable(long elements) {

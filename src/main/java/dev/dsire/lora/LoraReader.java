@@ -79,7 +79,7 @@ public final class LoraReader {
     /** Pairs the layers of an already open file (one built in memory, say); closing the adapter closes it. */
     public static LoraAdapter read(SafetensorsFile file) {
         try {
-            return pair(file.path(), file);
+            return pair(file.path(), file, maxRank);
         } catch (RuntimeException e) {
             file.close();
             throw e;
@@ -131,10 +131,6 @@ public final class LoraReader {
         boolean embedding;
     }
 
-    static LoraAdapter pair(Path path, SafetensorsFile file) {
-        return pair(path, file, maxRank);
-    }
-
     static LoraAdapter pair(Path path, SafetensorsFile file, int maxRank) {
         Map<String, TensorInfo> tensors = file.tensors();
         Optional<AdapterType.Found> other = AdapterType.detect(tensors.keySet());
@@ -174,6 +170,11 @@ public final class LoraReader {
             if (tuner.isPresent()) {
                 throw new LoraException(path, UNSUPPORTED_TYPE, tuner.get());
             }
+            Optional<String> type = PeftConfig.typeBesides(path);
+            if (type.isPresent() && !type.get().equals("LORA") && !type.get().equals("ADALORA")) {
+                throw new LoraException(path, UNSUPPORTED_TYPE, "PEFT " + type.get() + " adapter (peft_type in the adapter_config.json beside it)"
+                        + " is not LoRA; dsire reads only ΔW = B·A adapters");
+            }
             throw new LoraException(path, NOT_LORA, "no LoRA tensors (" + tensors.size()
                     + " tensors, none named like lora_down/lora_up, lora.down/lora.up, lora_A/lora_B or lora_embedding_A/B)");
         }
@@ -192,9 +193,6 @@ public final class LoraReader {
                     p.diag, p.singular, p.bias);
             LayerReader reading = new LayerReader(path, file, t, config, cfg == null ? null : cfg.name, maxRank, variants, sources);
             out.addAll(reading.layers(nestings.get(p.module)));
-        }
-        if (out.isEmpty()) {
-            throw new LoraException(path, ZERO_RANK, "every layer has rank 0 (an AdaLoRA adapter pruned to nothing)");
         }
         out.sort(java.util.Comparator.comparing(LoraLayer::name));
         refuseSwapped(path, out);
@@ -216,13 +214,15 @@ public final class LoraReader {
     /** PEFT's other tuners name their tensors with their own prefix (ia3_l, vera_lambda_b, oft_R, …). */
     private static final java.util.regex.Pattern PEFT_TUNER = java.util.regex.Pattern.compile(
             "\\.(ia3|vera|pvera|boft|oft|hra|fourierft|vblora|c3a|randlora|shira|miss|gralora|delora|tinylora|hira|road|lily|psoft"
-                    + "|waveft|osf|beft|adamss|deft|frod|glora|peanut|poly|unilora|supertuning|ln_tuning)_[A-Za-z0-9_]+(\\.|$)");
+                    + "|waveft|osf|beft|adamss|deft|frod|glora|peanut|poly|unilora|supertuning|ln_tuning|trainable_tokens|prompt|prefix"
+                    + "|adaption_prompt|cartridge|cpt)_[A-Za-z0-9_]+(\\.|$)|^(prompt|prefix)_[A-Za-z0-9_]+(\\.|$)");
 
     private static Optional<String> tuner(Set<String> keys) {
         for (String k : keys) {
             java.util.regex.Matcher m = PEFT_TUNER.matcher(k);
             if (m.find()) {
-                return Optional.of("PEFT " + m.group(1).toUpperCase(Locale.ROOT) + " adapter (tensor " + k
+                String name = m.group(1) != null ? m.group(1) : m.group(3);
+                return Optional.of("PEFT " + name.toUpperCase(Locale.ROOT) + " adapter (tensor " + k
                         + ") is not LoRA; dsire reads only ΔW = B·A adapters");
             }
         }

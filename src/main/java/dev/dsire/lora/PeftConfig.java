@@ -78,6 +78,22 @@ public record PeftConfig(String peftType, int r, double alpha, List<Keyed<Intege
         }
     }
 
+    /** The peft_type of the adapter_config.json beside a file, read leniently (only to name what a file is). */
+    static Optional<String> typeBesides(Path file) {
+        Path dir = file.toAbsolutePath().getParent();
+        Path cfg = dir == null ? null : dir.resolve("adapter_config.json");
+        if (cfg == null || !Files.isRegularFile(cfg)) {
+            return Optional.empty();
+        }
+        try (InputStream in = Files.newInputStream(cfg)) {
+            byte[] bytes = in.readNBytes((int) MAX_BYTES + 1);
+            JsonNode n = bytes.length > MAX_BYTES ? null : JSON.readTree(bytes);
+            return n != null && n.path("peft_type").isTextual() ? Optional.of(n.get("peft_type").asText()) : Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty(); // a garbled config names nothing; the file's own reason stands
+        }
+    }
+
     /** A config stored as JSON in the safetensors metadata (diffusers' lora_adapter_metadata). */
     public static Optional<PeftConfig> fromMetadata(Path file, String json) {
         try {

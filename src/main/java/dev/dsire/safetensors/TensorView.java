@@ -76,6 +76,22 @@ public record TensorView(TensorInfo info, MemorySegment bytes) {
         return finite;
     }
 
+    /** The largest magnitude of any element (NaN if any is NaN); one pass over the bytes, long-indexed. */
+    public double maxAbs() {
+        long n = elementCount();
+        double max = 0;
+        double[] buf = new double[(int) Math.min(n, 4096)];
+        for (long i = 0; i < n; i += buf.length) {
+            int c = (int) Math.min(buf.length, n - i);
+            decode(i, c, buf, 0);
+            for (int j = 0; j < c; j++) {
+                double v = Math.abs(buf[j]);
+                max = v > max || Double.isNaN(v) ? v : max;
+            }
+        }
+        return max;
+    }
+
     /** Whether every element is a finite number. */
     public boolean allFinite() {
         long n = elementCount();

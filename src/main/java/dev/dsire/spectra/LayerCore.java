@@ -7,80 +7,201 @@ import jdk.incubator.vector.VectorSpecies;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
 import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
-import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
 import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;
 
 /**
  * Exact spectra of one layer from its factors, without forming the d×k product.
  *
- * <p>A is given as its r rows (length k) and B as the r rows of Bᵀ (length d), so both Gram
- * matrices are the same kernel: G_A = A·Aᵀ and G_B = Bᵀ·B, each r×r. Their eigenvalues are σ(A)²
- * and σ(B)². With Cholesky factors G_A = L_A·L_Aᵀ and G_B = L_B·L_Bᵀ, A = L_A·U and B = V·L_Bᵀ with
- * orthonormal U, V, so σ(B·A) = σ(L_Bᵀ·L_A): an r×r core.
+ * <p>Both factors come as tall panels X (m×r): X_A = Aᵀ, X_B = B, read a block of rows at a time
+ * from the mapped tensor, so one kernel serves both and no factor is ever decoded whole. When
+ * r ≤ min(d, k), G = XᵀX (r×r) is accumulated block by block; its eigenvalues are σ². With Cholesky
+ * factors G_A = L_A·L_Aᵀ and G_B = L_B·L_Bᵀ, A = L_A·U and B = V·L_Bᵀ with orthonormal U, V, so
+ * σ(B·A) = σ(L_Bᵀ·L_A): an r×r core.
  *
  * <p>Squaring loses accuracy for singular values far below σ_max, so when either factor's
- * σ_min/σ_max is below {@link #CONDITION_LIMIT} the layer takes the slower, backward-stable path:
- * Householder QR of Aᵀ and B, and σ(B·A) = σ(R_B·R_Aᵀ).
+ * σ_min/σ_max is below {@link #CONDITION_LIMIT}, and always when r exceeds d or k (the Gram would be
+ * r×r and singular: a "rank bomb" of r = 4096 on tiny dimensions would cost an r³ eigenproblem), the
+ * layer takes the backward-stable path: R factors of X_A and X_B by a blocked (tall-skinny)
+ * Householder QR, min(m, r)×r each, and σ(B·A) = σ(R_B·R_Aᵀ), a min(d, r)×min(k, r) core. Work
+ * is then O(r·(d + k)·min(r, d, k)) and heap O(r·min(r, d, k)).
+ *
+ * <p>Heap per call: r ≤ min(d, k): 5·r² doubles of matrices plus two blocks of r·L doubles, where L
+ * is {@link #blockRows(int)}; the QR path: (min(d, r) + min(k, r) + 2·L')·r doubles, L' = max(L, r).
  *
  * <p>Instances hold scratch space and are not thread-safe: one per worker thread.
  */
 final class LayerCore {
     static final double CONDITION_LIMIT = SpectrumBackend.GRAM_CONDITION_LIMIT;
     private static final VectorSpecies<Double> LANES = DoubleVector.SPECIES_PREFERRED;
+    /** Doubles per Gram block: 2^14 (128 KB) keeps a block of X in L2 while the tiles sweep it. */
+    private static final int BLOCK = 1 << 14;
 
     private int size = -1;
-    private EigenDecomposition_F64<DMatrixRMaj> eig;
+    private final SymmetricEigenvalues eig = new SymmetricEigenvalues();
     private DMatrixRMaj ga, gb, work;
+    private double[] block = new double[0], scratch = new double[0], rows = new double[0];
 
     /** Which path the last call took; for tests. */
     boolean lastUsedQr;
 
-    /**
-     * @param a  A row-major (r rows of length k); overwritten
-     * @param bt Bᵀ row-major (r rows of length d); overwritten
-     */
+    /** The panel rows read per block for rank n: a multiple of 8 (whole vectors), at least 8. */
+    static int blockRows(int n) {
+        return Math.max(8, (BLOCK / Math.max(1, n)) & ~7);
+    }
+
+    /** For callers holding doubles: A row-major (r rows of length k), Bᵀ row-major (r rows of length d). */
     LayerSpectrum spectrum(String layer, double[] a, double[] bt, int r, int k, int d, double scale) {
-        prepare(r);
-        gram(a, r, k, ga.data);
-        gram(bt, r, d, gb.data);
-        double[] sa = sqrtEigenvalues(ga, work);
-        double[] sb = sqrtEigenvalues(gb, work);
-        double[] sba;
+        return spectrum(layer, Panel.transposeOf(a, r, k), Panel.transposeOf(bt, r, d), scale);
+    }
+
+    /**
+     * Spectra of A, B and scale·B·A, given X_A = Aᵀ (k×r) and X_B = B (d×r). Throws
+     * {@link NonFiniteException} if either holds NaN or infinity.
+     */
+    LayerSpectrum spectrum(String layer, Panel xa, Panel xb, double scale) {
+        int r = xa.cols();
+        double[] sa, sb, sba;
         lastUsedQr = false;
-        if (sa[0] == 0 || sb[0] == 0) {
-            sba = new double[r]; // B·A = 0 exactly: an untrained layer
-        } else if (sa[r - 1] >= CONDITION_LIMIT * sa[0] && sb[r - 1] >= CONDITION_LIMIT * sb[0]) {
-            sba = choleskyCore(r, scale);
+        if (r <= xa.rows() && r <= xb.rows()) {
+            prepare(r);
+            gram(xa, ga.data);
+            gram(xb, gb.data);
+            sa = sqrtEigenvalues(ga);
+            sb = sqrtEigenvalues(gb);
+            if (sa[0] == 0 || sb[0] == 0) {
+                sba = new double[r]; // B·A = 0 exactly: an untrained layer
+            } else if (sa[r - 1] >= CONDITION_LIMIT * sa[0] && sb[r - 1] >= CONDITION_LIMIT * sb[0]) {
+                sba = choleskyCore(r, Math.abs(scale));
+            } else {
+                sba = null;
+            }
         } else {
+            sa = sb = sba = null;
+        }
+        if (sba == null) {
             lastUsedQr = true;
-            DMatrixRMaj ra = householderR(a, r, k);
-            DMatrixRMaj rb = householderR(bt, r, d);
+            DMatrixRMaj ra = tallR(xa);
+            DMatrixRMaj rb = tallR(xb);
             sa = singularValues(ra, r);
             sb = singularValues(rb, r);
             DMatrixRMaj core = new DMatrixRMaj(rb.numRows, ra.numRows);
             CommonOps_DDRM.multTransB(Math.abs(scale), rb, ra, core);
             sba = singularValues(core, r);
         }
+        for (int i = 0; i < r; i++) { // undo the panels' power-of-two scaling: exact
+            sa[i] = Math.scalb(sa[i], xa.exponent());
+            sb[i] = Math.scalb(sb[i], xb.exponent());
+            sba[i] = Math.scalb(sba[i], xa.exponent() + xb.exponent());
+        }
         return LayerSpectrum.of(layer, sa, sb, sba);
+    }
+
+    /** A factor held NaN or infinity. */
+    static final class NonFiniteException extends RuntimeException {
+        NonFiniteException() {
+            super(null, null, false, false);
+        }
+    }
+
+    private double[] block(int n) {
+        return block.length >= n ? block : (block = new double[n]);
+    }
+
+    private double[] scratch(int n) {
+        return scratch.length >= n ? scratch : (scratch = new double[n]);
+    }
+
+    /** g = XᵀX (n×n row-major), accumulated over blocks of rows of X. */
+    private void gram(Panel x, double[] g) {
+        int n = x.cols();
+        long m = x.rows();
+        int len = (int) Math.min(m, blockRows(n));
+        double[] buf = block(n * len), tmp = scratch(n * len);
+        Arrays.fill(g, 0, n * n, 0);
+        boolean rowMajor = n % LANES.length() == 0 && n % 4 == 0;
+        for (long from = 0; from < m; from += len) {
+            int l = (int) Math.min(len, m - from);
+            Boolean finite = rowMajor ? x.fillRows(from, l, buf) : null;
+            if (finite != null) { // B as stored: rank-one updates, no transposition
+                gramRowsAdd(buf, l, n, g);
+            } else {
+                finite = x.fill(from, l, buf, tmp);
+                gramAdd(buf, n, l, g);
+            }
+            if (!finite) {
+                throw new NonFiniteException();
+            }
+        }
+        mirror(g, n);
+    }
+
+    /**
+     * R (min(m, n)×n, upper trapezoidal) of the QR of X, with σ(R) = σ(X): Householder QR of the
+     * stack [R so far; next block of rows], so only R and one block are ever held.
+     */
+    private DMatrixRMaj tallR(Panel x) {
+        int n = x.cols();
+        long m = x.rows();
+        int len = (int) Math.min(m, Math.max(blockRows(n), n));
+        double[] tmp = scratch(n * len);
+        DMatrixRMaj r = new DMatrixRMaj(0, n);
+        for (long from = 0; from < m; from += len) {
+            int l = (int) Math.min(len, m - from);
+            int p = r.numRows, h = p + l;
+            double[] stack = block(n * h);
+            // block rows go to the bottom of each column: fill writes them as n runs of length l
+            double[] rows = this.rows.length >= n * l ? this.rows : (this.rows = new double[n * l]);
+            if (!x.fill(from, l, rows, tmp)) {
+                throw new NonFiniteException();
+            }
+            for (int c = 0; c < n; c++) {
+                for (int u = 0; u < p; u++) {
+                    stack[c * h + u] = r.data[u * n + c];
+                }
+                System.arraycopy(rows, c * l, stack, c * h + p, l);
+            }
+            r = householderR(stack, n, h);
+        }
+        return r;
     }
 
     private void prepare(int r) {
         if (size != r) {
             size = r;
-            eig = DecompositionFactory_DDRM.eig(r, false, true);
             ga = new DMatrixRMaj(r, r);
             gb = new DMatrixRMaj(r, r);
             work = new DMatrixRMaj(r, r);
         }
     }
 
+    /**
+     * σ(L_Bᵀ·L_A) as √eig(MᵀM), M = L_Bᵀ·L_A: a symmetric eigenproblem costs half an SVD. Squaring
+     * is safe here: both factors passed the condition check, so cond(M) ≤ 1/CONDITION_LIMIT² and
+     * the error stays below ε·cond(M)·σ_max ≈ 1e-12·σ_max.
+     */
     private double[] choleskyCore(int r, double scale) {
         // ga, gb still hold the Gram matrices: sqrtEigenvalues worked on copies
         DMatrixRMaj la = cholesky(ga, r);
         DMatrixRMaj lb = cholesky(gb, r);
-        DMatrixRMaj core = new DMatrixRMaj(r, r);
-        CommonOps_DDRM.multTransA(Math.abs(scale), lb, la, core);
-        return singularValues(core, r);
+        // M = L_Bᵀ·L_A, both lower triangular: M[i][j] = Σ_{p ≥ max(i, j)} L_B[p][i]·L_A[p][j], as axpys
+        double[] m = work.data, a = la.data, b = lb.data;
+        Arrays.fill(m, 0, r * r, 0);
+        for (int p = 0; p < r; p++) {
+            for (int i = 0; i <= p; i++) {
+                double f = b[p * r + i];
+                int mi = i * r, ap = p * r;
+                for (int j = 0; j <= p; j++) {
+                    m[mi + j] += f * a[ap + j];
+                }
+            }
+        }
+        DMatrixRMaj c = new DMatrixRMaj(r, r);
+        gram(m, r, r, c.data); // M·Mᵀ: the same eigenvalues as MᵀM
+        double[] s = sqrtEigenvalues(c);
+        for (int i = 0; i < r; i++) {
+            s[i] *= scale;
+        }
+        return s;
     }
 
     /** Lower Cholesky factor of a symmetric positive definite matrix (checked well-conditioned). */
@@ -107,21 +228,21 @@ final class LayerCore {
     }
 
     /** √ of the eigenvalues of symmetric g, descending, negatives (rounding) clipped to 0. */
-    private double[] sqrtEigenvalues(DMatrixRMaj g, DMatrixRMaj scratch) {
-        scratch.setTo(g);
+    private double[] sqrtEigenvalues(DMatrixRMaj g) {
         int r = g.numRows;
         double[] s = new double[r];
-        if (!eig.decompose(scratch)) {
-            throw new ArithmeticException("symmetric eigenvalue iteration did not converge");
-        }
+        eig.compute(g.data, r, s);
         for (int i = 0; i < r; i++) {
-            s[i] = Math.sqrt(Math.max(eig.getEigenvalue(i).real, 0));
+            s[i] = Math.sqrt(Math.max(s[i], 0));
         }
-        return descending(s);
+        return s;
     }
 
     /** Singular values of m, descending, padded with zeros to length r. */
     static double[] singularValues(DMatrixRMaj m, int r) {
+        if (m.numRows == 0 || m.numCols == 0) {
+            return new double[r];
+        }
         SingularValueDecomposition_F64<DMatrixRMaj> svd = DecompositionFactory_DDRM.svd(m.numRows, m.numCols, false, false, true);
         if (!svd.decompose(m.copy())) {
             throw new ArithmeticException("SVD did not converge");
@@ -143,28 +264,94 @@ final class LayerCore {
 
     /** g = x·xᵀ for x with n rows of length len (row-major); g is n×n row-major. */
     static void gram(double[] x, int n, int len, double[] g) {
-        if (n % 4 == 0) {
-            // 4×4 tiles: 16 accumulators and 8 loads per step fit the 32 vector registers of AVX-512
-            for (int i = 0; i < n; i += 4) {
-                for (int j = 0; j <= i; j += 4) {
-                    tile4(x, len, i, j, g, n);
-                }
+        Arrays.fill(g, 0, n * n, 0);
+        gramAdd(x, n, len, g);
+        mirror(g, n);
+    }
+
+    /** Copies the lower triangle of g onto the upper. */
+    private static void mirror(double[] g, int n) {
+        for (int i = 1; i < n; i++) {
+            for (int j = 0; j < i; j++) {
+                g[j * n + i] = g[i * n + j];
             }
-            return;
         }
-        for (int i = 0; i < n; i += 2) {
-            for (int j = 0; j <= i; j += 2) {
-                if (i + 1 < n) {
-                    tile(x, len, i, j, j + 1 < n, g, n);
+    }
+
+    /** Adds x·xᵀ into the lower triangle (and diagonal tiles) of g; x has n rows of length len. */
+    static void gramAdd(double[] x, int n, int len, double[] g) {
+        int i = 0;
+        // 4×4 tiles: 16 accumulators and 8 loads per step fit the 32 vector registers of AVX-512
+        for (; i + 4 <= n; i += 4) {
+            for (int j = 0; j <= i; j += 4) {
+                tile4(x, len, i, j, g, n);
+            }
+        }
+        for (; i < n; i++) { // the last n mod 4 rows, against every row up to themselves
+            for (int j = 0; j <= i; j++) {
+                g[i * n + j] += dot(x, i * len, x, j * len, len);
+            }
+        }
+    }
+
+    /**
+     * Adds xᵀx into the lower triangle of g (n×n), x row-major with len rows of length n, n a
+     * multiple of the vector length: tiles of 4 rows × 2 vectors of g, each a sweep over x with one
+     * broadcast per row of the tile and one vector load per column vector.
+     */
+    static void gramRowsAdd(double[] x, int len, int n, double[] g) {
+        int w = LANES.length();
+        for (int p = 0; p < n; p += 4) {
+            for (int q = 0; q < p + 4 && q < n; q += 2 * w) {
+                if (q + 2 * w <= n) {
+                    rowsTile2(x, len, n, p, q, g);
                 } else {
-                    for (int jj = j; jj < Math.min(j + 2, n); jj++) {
-                        double v = dot(x, i * len, x, jj * len, len);
-                        g[i * n + jj] = v;
-                        g[jj * n + i] = v;
-                    }
+                    rowsTile1(x, len, n, p, q, g);
                 }
             }
         }
+    }
+
+    private static void rowsTile2(double[] x, int len, int n, int p, int q, double[] g) {
+        int w = LANES.length();
+        DoubleVector z = DoubleVector.zero(LANES);
+        DoubleVector a0 = z, a1 = z, b0 = z, b1 = z, c0 = z, c1 = z, d0 = z, d1 = z;
+        for (int i = 0, o = 0; i < len; i++, o += n) {
+            DoubleVector y0 = DoubleVector.fromArray(LANES, x, o + q);
+            DoubleVector y1 = DoubleVector.fromArray(LANES, x, o + q + w);
+            DoubleVector v = DoubleVector.broadcast(LANES, x[o + p]);
+            a0 = v.fma(y0, a0); a1 = v.fma(y1, a1);
+            v = DoubleVector.broadcast(LANES, x[o + p + 1]);
+            b0 = v.fma(y0, b0); b1 = v.fma(y1, b1);
+            v = DoubleVector.broadcast(LANES, x[o + p + 2]);
+            c0 = v.fma(y0, c0); c1 = v.fma(y1, c1);
+            v = DoubleVector.broadcast(LANES, x[o + p + 3]);
+            d0 = v.fma(y0, d0); d1 = v.fma(y1, d1);
+        }
+        addTo(g, p * n + q, a0); addTo(g, p * n + q + w, a1);
+        addTo(g, (p + 1) * n + q, b0); addTo(g, (p + 1) * n + q + w, b1);
+        addTo(g, (p + 2) * n + q, c0); addTo(g, (p + 2) * n + q + w, c1);
+        addTo(g, (p + 3) * n + q, d0); addTo(g, (p + 3) * n + q + w, d1);
+    }
+
+    private static void rowsTile1(double[] x, int len, int n, int p, int q, double[] g) {
+        DoubleVector z = DoubleVector.zero(LANES);
+        DoubleVector a = z, b = z, c = z, d = z;
+        for (int i = 0, o = 0; i < len; i++, o += n) {
+            DoubleVector y = DoubleVector.fromArray(LANES, x, o + q);
+            a = DoubleVector.broadcast(LANES, x[o + p]).fma(y, a);
+            b = DoubleVector.broadcast(LANES, x[o + p + 1]).fma(y, b);
+            c = DoubleVector.broadcast(LANES, x[o + p + 2]).fma(y, c);
+            d = DoubleVector.broadcast(LANES, x[o + p + 3]).fma(y, d);
+        }
+        addTo(g, p * n + q, a);
+        addTo(g, (p + 1) * n + q, b);
+        addTo(g, (p + 2) * n + q, c);
+        addTo(g, (p + 3) * n + q, d);
+    }
+
+    private static void addTo(double[] g, int at, DoubleVector v) {
+        DoubleVector.fromArray(LANES, g, at).add(v).intoArray(g, at);
     }
 
     /** Rows i..i+3 against rows j..j+3: sixteen dot products in one pass over the data. */
@@ -203,44 +390,8 @@ final class LayerCore {
                 for (int t = u; t < len; t++) {
                     v += x[ro + t] * x[co + t];
                 }
-                g[(i + p) * n + j + q] = v;
-                g[(j + q) * n + i + p] = v;
+                g[(i + p) * n + j + q] += v;
             }
-        }
-    }
-
-    /** Rows i, i+1 against rows j, j+1 (j+1 only when twoCols): four dot products in one pass. */
-    private static void tile(double[] x, int len, int i, int j, boolean twoCols, double[] g, int n) {
-        int i0 = i * len, i1 = i0 + len, j0 = j * len, j1 = twoCols ? j0 + len : j0;
-        DoubleVector s00 = DoubleVector.zero(LANES), s01 = s00, s10 = s00, s11 = s00;
-        int u = 0, bound = LANES.loopBound(len);
-        for (; u < bound; u += LANES.length()) {
-            DoubleVector a0 = DoubleVector.fromArray(LANES, x, i0 + u);
-            DoubleVector a1 = DoubleVector.fromArray(LANES, x, i1 + u);
-            DoubleVector b0 = DoubleVector.fromArray(LANES, x, j0 + u);
-            DoubleVector b1 = DoubleVector.fromArray(LANES, x, j1 + u);
-            s00 = a0.fma(b0, s00);
-            s01 = a0.fma(b1, s01);
-            s10 = a1.fma(b0, s10);
-            s11 = a1.fma(b1, s11);
-        }
-        double v00 = s00.reduceLanes(VectorOperators.ADD), v01 = s01.reduceLanes(VectorOperators.ADD);
-        double v10 = s10.reduceLanes(VectorOperators.ADD), v11 = s11.reduceLanes(VectorOperators.ADD);
-        for (; u < len; u++) {
-            v00 += x[i0 + u] * x[j0 + u];
-            v01 += x[i0 + u] * x[j1 + u];
-            v10 += x[i1 + u] * x[j0 + u];
-            v11 += x[i1 + u] * x[j1 + u];
-        }
-        g[i * n + j] = v00;
-        g[j * n + i] = v00;
-        g[(i + 1) * n + j] = v10;
-        g[j * n + i + 1] = v10;
-        if (twoCols) {
-            g[i * n + j + 1] = v01;
-            g[(j + 1) * n + i] = v01;
-            g[(i + 1) * n + j + 1] = v11;
-            g[(j + 1) * n + i + 1] = v11;
         }
     }
 

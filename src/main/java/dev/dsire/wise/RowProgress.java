@@ -12,6 +12,7 @@ final class RowProgress {
     private final boolean terminal;
     private final String verb;
     private final long total;
+    private long units, totalUnits;
     private final long start = System.nanoTime();
     private long lastPrint = start;
     private long rows, errors, bytes;
@@ -23,14 +24,16 @@ final class RowProgress {
         this.total = total;
     }
 
-    void row(long valueBytes) {
-        bytes(valueBytes);
-        row();
+    /** Work ahead, in row-slices (a file of n rows read in k slices is n·k); estimates the ETA. */
+    void plan(long rowSlices) {
+        totalUnits += rowSlices;
     }
 
-    /** Weights read, for rows read in slices. */
+    /** One row's slice read, with its weights' bytes. */
     void bytes(long valueBytes) {
         bytes += valueBytes;
+        units++;
+        tick();
     }
 
     /** A row done (its last slice). */
@@ -60,9 +63,10 @@ final class RowProgress {
         double s = Math.max(1e-9, (now - start) / 1e9);
         long done = rows + errors;
         double rate = done / s;
-        int width = 24, filled = total > 0 ? (int) Math.min(width, width * done / total) : 0;
+        int width = 24, filled = totalUnits > 0 ? (int) Math.min(width, width * units / totalUnits) : 0;
         String bar = terminal ? "[" + "#".repeat(filled) + ".".repeat(width - filled) + "] " : "";
-        String eta = rate > 0 && total >= done ? " ETA " + duration((total - done) / rate) : "";
+        double unitRate = units / s;
+        String eta = unitRate > 0 && totalUnits >= units ? " ETA " + duration((totalUnits - units) / unitRate) : "";
         String line = String.format(Locale.ROOT, "%s: %s%d/%d rows, %.2f rows/s, %.1f MB/s, %d errors%s",
                 verb, bar, done, total, rate, bytes / s / 1e6, errors, eta);
         if (terminal) {

@@ -120,6 +120,50 @@ public final class WiseReader implements AutoCloseable {
         }
     }
 
+    /** A row's labels and its lists' lengths, for laying out files before any value is read. */
+    public interface LengthSink {
+        void row(long index, int size, String group, long[] lengths);
+
+        void error(WiseException e);
+    }
+
+    /**
+     * Streams each row's label, name and list lengths for the given columns; rows with a null,
+     * a bad label or a length that is not a positive multiple of the rank go to error.
+     */
+    public void lengths(Path file, int rank, List<String> tensors, LengthSink sink) {
+        StringBuilder sql = new StringBuilder("SELECT label, name");
+        for (String c : tensors) {
+            sql.append(", len(").append(identifier(c)).append(")");
+        }
+        sql.append(" FROM read_parquet(").append(literal(file)).append(")");
+        long index = 0;
+        try (Statement s = db.createStatement(); ResultSet rs = s.executeQuery(sql.toString())) {
+            while (rs.next()) {
+                long row = index++;
+                try {
+                    int size = size(file, row, rs);
+                    String group = group(file, row, rs);
+                    long[] lengths = new long[tensors.size()];
+                    for (int i = 0; i < lengths.length; i++) {
+                        lengths[i] = rs.getLong(i + 3);
+                        if (rs.wasNull()) {
+                            throw new WiseException(file, row, tensors.get(i) + " is null");
+                        }
+                        if (lengths[i] == 0 || lengths[i] % rank != 0) {
+                            throw new WiseException(file, row, tensors.get(i) + " has " + lengths[i] + " values, not a positive multiple of rank " + rank);
+                        }
+                    }
+                    sink.row(row, size, group, lengths);
+                } catch (WiseException e) {
+                    sink.error(e);
+                }
+            }
+        } catch (SQLException e) {
+            throw index == 0 ? new WiseException(file, "cannot read: " + firstLine(e)) : new WiseException(file, index, "cannot read: " + firstLine(e));
+        }
+    }
+
     /** The tensor columns, down and up of each layer side by side, in layer order; the file's layout errors throw. */
     private List<String> tensorColumns(Path file) {
         requireFile(file);
@@ -169,14 +213,8 @@ public final class WiseReader implements AutoCloseable {
     }
 
     private static WiseRow row(Path file, long index, int rank, List<String> tensors, ResultSet rs) throws SQLException {
-        long label = rs.getLong(1);
-        if (rs.wasNull() || label < 1 || label > Integer.MAX_VALUE) {
-            throw new WiseException(file, index, rs.wasNull() ? "label is null" : "label " + label + " is not a positive number of images");
-        }
-        long name = rs.getLong(2);
-        if (rs.wasNull()) {
-            throw new WiseException(file, index, "name (the micro-dataset) is null");
-        }
+        int size = size(file, index, rs);
+        String group = group(file, index, rs);
         List<WiseRow.Tensor> out = new ArrayList<>(tensors.size());
         for (int i = 0; i < tensors.size(); i++) {
             String column = tensors.get(i);
@@ -188,7 +226,26 @@ public final class WiseReader implements AutoCloseable {
             boolean down = (i % 2) == 0;
             out.add(new WiseRow.Tensor(column, down ? new long[] {rank, other} : new long[] {other, rank}, values));
         }
-        return new WiseRow(file, index, (int) label, Long.toString(name), out);
+        return new WiseRow(file, index, size, group, out);
+    }
+
+    private static int size(Path file, long index, ResultSet rs) throws SQLException {
+        long label = rs.getLong(1);
+        if (rs.wasNull()) {
+            throw new WiseException(file, index, "label is null");
+        }
+        if (label < 1 || label > Integer.MAX_VALUE) {
+            throw new WiseException(file, index, "label " + label + " is not a positive number of images");
+        }
+        return (int) label;
+    }
+
+    private static String group(Path file, long index, ResultSet rs) throws SQLException {
+        long name = rs.getLong(2);
+        if (rs.wasNull()) {
+            throw new WiseException(file, index, "name (the micro-dataset) is null");
+        }
+        return Long.toString(name);
     }
 
     private static double[] values(Path file, long index, String column, Array list) throws SQLException {

@@ -46,8 +46,17 @@ public record WiseRow(Path file, long index, int size, String group, List<Tensor
         for (Tensor t : tensors) {
             w.put(t.name(), DType.F64, t.shape(), t.values());
         }
-        return w.metadata("format", "pt").metadata("lora_wise_label", Integer.toString(size))
-                .metadata("lora_wise_name", group).toBytes();
+        metadata(size, group).forEach(w::metadata);
+        return w.toBytes();
+    }
+
+    /** What every exported file says about its row. */
+    static java.util.Map<String, String> metadata(int size, String group) {
+        java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
+        m.put("format", "pt");
+        m.put("lora_wise_label", Integer.toString(size));
+        m.put("lora_wise_name", group);
+        return m;
     }
 
     /** The row as an adapter, read by the same reader as files (no file is written); close it after use. */

@@ -55,6 +55,7 @@ public final class WiseSamples {
                 try {
                     int rank = WiseSubset.rankOf(in.file(), in.rank());
                     WiseReader.Plan plan = reader.plan(in.file(), sliceBytes);
+                    progress.plan(reader.rowCount(in.file()) * plan.slices().size());
                     for (int s = 0; s < plan.slices().size(); s++) {
                         boolean last = s == plan.slices().size() - 1;
                         reader.read(in.file(), rank, plan.slices().get(s), new WiseReader.Sink() {

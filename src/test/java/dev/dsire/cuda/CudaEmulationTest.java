@@ -11,7 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,12 +23,15 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CudaEmulationTest {
     @TempDir
-    Path dir;
-    Path libs;
+    static Path shared;
+    static Path libs;
 
-    @BeforeEach
-    void buildFake() throws IOException, InterruptedException {
-        libs = FakeCuda.build(dir);
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void buildFake() throws IOException, InterruptedException {
+        libs = FakeCuda.build(shared); // once per class: the tests only read it
     }
 
     private Cli.Run child(String... args) throws IOException, InterruptedException {
@@ -86,8 +89,9 @@ class CudaEmulationTest {
 
     @Test
     void aContextThatFailsHalfwayReleasesWhatItTookAndDoctorSaysWhy() throws Exception {
-        Files.delete(libs.resolve("libcusolver.so.12"));
-        Cli.Run r = child("doctor");
+        Path own = FakeCuda.build(dir); // its own copy, without cuSOLVER
+        Files.delete(own.resolve("libcusolver.so.12"));
+        Cli.Run r = FakeCuda.child(own, dir, Map.of("FAKECUDA_REPORT", "1"), Main.class.getName(), "doctor");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("cusolver  not found: libcusolver.so.12: cannot open shared object file"), r.out());
         assertTrue(r.out().contains("context   failed: cuSOLVER not found"), r.out());

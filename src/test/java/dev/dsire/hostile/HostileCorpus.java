@@ -184,10 +184,10 @@ public final class HostileCorpus {
         int e = rnd.nextInt(heavy ? 24 : 22);
         switch (e) {
             case 0 -> { t.put("dtype", pick("F8_E4M3", "I8", "BOOL", "F4", "Q7", "f16", "", "F64")); what = "dtype"; }
-            case 1 -> { ((ArrayNode) t.get("shape")).set(0, JSON.getNodeFactory().numberNode(pick(0L, 1L, 4294967296L, Long.MAX_VALUE, 65537L))); what = "shape0"; }
+            case 1 -> { setFirst((ArrayNode) t.get("shape"), pick(0L, 1L, 4294967296L, Long.MAX_VALUE, 65537L)); what = "shape0"; }
             case 2 -> { ((ArrayNode) t.get("shape")).add(pick(1, 2, 0)); what = "shape-extra-dim"; }
             case 3 -> { t.putArray("shape"); what = "shape-scalar"; }
-            case 4 -> { ((ArrayNode) t.get("data_offsets")).set(1, JSON.getNodeFactory().numberNode(pick(0L, -1L, Long.MAX_VALUE, 1L << 62))); what = "offset-end"; }
+            case 4 -> { ((ArrayNode) t.get("data_offsets")).set(1, JSON.getNodeFactory().numberNode((long) pick(0L, -1L, Long.MAX_VALUE, 1L << 62))); what = "offset-end"; }
             case 5 -> { ArrayNode o = (ArrayNode) t.get("data_offsets"); JsonNode a = o.get(0); o.set(0, o.get(1)); o.set(1, a); what = "offsets-swapped"; }
             case 6 -> { t.remove(pick("dtype", "shape", "data_offsets")); what = "field-missing"; }
             case 7 -> { t.put("extra", "ignored"); what = "unknown-field"; }
@@ -219,13 +219,13 @@ public final class HostileCorpus {
 
     /** One layer re-declared with a large rank and tiny dimensions, data included: a small file that is costly to reduce naively. */
     private String rankBomb(ObjectNode h, String name, byte[] data) {
-        int r = pick(1024, 4096);
+        int r = pick(256, 512, 1024, 4096); // 4096 is over --max-rank's default
         return rewriteWithOneLayer(h, name, new long[] {r, 1}, new long[] {1, r});
     }
 
-    /** A layer with one huge dimension (F16[8, 2^22] etc.): index arithmetic must stay in long. */
+    /** A layer with one large dimension (F16[8, 2^18]): a 4 MB file, many times the others, read within bounds. */
     private String hugeShape(ObjectNode h, String name) {
-        long k = pick(1L << 22, 1L << 20);
+        long k = pick(1L << 18, 1L << 16);
         return rewriteWithOneLayer(h, name, new long[] {8, k}, new long[] {8, 8});
     }
 
@@ -246,6 +246,15 @@ public final class HostileCorpus {
         }
         lastData = d;
         return out.toString();
+    }
+
+    /** Sets the first dimension; a scalar (an alpha's shape []) gets one. */
+    private static void setFirst(ArrayNode shape, long v) {
+        if (shape.isEmpty()) {
+            shape.add(v);
+        } else {
+            shape.set(0, JSON.getNodeFactory().numberNode(v));
+        }
     }
 
     private static ArrayNode arr(long[] v) {

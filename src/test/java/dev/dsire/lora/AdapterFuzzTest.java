@@ -109,8 +109,28 @@ class AdapterFuzzTest {
         t.putArray("data_offsets").add(begin).add(weights.size());
     }
 
+    /**
+     * Open findings in code other work owns (see AdapterFuzzTestFindings/README.md): a fuzzing
+     * session may pass {@code -Ddsire.fuzz.tolerateOpenFindings=true} to look past them. CI never does.
+     */
+    private static final boolean TOLERATE_OPEN = Boolean.getBoolean("dsire.fuzz.tolerateOpenFindings");
+
+    private static boolean openFinding(RuntimeException e) {
+        return TOLERATE_OPEN && e instanceof ArithmeticException && String.valueOf(e.getMessage()).contains("did not converge");
+    }
+
     /** Everything a batch command does with a file; only success or one InputException is allowed. */
     static void readAll(Path f) {
+        try {
+            read(f);
+        } catch (RuntimeException e) {
+            if (!openFinding(e)) {
+                throw e;
+            }
+        }
+    }
+
+    private static void read(Path f) {
         try (LoraAdapter a = LoraReader.open(f)) {
             a.requireFinite();
             a.layout().fingerprint();

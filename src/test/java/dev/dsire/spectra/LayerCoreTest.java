@@ -38,14 +38,14 @@ class LayerCoreTest {
     /** A r×k with singular values spread over `decades` decades. */
     static DMatrixRMaj conditioned(SplittableRandom rnd, int rows, int cols, double decades) {
         DMatrixRMaj m = gaussian(rnd, rows, cols);
-        SingularValueDecomposition_F64<DMatrixRMaj> svd = DecompositionFactory_DDRM.svd(rows, cols, true, true, false);
+        SingularValueDecomposition_F64<DMatrixRMaj> svd = DecompositionFactory_DDRM.svd(rows, cols, true, true, true); // compact: U is rows×p, not rows×rows
         svd.decompose(m.copy());
         DMatrixRMaj u = svd.getU(null, false), v = svd.getV(null, true), w = svd.getW(null);
         int p = Math.min(rows, cols);
         for (int i = 0; i < p; i++) {
             w.set(i, i, Math.pow(10, -decades * i / Math.max(1, p - 1)));
         }
-        DMatrixRMaj uw = new DMatrixRMaj(rows, cols);
+        DMatrixRMaj uw = new DMatrixRMaj(rows, p);
         CommonOps_DDRM.mult(u, w, uw);
         DMatrixRMaj out = new DMatrixRMaj(rows, cols);
         CommonOps_DDRM.mult(uw, v, out);
@@ -136,6 +136,29 @@ class LayerCoreTest {
                 CommonOps_DDRM.multTransB(x, x, expect);
                 for (int i = 0; i < g.length; i++) {
                     assertEquals(expect.data[i], g[i], 1e-12, "n=" + n + " len=" + len);
+                }
+            }
+        }
+    }
+
+    @Test
+    void rowMajorGramKernelMatchesNaiveProducts() {
+        SplittableRandom rnd = new SplittableRandom(6);
+        int w = jdk.incubator.vector.DoubleVector.SPECIES_PREFERRED.length();
+        for (int n : new int[] {w, 2 * w, 3 * w, 4 * w, 8 * w}) {
+            if (n % 4 != 0) {
+                continue;
+            }
+            for (int len : new int[] {1, 3, 17, 100}) {
+                DMatrixRMaj x = gaussian(rnd, len, n);
+                double[] g = new double[n * n];
+                LayerCore.gramRowsAdd(x.data, len, n, g);
+                DMatrixRMaj expect = new DMatrixRMaj(n, n);
+                CommonOps_DDRM.multTransA(x, x, expect);
+                for (int i = 0; i < n; i++) {
+                    for (int j = 0; j <= i; j++) {
+                        assertEquals(expect.get(i, j), g[i * n + j], 1e-12, "n=" + n + " len=" + len);
+                    }
                 }
             }
         }

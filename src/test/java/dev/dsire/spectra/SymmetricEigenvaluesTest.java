@@ -1,0 +1,79 @@
+package dev.dsire.spectra;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
+import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
+import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
+import org.junit.jupiter.api.Test;
+
+/** The tridiagonal-QL eigenvalues against EJML's symmetric QR on Grams, diagonals, ranks and ties. */
+class SymmetricEigenvaluesTest {
+
+    static double[] reference(DMatrixRMaj g) {
+        EigenDecomposition_F64<DMatrixRMaj> eig = DecompositionFactory_DDRM.eig(g.numRows, false, true);
+        assertTrue(eig.decompose(g.copy()));
+        double[] s = new double[g.numRows];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = eig.getEigenvalue(i).real;
+        }
+        Arrays.sort(s);
+        double[] out = new double[s.length];
+        for (int i = 0; i < s.length; i++) {
+            out[i] = s[s.length - 1 - i];
+        }
+        return out;
+    }
+
+    static void check(DMatrixRMaj g, String what) {
+        int n = g.numRows;
+        double[] got = new double[n];
+        new SymmetricEigenvalues().compute(g.data.clone(), n, got);
+        double[] want = reference(g);
+        double norm = Math.max(Math.abs(want[0]), Math.abs(want[n - 1]));
+        for (int i = 0; i < n; i++) {
+            assertEquals(want[i], got[i], 1e-13 * Math.max(norm, Double.MIN_NORMAL) * n, what + " λ" + i);
+        }
+    }
+
+    @Test
+    void gramMatricesOfManySizes() {
+        SplittableRandom rnd = new SplittableRandom(21);
+        for (int n : new int[] {1, 2, 3, 4, 7, 16, 32, 33, 64, 128}) {
+            DMatrixRMaj x = LayerCoreTest.gaussian(rnd, n, n + 5);
+            DMatrixRMaj g = new DMatrixRMaj(n, n);
+            CommonOps_DDRM.multTransB(x, x, g);
+            check(g, "gram n=" + n);
+            DMatrixRMaj sym = LayerCoreTest.gaussian(rnd, n, n); // indefinite too
+            DMatrixRMaj t = CommonOps_DDRM.transpose(sym, null);
+            CommonOps_DDRM.addEquals(sym, t);
+            check(sym, "symmetric n=" + n);
+        }
+    }
+
+    @Test
+    void degenerateMatrices() {
+        SplittableRandom rnd = new SplittableRandom(22);
+        check(new DMatrixRMaj(8, 8), "zero");
+        DMatrixRMaj diag = CommonOps_DDRM.diag(3, 1, 2, 2, 0, 5e-20, 7);
+        check(diag, "diagonal with ties");
+        check(CommonOps_DDRM.identity(6), "identity");
+        DMatrixRMaj x = LayerCoreTest.gaussian(rnd, 20, 3); // rank 3 in 20×20
+        DMatrixRMaj g = new DMatrixRMaj(20, 20);
+        CommonOps_DDRM.multTransB(x, x, g);
+        check(g, "rank 3");
+        DMatrixRMaj wide = LayerCoreTest.conditioned(rnd, 16, 40, 6); // eigenvalues over 12 decades
+        DMatrixRMaj gw = new DMatrixRMaj(16, 16);
+        CommonOps_DDRM.multTransB(wide, wide, gw);
+        check(gw, "12 decades");
+        DMatrixRMaj huge = g.copy();
+        CommonOps_DDRM.scale(1e200, huge);
+        check(huge, "1e200");
+        DMatrixRMaj tiny = g.copy();
+        CommonOps_DDRM.scale(1e-200, tiny);
+        check(tiny, "1e-200");
+    }
+}
