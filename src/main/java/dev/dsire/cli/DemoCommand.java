@@ -4,6 +4,7 @@ import dev.dsire.eval.Evaluation;
 import dev.dsire.eval.HtmlReport;
 import dev.dsire.eval.MethodResult;
 import dev.dsire.eval.Protocol;
+import dev.dsire.eval.UnseenResult;
 import dev.dsire.model.Manifest;
 import dev.dsire.model.Method;
 import dev.dsire.spectra.SpectrumBackend;
@@ -14,6 +15,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -23,7 +26,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Runs the paper's protocol (15 train groups, 10 repeats, seed 42) with every method on the bundled LoRA zoos",
-                "(examples/zoo-low: sizes 1-6; examples/zoo-medium: sizes 1, 10..50), prints the tables and writes an HTML report."})
+                "(examples/zoo-*/manifest.csv: zoo-low, sizes 1-6; zoo-medium, sizes 1, 10..50; and any other zoo there), also with",
+                "the two middle sizes unseen in training, prints the tables and writes an HTML report."})
 final class DemoCommand implements Callable<Integer> {
     static final List<String> RANGES = List.of("zoo-low", "zoo-medium");
 
@@ -49,7 +53,7 @@ final class DemoCommand implements Callable<Integer> {
         int failed = 0;
         try (ComputeOptions.Engine engine = compute.open(err)) {
             SpectrumBackend backend = engine.spectra();
-            for (String range : RANGES) {
+            for (String range : zoos(dir)) {
                 Path manifest = dir.resolve(range).resolve("manifest.csv");
                 long t0 = System.nanoTime();
                 LabelledSamples s = LabelledSamples.extract(Manifest.readCsv(manifest), backend, err);
@@ -60,12 +64,28 @@ final class DemoCommand implements Callable<Integer> {
                 out.printf("%n%s: %d adapters, sizes %s; spectra %.0f ms on %s, protocol %.0f ms%n", range, s.samples().size(),
                         s.samples().stream().map(x -> x.size()).distinct().sorted().toList(), (t1 - t0) / 1e6, backend.describe(), (t2 - t1) / 1e6);
                 ResultsTable.print(out, results);
-                sections.add(new HtmlReport.Section(range, s.samples(), results, protocol));
+                List<Integer> sizes = s.samples().stream().map(x -> x.size()).distinct().sorted().toList();
+                Set<Integer> unseen = sizes.size() < 4 ? Set.of() : new TreeSet<>(sizes.subList(sizes.size() / 2 - 1, sizes.size() / 2 + 1));
+                List<UnseenResult> unseenResults = unseen.isEmpty() ? List.of() : Evaluation.unseen(s.samples(), Method.all(), protocol, unseen);
+                if (!unseen.isEmpty()) {
+                    ResultsTable.printUnseen(out, unseen, unseenResults);
+                }
+                sections.add(new HtmlReport.Section(range, s.samples(), results, protocol, unseen, unseenResults, List.of()));
             }
         }
         HtmlReport.write(report, "dsire demo: the paper's protocol on the bundled LoRA zoos", sections);
         out.printf("%nreport: %s%n", report.toAbsolutePath());
         return failed == 0 ? 0 : Main.INPUT_ERROR;
+    }
+
+    /** zoo-low and zoo-medium first, then any other zoo-* folder with a manifest, by name. */
+    private static List<String> zoos(Path dir) throws IOException {
+        List<String> out = new ArrayList<>(RANGES);
+        try (var s = Files.list(dir)) {
+            s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("zoo-") && !RANGES.contains(n))
+                    .filter(n -> Files.isRegularFile(dir.resolve(n).resolve("manifest.csv"))).sorted().forEach(out::add);
+        }
+        return out;
     }
 
     /** examples/ in the working directory, else beside the jar (target/dsire.jar → ../examples). */

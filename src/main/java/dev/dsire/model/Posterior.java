@@ -55,18 +55,24 @@ public record Posterior(List<Integer> sizes, double[] p) {
     }
 
     /**
-     * A continuous size: the posterior's geometric mean, exp(Σ p·log n). (The model takes it from
-     * its posterior softened by a temperature fitted on held-out sizes.) An adapter between two
-     * trained sizes splits its mass between them and gets an answer between them instead of
-     * snapping to one. (On zoo-low with sizes 3 and 4 unseen it beat the arithmetic mean and the
-     * median interpolated in log-size, by 10% and 25% in MAE.)
+     * A continuous size: the posterior mean Σ p·n. (The model takes it from its posterior softened
+     * by a temperature fitted on held-out sizes.) An adapter between two trained sizes splits its
+     * mass between them and gets an answer between them instead of snapping to one. Chosen over the
+     * geometric mean (pulled far down by size 1 in the 1, 10 … 50 range) and over interpolating
+     * between the median and its heavier neighbour, measured on zoo-low and zoo-medium.
      */
     public double estimate() {
-        double e = 0;
-        for (int k = 0; k < p.length; k++) {
-            e += p[k] * Math.log(sizes.get(k));
+        return estimate(sizes, p);
+    }
+
+    /** The mean size under unnormalised weights over the sizes. */
+    static double estimate(List<Integer> sizes, double[] w) {
+        double e = 0, z = 0;
+        for (int k = 0; k < w.length; k++) {
+            e += w[k] * sizes.get(k);
+            z += w[k];
         }
-        return Math.exp(e);
+        return e / z;
     }
 
     @Override
