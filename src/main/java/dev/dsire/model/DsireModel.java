@@ -160,18 +160,26 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
         if (none.isPresent()) {
             return none.get();
         }
+        int[] resolved = nearest.clone();
         double[] d = new double[nearest.length];
         for (int v = 0; v < nearest.length; v++) {
-            d[v] = Math.sqrt(index.get(v).squaredDistance(nearest[v], features.get(v)));
+            if (resolved[v] < 0) { // a batched search found no finite distance: the CPU's overflow-safe search decides
+                resolved[v] = index.get(v).nearest(features.get(v));
+            }
+            d[v] = resolved[v] < 0 ? Double.POSITIVE_INFINITY
+                    : Math.sqrt(index.get(v).squaredDistance(resolved[v], features.get(v)));
         }
-        return flag(vote(nearest), d);
+        return flag(vote(resolved), d);
     }
 
-    /** The prediction from each voter's nearest training adapter (vote methods). */
+    /**
+     * The prediction from each voter's nearest training adapter (vote methods). A voter without
+     * one (-1: its features hold a NaN) abstains; with no voter left there is no answer.
+     */
     public Prediction vote(int[] nearest) {
-        int[] sizeVotes = new int[nearest.length];
-        for (int v = 0; v < nearest.length; v++) {
-            sizeVotes[v] = labels[nearest[v]];
+        int[] sizeVotes = java.util.Arrays.stream(nearest).filter(n -> n >= 0).map(n -> labels[n]).toArray();
+        if (sizeVotes.length == 0) {
+            throw new IllegalArgumentException("no voter can compare this adapter with the training adapters (non-finite features)");
         }
         return tally(sizeVotes);
     }

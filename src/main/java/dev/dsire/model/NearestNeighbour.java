@@ -17,13 +17,41 @@ public record NearestNeighbour(int dim, double[] refs) {
         return refs.length / dim;
     }
 
-    /** Index of the reference nearest to q. */
+    /**
+     * Index of the reference nearest to q; -1 only when q holds a NaN. A finite q so large that
+     * every squared distance overflows (σ near 1e300) is compared in units of its largest value.
+     */
     public int nearest(double[] q) {
         int best = -1;
         double bestDist = Double.POSITIVE_INFINITY;
         int bound = LANES.loopBound(dim);
         for (int i = 0, n = size(); i < n; i++) {
             double d = squaredDistance(i, q, bound);
+            if (d < bestDist) {
+                bestDist = d;
+                best = i;
+            }
+        }
+        return best >= 0 ? best : nearestScaled(q);
+    }
+
+    /** The overflow fallback of {@link #nearest}: distances of q/s to refs/s, s = max |q_j|. */
+    private int nearestScaled(double[] q) {
+        double s = 0;
+        for (double x : q) {
+            s = Math.max(s, Math.abs(x));
+        }
+        if (!Double.isFinite(s) || s == 0) {
+            return -1;
+        }
+        int best = -1;
+        double bestDist = Double.POSITIVE_INFINITY;
+        for (int i = 0, n = size(), o = 0; i < n; i++, o += dim) {
+            double d = 0;
+            for (int j = 0; j < dim; j++) {
+                double t = refs[o + j] / s - q[j] / s;
+                d += t * t;
+            }
             if (d < bestDist) {
                 bestDist = d;
                 best = i;

@@ -217,6 +217,29 @@ class DsireModelTest {
     }
 
     @Test
+    void spectraSoLargeThatEveryDistanceOverflowsAreStillAnsweredAndFlagged() {
+        // F64 weights near 1e300 give exact spectra near 1e300: every squared distance overflows
+        Layout l = layout("x", "y");
+        List<Labelled> train = new ArrayList<>();
+        for (int g = 0; g < 6; g++) {
+            train.add(new Labelled(Path.of("s" + g), spectra(l, 1 + 0.05 * g, 1 - 0.03 * g), 1, "g" + g));
+            train.add(new Labelled(Path.of("b" + g), spectra(l, 2 + 0.04 * g, 2 + 0.02 * g), 2, "g" + g));
+        }
+        for (Method method : List.of(Method.DSIRE, Method.POSTERIOR)) {
+            DsireModel m = DsireModel.fit(method, train);
+            Prediction far = m.predict(Path.of("f"), spectra(l, 1e300, 3e299));
+            assertEquals(Status.OUT_OF_DISTRIBUTION, far.status(), method.key());
+            assertTrue(far.size() == 1 || far.size() == 2, method.key());
+            AdapterSpectra huge = spectra(l, 1e300, 3e299);
+            int[] noneFound = new int[m.voters().size()];
+            java.util.Arrays.fill(noneFound, -1); // what a batched (GPU) search returns on overflow
+            if (method == Method.DSIRE) {
+                assertEquals(far.size(), m.answer(huge, m.features(Path.of("f"), huge), noneFound).size());
+            }
+        }
+    }
+
+    @Test
     void thePosteriorIsAProbabilityOverTheTrainingSizesAndInterpolatesUnseenSizes() throws IOException {
         List<Sample> s = samples(Zoo.write(dir.resolve("zoo"), Naming.KOHYA, 8, List.of(1, 2, 4, 8, 16)));
         List<Labelled> train = s.stream().filter(x -> !x.group().equals("group7") && x.size() != 4).map(Sample::labelled).toList();
