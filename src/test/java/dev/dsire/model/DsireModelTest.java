@@ -196,14 +196,20 @@ class DsireModelTest {
         }
     }
 
-    @Test
-    void theOutOfDistributionFlagComesFromTheLeaveOneGroupOutSpread() {
-        Layout l = layout("x", "y");
+    /** Sizes 1 and 2, one adapter of each in six groups, a little spread within a size. */
+    private static List<Labelled> twoSizesInSixGroups(Layout l) {
         List<Labelled> train = new ArrayList<>();
         for (int g = 0; g < 6; g++) {
             train.add(new Labelled(Path.of("s" + g), spectra(l, 1 + 0.05 * g, 1 - 0.03 * g), 1, "g" + g));
             train.add(new Labelled(Path.of("b" + g), spectra(l, 2 + 0.04 * g, 2 + 0.02 * g), 2, "g" + g));
         }
+        return train;
+    }
+
+    @Test
+    void theOutOfDistributionFlagComesFromTheLeaveOneGroupOutSpread() {
+        Layout l = layout("x", "y");
+        List<Labelled> train = twoSizesInSixGroups(l);
         for (Method method : List.of(Method.DSIRE, Method.POSTERIOR)) {
             DsireModel m = DsireModel.fit(method, train);
             Prediction near = m.predict(Path.of("n"), spectra(l, 1.9, 2.05));
@@ -220,11 +226,7 @@ class DsireModelTest {
     void spectraSoLargeThatEveryDistanceOverflowsAreStillAnsweredAndFlagged() {
         // F64 weights near 1e300 give exact spectra near 1e300: every squared distance overflows
         Layout l = layout("x", "y");
-        List<Labelled> train = new ArrayList<>();
-        for (int g = 0; g < 6; g++) {
-            train.add(new Labelled(Path.of("s" + g), spectra(l, 1 + 0.05 * g, 1 - 0.03 * g), 1, "g" + g));
-            train.add(new Labelled(Path.of("b" + g), spectra(l, 2 + 0.04 * g, 2 + 0.02 * g), 2, "g" + g));
-        }
+        List<Labelled> train = twoSizesInSixGroups(l);
         for (Method method : List.of(Method.DSIRE, Method.POSTERIOR)) {
             DsireModel m = DsireModel.fit(method, train);
             Prediction far = m.predict(Path.of("f"), spectra(l, 1e300, 3e299));
