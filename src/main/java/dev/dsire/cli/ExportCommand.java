@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
                 "With --labels-from-metadata: a manifest (path,group,size) of the kohya-labelled files, for fit and eval."})
 final class ExportCommand implements Callable<Integer> {
     static final List<String> COLUMNS = List.of("path", "status", "error", "format", "family", "rank", "layers", "dtype", "bytes",
-            "train_images", "prediction", "votes", "header_sha256");
+            "train_images", "prediction", "votes", "answer", "probabilities", "header_sha256");
 
     @Spec
     CommandSpec spec;

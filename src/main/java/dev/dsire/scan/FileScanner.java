@@ -102,6 +102,8 @@ public final class FileScanner {
         byte[] spectra = null;
         Integer prediction = null;
         String votes = null;
+        String answer = null;
+        String probabilities = null;
         if (!computed.ok()) {
             status = ScanStatus.ERROR;
             error = computed.error().reason();
@@ -111,8 +113,15 @@ public final class FileScanner {
                 try {
                     Prediction p = models.predict(f.path(), computed.spectra());
                     prediction = p.size();
-                    votes = p.votes().entrySet().stream().map(e -> "\"" + e.getKey() + "\":" + e.getValue())
-                            .collect(Collectors.joining(",", "{", "}"));
+                    answer = p.status().key();
+                    if (p.posterior() != null) {
+                        probabilities = p.posterior().sizes().stream()
+                                .map(s -> "\"" + s + "\":" + p.posterior().probability(s))
+                                .collect(Collectors.joining(",", "{", "}"));
+                    } else if (p.status().hasSize()) {
+                        votes = p.votes().entrySet().stream().map(e -> "\"" + e.getKey() + "\":" + e.getValue())
+                                .collect(Collectors.joining(",", "{", "}"));
+                    }
                 } catch (LayoutMismatchException e) {
                     status = ScanStatus.MISMATCH;
                     error = e.reason();
@@ -123,7 +132,7 @@ public final class FileScanner {
                 layout.family().label(), ranks.stream().map(String::valueOf).collect(Collectors.joining(",")), a.layers().size(),
                 a.dtype(), a.bytes(), k.trainImages().isPresent() ? k.trainImages().getAsInt() : null,
                 k.trainImages().isPresent() ? k.trainGroup() : null, status, error,
-                layout.fingerprint(), layoutJson(layout), spectra, prediction, votes);
+                layout.fingerprint(), layoutJson(layout), spectra, prediction, votes, answer, probabilities);
     }
 
     /** null when the file still has the size and mtime it was found with. */

@@ -30,6 +30,8 @@ public final class ParquetColumns {
             new Column("layout", Type.STRING),
             new Column("prediction", Type.INT),
             new Column("votes", Type.STRING),
+            new Column("answer", Type.STRING),
+            new Column("probabilities", Type.STRING),
             new Column("spectra", Type.FLOAT_ARRAY),
             new Column("model", Type.STRING),
             new Column("status", Type.STRING),

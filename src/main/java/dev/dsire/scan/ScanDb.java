@@ -18,7 +18,7 @@ import java.util.function.Consumer;
  */
 public final class ScanDb implements AutoCloseable {
     static final String COLUMNS = "path, size, mtime, header_sha256, format, family, rank, layers, dtype, bytes, train_images, "
-            + "train_group, status, error, layout, spectra, prediction, votes, model";
+            + "train_group, status, error, layout, spectra, prediction, votes, model, answer, probabilities";
 
     private final Connection conn;
     private final PreparedStatement upsert;
@@ -33,14 +33,31 @@ public final class ScanDb implements AutoCloseable {
             s.execute("PRAGMA busy_timeout=10000");
             s.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, header_sha256 TEXT, "
                     + "format TEXT, family TEXT, rank TEXT, layers INTEGER, dtype TEXT, bytes INTEGER, train_images INTEGER, "
-                    + "train_group TEXT, status TEXT NOT NULL, error TEXT, layout TEXT, spectra BLOB, prediction INTEGER, votes TEXT, model TEXT)");
+                    + "train_group TEXT, status TEXT NOT NULL, error TEXT, layout TEXT, spectra BLOB, prediction INTEGER, votes TEXT, model TEXT, "
+                    + "answer TEXT, probabilities TEXT)");
+            addMissingColumns(s);
             s.execute("CREATE TABLE IF NOT EXISTS layouts (fingerprint TEXT PRIMARY KEY, layers TEXT NOT NULL)");
         }
         conn.setAutoCommit(false);
-        upsert = conn.prepareStatement("INSERT OR REPLACE INTO files (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        upsert = conn.prepareStatement("INSERT OR REPLACE INTO files (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
         layout = conn.prepareStatement("INSERT OR IGNORE INTO layouts (fingerprint, layers) VALUES (?, ?)");
         stamp = conn.prepareStatement("SELECT size, mtime, model FROM files WHERE path = ?");
         conn.commit();
+    }
+
+    /** A database written before the prediction's status and probabilities were columns gets them (null). */
+    private static void addMissingColumns(Statement s) throws SQLException {
+        java.util.Set<String> have = new java.util.HashSet<>();
+        try (ResultSet rs = s.executeQuery("PRAGMA table_info(files)")) {
+            while (rs.next()) {
+                have.add(rs.getString("name"));
+            }
+        }
+        for (String c : new String[] {"answer", "probabilities"}) {
+            if (!have.contains(c)) {
+                s.execute("ALTER TABLE files ADD COLUMN " + c + " TEXT");
+            }
+        }
     }
 
     public static ScanDb open(Path file) {
@@ -87,7 +104,9 @@ public final class ScanDb implements AutoCloseable {
             upsert.setBytes(i++, r.spectra());
             setInt(upsert, i++, r.prediction());
             upsert.setString(i++, r.votes());
-            upsert.setString(i, model);
+            upsert.setString(i++, model);
+            upsert.setString(i++, r.answer());
+            upsert.setString(i, r.probabilities());
             upsert.addBatch();
             if (r.layoutFingerprint() != null) {
                 layout.setString(1, r.layoutFingerprint());

@@ -36,7 +36,7 @@ final class ScanRows {
     static Row of(ScanRecord r, String model) {
         return RowFactory.create(r.path(), r.size(), r.mtime(), r.headerHash(), r.format(), r.rank(), r.layers(), r.dtype(),
                 r.bytes(), r.trainImages(), r.trainGroup(), r.error(), r.layoutFingerprint(), r.layoutJson(), r.prediction(),
-                r.votes(), floats(r.spectra()), model, r.status().key(), r.family());
+                r.votes(), r.answer(), r.probabilities(), floats(r.spectra()), model, r.status().key(), r.family());
     }
 
     /** The scan database's packed little-endian float32 spectra as an array (null stays null). */

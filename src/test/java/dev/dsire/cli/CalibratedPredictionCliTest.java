@@ -82,6 +82,40 @@ class CalibratedPredictionCliTest {
     }
 
     @Test
+    void scanRowsCarryThePredictionsStatusAndThePosteriorsProbabilities() throws IOException {
+        Path manifest = Zoo.write(dir.resolve("train"), Naming.KOHYA, 4, List.of(1, 2, 4, 8));
+        Path model = dir.resolve("posterior.json");
+        assertEquals(0, dsire("fit", "--manifest", manifest, "--method", "posterior", "--out", model).code());
+        Path q = dir.resolve("q");
+        Path known = Zoo.writeOne(q.resolve("known.safetensors"), 9, 4, Zoo.RANK, 1, 1);
+        Path untrained = Zoo.writeOne(q.resolve("untrained.safetensors"), 9, 4, Zoo.RANK, 1, 0);
+        Path db = dir.resolve("scan.sqlite");
+        Run scan = dsire("scan", q, "--db", db, "--model", model);
+        assertEquals(0, scan.code(), scan.err());
+        Run export = dsire("export", "--db", db, "--format", "jsonl");
+        assertEquals(0, export.code(), export.err());
+        java.util.Map<String, JsonNode> rows = new java.util.HashMap<>();
+        for (String line : export.out().lines().toList()) {
+            JsonNode n = parse(line);
+            rows.put(n.get("path").asText(), n);
+        }
+        JsonNode k = rows.get(known.toString()), u = rows.get(untrained.toString());
+        assertEquals("ok", k.get("status").asText());
+        assertTrue(List.of("ok", "out_of_distribution").contains(k.get("answer").asText()), k.toString());
+        JsonNode probabilities = parse(k.get("probabilities").asText());
+        double sum = 0;
+        for (JsonNode p : probabilities) {
+            sum += p.asDouble();
+        }
+        assertEquals(1, sum, 1e-9, "a probability for every training size");
+        assertEquals(4, probabilities.size());
+        assertTrue(k.get("votes").isNull(), "the posterior does not vote");
+        assertEquals("untrained", u.get("answer").asText());
+        assertTrue(u.get("prediction").isNull(), "never a size for an untrained adapter");
+        assertTrue(u.get("probabilities").isNull());
+    }
+
+    @Test
     void evalReportsCoverageUnseenSizesAndTheTrainingGroupsSweep() throws IOException {
         Path manifest = Zoo.write(dir.resolve("zoo"), Naming.KOHYA, 17, List.of(1, 2, 4, 8));
         Path report = dir.resolve("r.html");
