@@ -1,7 +1,7 @@
 package dev.dsire.model;
 
 /** How the voters' answers become one prediction. */
-public enum Combiner {
+public enum Combiner implements MethodPart {
     /** Majority of votes; ties to the smaller size (as scipy.stats.mode). */
     VOTE("vote", "majority vote"),
     /** Mean of the voted sizes, snapped to the nearest training size (the paper's average vote). */
@@ -22,20 +22,17 @@ public enum Combiner {
         this.description = description;
     }
 
+    @Override
     public String key() {
         return key;
     }
 
+    @Override
     public String description() {
         return description;
     }
 
     public static Combiner byKey(String key) {
-        for (Combiner c : values()) {
-            if (c.key.equals(key)) {
-                return c;
-            }
-        }
-        throw new IllegalArgumentException("unknown combiner '" + key + "'");
+        return MethodPart.byKey(values(), key, "combiner");
     }
 }

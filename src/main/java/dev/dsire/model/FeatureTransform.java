@@ -4,7 +4,7 @@ import dev.dsire.spectra.LayerSpectrum;
 import dev.dsire.spectra.MatrixKind;
 
 /** What a voter sees of one matrix's spectrum. */
-public enum FeatureTransform {
+public enum FeatureTransform implements MethodPart {
     /** The singular values as they are (the paper's features). */
     SPECTRUM("spectrum", "singular values", false),
     /** The Frobenius norm alone (the paper's baseline). */
@@ -22,10 +22,12 @@ public enum FeatureTransform {
         this.standardised = standardised;
     }
 
+    @Override
     public String key() {
         return key;
     }
 
+    @Override
     public String description() {
         return description;
     }
@@ -55,11 +57,6 @@ public enum FeatureTransform {
     }
 
     public static FeatureTransform byKey(String key) {
-        for (FeatureTransform t : values()) {
-            if (t.key.equals(key)) {
-                return t;
-            }
-        }
-        throw new IllegalArgumentException("unknown feature transform '" + key + "'");
+        return MethodPart.byKey(values(), key, "feature transform");
     }
 }

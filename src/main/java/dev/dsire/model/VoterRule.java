@@ -1,7 +1,7 @@
 package dev.dsire.model;
 
 /** How one voter turns the training adapters into evidence about a query's size. */
-public enum VoterRule {
+public enum VoterRule implements MethodPart {
     /** 1-NN: the size of the nearest training adapter (DSiRe's rule). */
     NEAREST("1nn", "nearest training adapter's size"),
     /** Ridge regression of the size on the voter's features, snapped to the nearest training size (Table 5). */
@@ -22,20 +22,17 @@ public enum VoterRule {
         this.description = description;
     }
 
+    @Override
     public String key() {
         return key;
     }
 
+    @Override
     public String description() {
         return description;
     }
 
     public static VoterRule byKey(String key) {
-        for (VoterRule r : values()) {
-            if (r.key.equals(key)) {
-                return r;
-            }
-        }
-        throw new IllegalArgumentException("unknown voter rule '" + key + "'");
+        return MethodPart.byKey(values(), key, "voter rule");
     }
 }
