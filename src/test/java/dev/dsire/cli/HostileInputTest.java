@@ -3,16 +3,13 @@ package dev.dsire.cli;
 import static dev.dsire.testutil.Cli.dsire;
 import static org.junit.jupiter.api.Assertions.*;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dsire.lora.LoraAdapter;
-import dev.dsire.safetensors.DType;
 import dev.dsire.spectra.Computed;
 import dev.dsire.spectra.CpuSpectrumBackend;
 import dev.dsire.spectra.SpectraExtractor;
-import dev.dsire.spectra.SpectrumBackend;
-import dev.dsire.synth.AdapterWriter;
 import dev.dsire.synth.AdapterWriter.Naming;
+import dev.dsire.testutil.FailingBackend;
 import dev.dsire.testutil.Cli.Run;
 import dev.dsire.testutil.Zoo;
 import java.io.IOException;
@@ -111,27 +108,6 @@ class HostileInputTest {
         assertEquals(0, dsire("inspect", f).code());
     }
 
-    /** A backend that does something else for the adapters whose file name starts with "boom". */
-    private static SpectrumBackend failingOn(Function<LoraAdapter, List<Computed>> boom) {
-        CpuSpectrumBackend cpu = new CpuSpectrumBackend(2);
-        return new SpectrumBackend() {
-            @Override
-            public String describe() {
-                return "test";
-            }
-
-            @Override
-            public List<Computed> compute(List<LoraAdapter> adapters) {
-                for (LoraAdapter a : adapters) {
-                    if (a.path().getFileName().toString().startsWith("boom")) {
-                        return boom.apply(a);
-                    }
-                }
-                return cpu.compute(adapters);
-            }
-        };
-    }
-
     private List<Path> batch() throws IOException {
         List<Path> files = new ArrayList<>();
         for (String name : List.of("a", "boom", "b")) {
@@ -145,7 +121,7 @@ class HostileInputTest {
     @Test
     void aFileTruncatedWhileMappedIsItsOwnErrorAndTheNextFileIsStillRead() throws IOException {
         List<Path> files = batch();
-        var out = new SpectraExtractor(failingOn(a -> {
+        var out = new SpectraExtractor(FailingBackend.on(2, a -> {
             try (FileChannel ch = FileChannel.open(a.path(), StandardOpenOption.WRITE)) {
                 ch.truncate(16); // the mapped weights are gone: touching them faults (SIGBUS, InternalError in Java)
             } catch (IOException x) {
@@ -168,7 +144,7 @@ class HostileInputTest {
                 "internal error on this file (ArithmeticException: long overflow); please report it",
                 a -> { throw new IllegalStateException(new ArithmeticException("long overflow")); });
         failures.forEach((reason, failure) -> {
-            var out = new SpectraExtractor(failingOn(failure)).extract(files, e -> {});
+            var out = new SpectraExtractor(FailingBackend.on(2, failure)).extract(files, e -> {});
             assertTrue(out.get(0).ok() && out.get(2).ok(), reason);
             assertEquals(reason, out.get(1).error().reason());
         });

@@ -229,10 +229,10 @@ class DsireModelTest {
         List<Labelled> train = twoSizesInSixGroups(l);
         for (Method method : List.of(Method.DSIRE, Method.POSTERIOR)) {
             DsireModel m = DsireModel.fit(method, train);
-            Prediction far = m.predict(Path.of("f"), spectra(l, 1e300, 3e299));
+            AdapterSpectra huge = spectra(l, 1e300, 3e299);
+            Prediction far = m.predict(Path.of("f"), huge);
             assertEquals(Status.OUT_OF_DISTRIBUTION, far.status(), method.key());
             assertTrue(far.size() == 1 || far.size() == 2, method.key());
-            AdapterSpectra huge = spectra(l, 1e300, 3e299);
             int[] noneFound = new int[m.voters().size()];
             java.util.Arrays.fill(noneFound, -1); // what a batched (GPU) search returns on overflow
             if (method == Method.DSIRE) {

@@ -10,6 +10,7 @@ import dev.dsire.spectra.SpectrumBackend;
 import dev.dsire.synth.AdapterWriter;
 import dev.dsire.synth.AdapterWriter.Naming;
 import dev.dsire.synth.ModuleSpec;
+import dev.dsire.testutil.FailingBackend;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -44,27 +45,6 @@ class ScanPipelineFailureTest {
         return root;
     }
 
-    /** A CPU backend that does something else for files named boom*. */
-    private static SpectrumBackend failingOn(Function<LoraAdapter, List<Computed>> boom) {
-        CpuSpectrumBackend cpu = new CpuSpectrumBackend(1);
-        return new SpectrumBackend() {
-            @Override
-            public String describe() {
-                return "test";
-            }
-
-            @Override
-            public List<Computed> compute(List<LoraAdapter> adapters) {
-                for (LoraAdapter a : adapters) {
-                    if (a.path().getFileName().toString().startsWith("boom")) {
-                        return boom.apply(a);
-                    }
-                }
-                return cpu.compute(adapters);
-            }
-        };
-    }
-
     private record Result(Scanner.Summary summary, List<ScanRecord> rows, String err) {}
 
     private Result scan(Path root, int threads, SpectrumBackend backend, java.util.function.Consumer<ScanRecord> extra) throws Exception {
@@ -90,7 +70,7 @@ class ScanPipelineFailureTest {
                 a -> { throw new StackOverflowError(); },
                 a -> { throw new IllegalStateException(new ArithmeticException("overflow")); });
         for (var failure : failures) {
-            Result r = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> scan(root, 2, failingOn(failure), x -> {}));
+            Result r = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> scan(root, 2, FailingBackend.on(1, failure), x -> {}));
             assertEquals(30, r.rows().size(), "one row per file seen");
             assertEquals(30, r.rows().stream().map(ScanRecord::path).distinct().count());
             assertEquals(10, r.summary().errors());
@@ -108,7 +88,7 @@ class ScanPipelineFailureTest {
     void aDeadReaderStageStopsTheScanWithOneErrorInsteadOfHanging() throws Exception {
         Path root = tree(200); // more files than the queues hold: the walker would block forever on a full queue
         ScanFailedException e = assertThrows(ScanFailedException.class, () -> assertTimeoutPreemptively(Duration.ofSeconds(60),
-                () -> scan(root, 1, failingOn(a -> { throw new LinkageError("broken class path"); }), x -> {})));
+                () -> scan(root, 1, FailingBackend.on(1, a -> { throw new LinkageError("broken class path"); }), x -> {})));
         assertTrue(e.getMessage().contains("reader stage died: LinkageError"), e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
     }
@@ -129,7 +109,7 @@ class ScanPipelineFailureTest {
     @Test
     void aFileTruncatedWhileMappedIsItsOwnErrorRow() throws Exception {
         Path root = tree(6);
-        Result r = scan(root, 1, failingOn(a -> {
+        Result r = scan(root, 1, FailingBackend.on(1, a -> {
             try (FileChannel ch = FileChannel.open(a.path(), StandardOpenOption.WRITE)) {
                 ch.truncate(16); // the mapped weights are gone: touching them faults
             } catch (IOException x) {
