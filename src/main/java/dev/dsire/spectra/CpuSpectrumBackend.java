@@ -23,6 +23,8 @@ public final class CpuSpectrumBackend implements SpectrumBackend {
     /** Per-thread scratch: the kernels' blocks and r×r matrices are reused; allocating them per layer cost 30 % at 2 threads. */
     private static final class Worker {
         final LayerCore core = new LayerCore();
+        final LayerCore.Job[] jobs = new LayerCore.Job[LayerCore.GROUP];
+        final LayerSpectrum[] results = new LayerSpectrum[LayerCore.GROUP];
     }
 
     public CpuSpectrumBackend(int threads) {
@@ -41,18 +43,26 @@ public final class CpuSpectrumBackend implements SpectrumBackend {
         for (int i = 0; i < adapters.size(); i++) {
             start[i + 1] = start[i] + adapters.get(i).layers().size();
         }
-        int[] owner = new int[start[adapters.size()]];
+        // tasks: runs of up to GROUP consecutive layers of one adapter, whose eigenproblems share SIMD lanes
+        int tasks = 0;
         for (int i = 0; i < adapters.size(); i++) {
-            Arrays.fill(owner, start[i], start[i + 1], i);
+            tasks += (start[i + 1] - start[i] + LayerCore.GROUP - 1) / LayerCore.GROUP;
         }
-        LayerSpectrum[] out = new LayerSpectrum[owner.length];
+        int[] owner = new int[tasks], first = new int[tasks];
+        for (int i = 0, t = 0; i < adapters.size(); i++) {
+            for (int l = start[i]; l < start[i + 1]; l += LayerCore.GROUP, t++) {
+                owner[t] = i;
+                first[t] = l;
+            }
+        }
+        LayerSpectrum[] out = new LayerSpectrum[start[adapters.size()]];
         InputException[] errors = new InputException[adapters.size()];
-        IntStream tasks = IntStream.range(0, owner.length);
-        Runnable run = () -> (pool == null ? tasks : tasks.parallel()).forEach(t -> {
+        IntStream all = IntStream.range(0, tasks);
+        Runnable run = () -> (pool == null ? all : all.parallel()).forEach(t -> {
             int a = owner[t];
             if (errors[a] == null) {
                 try {
-                    out[t] = layer(adapters.get(a), adapters.get(a).layers().get(t - start[a]));
+                    group(adapters.get(a), first[t] - start[a], Math.min(start[a + 1], first[t] + LayerCore.GROUP) - first[t], out, first[t]);
                 } catch (InputException e) {
                     errors[a] = e;
                 }
@@ -79,14 +89,25 @@ public final class CpuSpectrumBackend implements SpectrumBackend {
         return result;
     }
 
-    private LayerSpectrum layer(LoraAdapter adapter, LoraLayer l) {
-        int r = l.rank();
-        try {
+    /** Layers [from, from+count) of adapter into out[at..]. */
+    private void group(LoraAdapter adapter, int from, int count, LayerSpectrum[] out, int at) {
+        Worker w = workers.get();
+        List<LoraLayer> layers = adapter.layers();
+        for (int i = 0; i < count; i++) {
+            LoraLayer l = layers.get(from + i);
+            int r = l.rank();
             // X_A = Aᵀ (A is r×k in the file), X_B = B (d×r): read straight from the mapped tensors
-            return workers.get().core.spectrum(l.name(), Panel.transposeOf(l.down(), r, l.inDim()), Panel.of(l.up(), l.outDim(), r), l.scale());
-        } catch (LayerCore.NonFiniteException e) {
-            throw new LoraException(adapter.path(), LoraException.Kind.NON_FINITE, "layer " + l.name() + " holds NaN or infinite weights");
+            w.jobs[i] = new LayerCore.Job(l.name(), Panel.transposeOf(l.down(), r, l.inDim()), Panel.of(l.up(), l.outDim(), r), l.scale());
         }
+        try {
+            w.core.spectra(w.jobs, count, w.results);
+        } catch (LayerCore.NonFiniteException e) {
+            throw new LoraException(adapter.path(), LoraException.Kind.NON_FINITE, "layer " + e.layer + " holds NaN or infinite weights");
+        } finally {
+            Arrays.fill(w.jobs, null);
+        }
+        System.arraycopy(w.results, 0, out, at, count);
+        Arrays.fill(w.results, null);
     }
 
     @Override

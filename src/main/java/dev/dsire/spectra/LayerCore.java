@@ -36,9 +36,7 @@ final class LayerCore {
     /** Doubles per Gram block: 2^14 (128 KB) keeps a block of X in L2 while the tiles sweep it. */
     private static final int BLOCK = 1 << 14;
 
-    private int size = -1;
     private final SymmetricEigenvalues eig = new SymmetricEigenvalues();
-    private DMatrixRMaj ga, gb, work;
     private double[] block = new double[0], scratch = new double[0], rows = new double[0];
 
     /** Which path the last call took; for tests. */
@@ -54,52 +52,212 @@ final class LayerCore {
         return spectrum(layer, Panel.transposeOf(a, r, k), Panel.transposeOf(bt, r, d), scale);
     }
 
+    /** One layer: X_A = Aᵀ (k×r), X_B = B (d×r), and the scale of B·A. */
+    record Job(String layer, Panel xa, Panel xb, double scale) {}
+
+    /** Layers per group worth handing to {@link #spectra}: two Grams each fill the eigen solver's lanes twice, the cores once. */
+    static final int GROUP = BatchedEigenvalues.LANES;
+    /** Above this rank the eigenproblems run one at a time (the lockstep solver's scratch grows as LANES·r²). */
+    static final int BATCH_LIMIT = 128;
+
     /**
      * Spectra of A, B and scale·B·A, given X_A = Aᵀ (k×r) and X_B = B (d×r). Throws
      * {@link NonFiniteException} if either holds NaN or infinity.
      */
     LayerSpectrum spectrum(String layer, Panel xa, Panel xb, double scale) {
-        int r = xa.cols();
-        double[] sa, sb, sba;
-        lastUsedQr = false;
-        if (r <= xa.rows() && r <= xb.rows()) {
-            prepare(r);
-            gram(xa, ga.data);
-            gram(xb, gb.data);
-            sa = sqrtEigenvalues(ga);
-            sb = sqrtEigenvalues(gb);
-            if (sa[0] == 0 || sb[0] == 0) {
-                sba = new double[r]; // B·A = 0 exactly: an untrained layer
-            } else if (sa[r - 1] >= CONDITION_LIMIT * sa[0] && sb[r - 1] >= CONDITION_LIMIT * sb[0]) {
-                sba = choleskyCore(r, Math.abs(scale));
-            } else {
-                sba = null;
-            }
-        } else {
-            sa = sb = sba = null;
-        }
-        if (sba == null) {
-            lastUsedQr = true;
-            DMatrixRMaj ra = tallR(xa);
-            DMatrixRMaj rb = tallR(xb);
-            sa = singularValues(ra, r);
-            sb = singularValues(rb, r);
-            DMatrixRMaj core = new DMatrixRMaj(rb.numRows, ra.numRows);
-            CommonOps_DDRM.multTransB(Math.abs(scale), rb, ra, core);
-            sba = singularValues(core, r);
-        }
-        for (int i = 0; i < r; i++) { // undo the panels' power-of-two scaling: exact
-            sa[i] = Math.scalb(sa[i], xa.exponent());
-            sb[i] = Math.scalb(sb[i], xb.exponent());
-            sba[i] = Math.scalb(sba[i], xa.exponent() + xb.exponent());
-        }
-        return LayerSpectrum.of(layer, sa, sb, sba);
+        LayerSpectrum[] out = new LayerSpectrum[1];
+        spectra(new Job[] {new Job(layer, xa, xb, scale)}, 1, out);
+        return out[0];
     }
 
-    /** A factor held NaN or infinity. */
+    /**
+     * Spectra of jobs[0..count) into out[0..count): each exactly what {@link #spectrum} gives for
+     * that layer alone. The layers' r×r eigenproblems are solved together, a SIMD lane per matrix.
+     * Throws {@link NonFiniteException} (naming the layer) at the first factor holding NaN or infinity.
+     */
+    void spectra(Job[] jobs, int count, LayerSpectrum[] out) {
+        lastUsedQr = false;
+        int small = 0;
+        for (int j = 0; j < count; j++) { // large ranks alone, in slot 0: scratch stays O(r²), not O(GROUP·r²)
+            if (jobs[j].xa().cols() > BATCH_LIMIT) {
+                group[0] = jobs[j];
+                process(1);
+                out[j] = results[0];
+                results[0] = null;
+            }
+        }
+        int[] at = new int[count];
+        for (int j = 0; j < count; j++) {
+            if (jobs[j].xa().cols() <= BATCH_LIMIT) {
+                slots(small + 1);
+                at[small] = j;
+                group[small++] = jobs[j];
+            }
+        }
+        if (small > 0) {
+            process(small);
+            for (int i = 0; i < small; i++) {
+                out[at[i]] = results[i];
+            }
+        }
+        Arrays.fill(group, null); // no references to the caller's tensors outlive the call
+        Arrays.fill(results, null);
+    }
+
+    // per-slot state of process(): the group's jobs, Gram/core matrices, spectra, and which path each takes
+    private Job[] group = new Job[1];
+    private LayerSpectrum[] results = new LayerSpectrum[1];
+    private double[][] gA = new double[1][], gB = new double[1][], cores = new double[1][];
+    private double[][] sA = new double[1][], sB = new double[1][], sBA = new double[1][];
+    private int[] path = new int[1];
+    private boolean[] queued = new boolean[1];
+    private double[] la = new double[0], lb = new double[0], mm = new double[0];
+    private final double[][] batchIn = new double[BatchedEigenvalues.LANES][], batchOut = new double[BatchedEigenvalues.LANES][];
+    private final BatchedEigenvalues batched = new BatchedEigenvalues();
+    private static final int GRAM = 1, CORE = 2, QR = 3, ZERO = 4;
+
+    private void slots(int n) {
+        if (group.length < n) {
+            int c = Math.max(n, 2 * group.length);
+            group = Arrays.copyOf(group, c);
+            results = Arrays.copyOf(results, c);
+            gA = Arrays.copyOf(gA, c);
+            gB = Arrays.copyOf(gB, c);
+            cores = Arrays.copyOf(cores, c);
+            sA = Arrays.copyOf(sA, c);
+            sB = Arrays.copyOf(sB, c);
+            sBA = Arrays.copyOf(sBA, c);
+            path = Arrays.copyOf(path, c);
+            queued = Arrays.copyOf(queued, c);
+        }
+    }
+
+    private static double[] sized(double[][] pool, int j, int n) {
+        double[] x = pool[j];
+        return x != null && x.length >= n ? x : (pool[j] = new double[n]);
+    }
+
+    /** The jobs in group[0..count) into results[0..count). */
+    private void process(int count) {
+        for (int j = 0; j < count; j++) {
+            Job job = group[j];
+            int r = job.xa().cols();
+            path[j] = r <= job.xa().rows() && r <= job.xb().rows() ? GRAM : QR;
+            if (path[j] == GRAM) {
+                try {
+                    gram(job.xa(), sized(gA, j, r * r));
+                    gram(job.xb(), sized(gB, j, r * r));
+                } catch (NonFiniteException e) {
+                    throw new NonFiniteException(job.layer());
+                }
+                sA[j] = new double[r];
+                sB[j] = new double[r];
+            }
+        }
+        eigenvalues(count, GRAM, gA, sA);
+        eigenvalues(count, GRAM, gB, sB);
+        for (int j = 0; j < count; j++) {
+            if (path[j] != GRAM) {
+                continue;
+            }
+            int r = group[j].xa().cols();
+            double[] sa = sqrtClipped(sA[j], r), sb = sqrtClipped(sB[j], r);
+            if (sa[0] == 0 || sb[0] == 0) {
+                sBA[j] = new double[r]; // B·A = 0 exactly: an untrained layer
+                path[j] = ZERO;
+            } else if (sa[r - 1] >= CONDITION_LIMIT * sa[0] && sb[r - 1] >= CONDITION_LIMIT * sb[0]) {
+                choleskyCore(r, gA[j], gB[j], sized(cores, j, r * r));
+                sBA[j] = new double[r];
+                path[j] = CORE;
+            } else {
+                path[j] = QR;
+            }
+        }
+        eigenvalues(count, CORE, cores, sBA);
+        for (int j = 0; j < count; j++) {
+            Job job = group[j];
+            int r = job.xa().cols();
+            double[] sa = sA[j], sb = sB[j], sba = sBA[j];
+            if (path[j] == CORE) {
+                sqrtClipped(sba, r);
+                double scale = Math.abs(job.scale());
+                for (int i = 0; i < r; i++) {
+                    sba[i] *= scale;
+                }
+            } else if (path[j] == QR) {
+                lastUsedQr = true;
+                try {
+                    DMatrixRMaj ra = tallR(job.xa());
+                    DMatrixRMaj rb = tallR(job.xb());
+                    sa = singularValues(ra, r);
+                    sb = singularValues(rb, r);
+                    DMatrixRMaj core = new DMatrixRMaj(rb.numRows, ra.numRows);
+                    CommonOps_DDRM.multTransB(Math.abs(job.scale()), rb, ra, core);
+                    sba = singularValues(core, r);
+                } catch (NonFiniteException e) {
+                    throw new NonFiniteException(job.layer());
+                }
+            }
+            for (int i = 0; i < r; i++) { // undo the panels' power-of-two scaling: exact
+                sa[i] = Math.scalb(sa[i], job.xa().exponent());
+                sb[i] = Math.scalb(sb[i], job.xb().exponent());
+                sba[i] = Math.scalb(sba[i], job.xa().exponent() + job.xb().exponent());
+            }
+            results[j] = LayerSpectrum.of(job.layer(), sa, sb, sba);
+            sA[j] = sB[j] = sBA[j] = null;
+        }
+    }
+
+    /** Eigenvalues of mats[j] into vals[j] for the slots on path `which`: a lane each, batches of one size. */
+    private void eigenvalues(int count, int which, double[][] mats, double[][] vals) {
+        for (int j = 0; j < count; j++) {
+            if (path[j] != which || queued[j]) {
+                continue;
+            }
+            int n = group[j].xa().cols();
+            if (n > BATCH_LIMIT) {
+                eig.compute(mats[j], n, vals[j]);
+                continue;
+            }
+            // this slot and every later one of the same size on the same path, LANES at a time
+            int b = 0;
+            for (int i = j; i < count; i++) {
+                if (path[i] == which && !queued[i] && group[i].xa().cols() == n) {
+                    queued[i] = true;
+                    batchIn[b] = mats[i];
+                    batchOut[b++] = vals[i];
+                    if (b == batchIn.length) {
+                        solve(b, n);
+                        b = 0;
+                    }
+                }
+            }
+            if (b > 0) {
+                solve(b, n);
+            }
+        }
+        Arrays.fill(queued, 0, count, false);
+    }
+
+    private void solve(int b, int n) {
+        if (b == 1) {
+            eig.compute(batchIn[0], n, batchOut[0]);
+        } else {
+            batched.compute(batchIn, b, n, batchOut);
+        }
+    }
+
+    /** A factor held NaN or infinity; layer names it where known. */
     static final class NonFiniteException extends RuntimeException {
+        final String layer;
+
         NonFiniteException() {
-            super(null, null, false, false);
+            this(null);
+        }
+
+        NonFiniteException(String layer) {
+            super(layer, null, false, false);
+            this.layer = layer;
         }
     }
 
@@ -165,26 +323,21 @@ final class LayerCore {
         return r;
     }
 
-    private void prepare(int r) {
-        if (size != r) {
-            size = r;
-            ga = new DMatrixRMaj(r, r);
-            gb = new DMatrixRMaj(r, r);
-            work = new DMatrixRMaj(r, r);
-        }
-    }
-
     /**
-     * σ(L_Bᵀ·L_A) as √eig(MᵀM), M = L_Bᵀ·L_A: a symmetric eigenproblem costs half an SVD. Squaring
-     * is safe here: both factors passed the condition check, so cond(M) ≤ 1/CONDITION_LIMIT² and
-     * the error stays below ε·cond(M)·σ_max ≈ 1e-12·σ_max.
+     * c = M·Mᵀ, M = L_Bᵀ·L_A: its eigenvalues are σ(L_Bᵀ·L_A)², and a symmetric eigenproblem costs
+     * half an SVD. Squaring is safe here: both factors passed the condition check, so
+     * cond(M) ≤ 1/CONDITION_LIMIT² and the error stays below ε·cond(M)·σ_max ≈ 1e-12·σ_max.
      */
-    private double[] choleskyCore(int r, double scale) {
-        // ga, gb still hold the Gram matrices: sqrtEigenvalues worked on copies
-        DMatrixRMaj la = cholesky(ga, r);
-        DMatrixRMaj lb = cholesky(gb, r);
+    private void choleskyCore(int r, double[] ga, double[] gb, double[] c) {
+        if (mm.length < r * r) {
+            la = new double[r * r];
+            lb = new double[r * r];
+            mm = new double[r * r];
+        }
+        cholesky(ga, r, la);
+        cholesky(gb, r, lb);
         // M = L_Bᵀ·L_A, both lower triangular: M[i][j] = Σ_{p ≥ max(i, j)} L_B[p][i]·L_A[p][j], as axpys
-        double[] m = work.data, a = la.data, b = lb.data;
+        double[] m = mm, a = la, b = lb;
         Arrays.fill(m, 0, r * r, 0);
         for (int p = 0; p < r; p++) {
             for (int i = 0; i <= p; i++) {
@@ -195,20 +348,11 @@ final class LayerCore {
                 }
             }
         }
-        DMatrixRMaj c = new DMatrixRMaj(r, r);
-        gram(m, r, r, c.data); // M·Mᵀ: the same eigenvalues as MᵀM
-        double[] s = sqrtEigenvalues(c);
-        for (int i = 0; i < r; i++) {
-            s[i] *= scale;
-        }
-        return s;
+        gram(m, r, r, c); // M·Mᵀ: the same eigenvalues as MᵀM
     }
 
-    /** Lower Cholesky factor of a symmetric positive definite matrix (checked well-conditioned). */
-    private static DMatrixRMaj cholesky(DMatrixRMaj g, int r) {
-        double[] s = g.data;
-        DMatrixRMaj out = new DMatrixRMaj(r, r);
-        double[] l = out.data;
+    /** Lower triangle (and diagonal) of the Cholesky factor of s (checked well-conditioned) into l. */
+    private static void cholesky(double[] s, int r, double[] l) {
         for (int j = 0; j < r; j++) {
             double diag = s[j * r + j];
             for (int p = 0; p < j; p++) {
@@ -224,14 +368,10 @@ final class LayerCore {
                 l[i * r + j] = ljj == 0 ? 0 : v / ljj;
             }
         }
-        return out;
     }
 
-    /** √ of the eigenvalues of symmetric g, descending, negatives (rounding) clipped to 0. */
-    private double[] sqrtEigenvalues(DMatrixRMaj g) {
-        int r = g.numRows;
-        double[] s = new double[r];
-        eig.compute(g.data, r, s);
+    /** √ of eigenvalues in place, negatives (rounding) clipped to 0. */
+    private static double[] sqrtClipped(double[] s, int r) {
         for (int i = 0; i < r; i++) {
             s[i] = Math.sqrt(Math.max(s[i], 0));
         }
