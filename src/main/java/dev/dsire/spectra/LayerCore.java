@@ -114,6 +114,8 @@ final class LayerCore {
     private double[] la = new double[0], lb = new double[0], mm = new double[0];
     private final double[][] batchIn = new double[BatchedEigenvalues.LANES][], batchOut = new double[BatchedEigenvalues.LANES][];
     private final BatchedEigenvalues batched = new BatchedEigenvalues();
+    private final BatchedCore batchedCore = new BatchedCore();
+    private final double[][] batchIn2 = new double[BatchedEigenvalues.LANES][];
     private static final int GRAM = 1, CORE = 2, QR = 3, ZERO = 4;
 
     private void slots(int n) {
@@ -166,13 +168,14 @@ final class LayerCore {
                 sBA[j] = new double[r]; // B·A = 0 exactly: an untrained layer
                 path[j] = ZERO;
             } else if (sa[r - 1] >= CONDITION_LIMIT * sa[0] && sb[r - 1] >= CONDITION_LIMIT * sb[0]) {
-                choleskyCore(r, gA[j], gB[j], sized(cores, j, r * r));
+                sized(cores, j, r * r);
                 sBA[j] = new double[r];
                 path[j] = CORE;
             } else {
                 path[j] = QR;
             }
         }
+        coreMatrices(count);
         eigenvalues(count, CORE, cores, sBA);
         for (int j = 0; j < count; j++) {
             Job job = group[j];
@@ -234,6 +237,37 @@ final class LayerCore {
             }
             if (b > 0) {
                 solve(b, n);
+            }
+        }
+        Arrays.fill(queued, 0, count, false);
+    }
+
+    /** The Cholesky cores of the slots on the CORE path: a lane each, batches of one size. */
+    private void coreMatrices(int count) {
+        for (int j = 0; j < count; j++) {
+            if (path[j] != CORE || queued[j]) {
+                continue;
+            }
+            int n = group[j].xa().cols();
+            if (n > BATCH_LIMIT) {
+                choleskyCore(n, gA[j], gB[j], cores[j]);
+                continue;
+            }
+            int b = 0;
+            for (int i = j; i < count; i++) {
+                if (path[i] == CORE && !queued[i] && group[i].xa().cols() == n) {
+                    queued[i] = true;
+                    batchIn[b] = gA[i];
+                    batchIn2[b] = gB[i];
+                    batchOut[b++] = cores[i];
+                    if (b == batchIn.length) {
+                        batchedCore.compute(batchIn, batchIn2, b, n, batchOut);
+                        b = 0;
+                    }
+                }
+            }
+            if (b > 0) {
+                batchedCore.compute(batchIn, batchIn2, b, n, batchOut);
             }
         }
         Arrays.fill(queued, 0, count, false);
