@@ -51,6 +51,25 @@ final class BatchedCore {
         }
         cholesky(la, r);
         cholesky(lb, r);
+        product(r);
+        outer(r);
+        for (int k = 0; k < count; k++) {
+            double[] o = out[k];
+            for (int i = 0; i < r; i++) {
+                for (int j = 0; j <= i; j++) {
+                    double v = c[(i * r + j) * W + k];
+                    o[i * r + j] = v;
+                    o[j * r + i] = v;
+                }
+            }
+        }
+    }
+
+    // the steps are separate methods so that C2 inlines every vector operation of each (one large
+    // method ran out of inlining budget and called the vector loads out of line)
+
+    private void product(int r) {
+        int rr = r * r;
         // M = L_Bᵀ·L_A, both lower triangular: M[i][j] = Σ_{p ≥ max(i, j)} L_B[p][i]·L_A[p][j]
         java.util.Arrays.fill(m, 0, rr * W, 0);
         for (int p = 0; p < r; p++) {
@@ -62,6 +81,9 @@ final class BatchedCore {
                 }
             }
         }
+    }
+
+    private void outer(int r) {
         // C = M·Mᵀ, lower triangle: C[i][j] = Σ_q M[i][q]·M[j][q], four entries of a row at a time
         for (int i = 0; i < r; i++) {
             int mi = i * r, j = 0;
@@ -87,16 +109,6 @@ final class BatchedCore {
                     s = at(m, mi + q).fma(at(m, mj + q), s);
                 }
                 s.intoArray(c, (mi + j) * W);
-            }
-        }
-        for (int k = 0; k < count; k++) {
-            double[] o = out[k];
-            for (int i = 0; i < r; i++) {
-                for (int j = 0; j <= i; j++) {
-                    double v = c[(i * r + j) * W + k];
-                    o[i * r + j] = v;
-                    o[j * r + i] = v;
-                }
             }
         }
     }

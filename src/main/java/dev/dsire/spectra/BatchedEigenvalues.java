@@ -17,9 +17,11 @@ import jdk.incubator.vector.VectorSpecies;
  * control flow (a zero column only zeroes its reflector), so it runs as plain vector arithmetic;
  * QL lanes converge at different times, so each lane keeps its own deflation window [l, m) and a
  * sweep over the union of the windows leaves the lanes outside their own window untouched (masked
- * blends). Every lane sees exactly the arithmetic of the scalar solver, in the same order: the
- * results are bitwise those of {@link SymmetricEigenvalues} (tests check it), so the accuracy
- * argument carries over unchanged.
+ * blends). QL is exactly the scalar solver's arithmetic in the same order; the reduction works on
+ * the lower triangle alone, with its sums in another order, so results agree with the scalar
+ * solver to rounding (both backward stable: within a few ε·‖G‖), not bit for bit. A matrix's
+ * lane never sees another lane's data: its eigenvalues are the same bits whatever batch, lane
+ * or neighbours it gets (tests check it), so results do not depend on grouping or threads.
  *
  * <p>Storage is lane-interleaved: element x of matrix k lives at x·LANES + k. Instances hold
  * scratch space: one per thread.
@@ -32,7 +34,7 @@ final class BatchedEigenvalues {
 
     private double[] a = new double[0], d = new double[0], e = new double[0], v = new double[0], p = new double[0];
     private final int[] lo = new int[W], hi = new int[W], iter = new int[W], exp = new int[W];
-    private final double[] tmp = new double[W], lv = new double[W], mv = new double[W], g0 = new double[W];
+    private final double[] beta = new double[W], tmp = new double[W], lv = new double[W], mv = new double[W], g0 = new double[W];
 
     /**
      * The eigenvalues of the symmetric n×n matrices g[0..count) (row-major, only read), each in
@@ -59,12 +61,18 @@ final class BatchedEigenvalues {
                 }
                 int s = max == 0 || !Double.isFinite(max) ? 0 : Math.getExponent(max);
                 exp[k] = s;
-                for (int i = 0, j = k; i < n * n; i++, j += W) {
-                    a[j] = Math.scalb(x[i], -s);
+                // × 2^-s, a double for every s getExponent gives: one correctly rounded product, as scalb
+                double f = Math.scalb(1.0, -s);
+                for (int i = 0; i < n; i++) { // the lower triangle is all the reduction reads
+                    for (int j = 0; j <= i; j++) {
+                        a[(i * n + j) * W + k] = x[i * n + j] * f;
+                    }
                 }
             } else { // an idle lane: the zero matrix, which converges at once
-                for (int i = 0, j = k; i < n * n; i++, j += W) {
-                    a[j] = 0;
+                for (int i = 0; i < n; i++) {
+                    for (int j = 0; j <= i; j++) {
+                        a[(i * n + j) * W + k] = 0;
+                    }
                 }
             }
         }
@@ -72,8 +80,9 @@ final class BatchedEigenvalues {
         ql(n, count);
         for (int k = 0; k < count; k++) {
             double[] o = out[k];
+            double f = Math.scalb(1.0, exp[k]);
             for (int i = 0; i < n; i++) {
-                o[i] = Math.scalb(d[i * W + k], exp[k]);
+                o[i] = d[i * W + k] * f;
             }
             Arrays.sort(o, 0, n);
             for (int i = 0, j = n - 1; i < j; i++, j--) {
@@ -88,63 +97,146 @@ final class BatchedEigenvalues {
         return DoubleVector.fromArray(S, x, i * W);
     }
 
-    /** a → H·a·H, every lane; diagonal to d, subdiagonal to e (e[n-1] = 0). */
+    /**
+     * a → H·a·H, every lane, on the lower triangle alone (half the flops of the scalar solver's
+     * full-matrix form; the sums are ordered differently, so results agree with it to rounding,
+     * not bit for bit); diagonal to d, subdiagonal to e (e[n-1] = 0).
+     */
     void tridiagonalize(int n) {
-        DoubleVector zero = DoubleVector.zero(S);
+        // one step per method: C2 inlines every vector operation of a small method (a large one
+        // ran out of inlining budget and boxed its vectors, 10× slower)
         for (int k = 0; k < n - 2; k++) {
-            int m = n - k - 1, o = k + 1;
-            DoubleVector norm2 = zero;
-            for (int i = 0; i < m; i++) {
-                DoubleVector x = at(a, (o + i) * n + k);
-                x.intoArray(v, i * W);
-                norm2 = norm2.add(x.mul(x)); // no FMA: the scalar solver's exact rounding
-            }
-            at(a, k * n + k).intoArray(d, k * W);
-            DoubleVector v0 = at(v, 0);
-            DoubleVector root = norm2.sqrt();
-            DoubleVector alpha = root.blend(root.neg(), v0.compare(VectorOperators.GT, 0));
-            VectorMask<Double> none = norm2.compare(VectorOperators.EQ, 0);
-            alpha.blend(zero, none).intoArray(e, k * W);
-            v0.sub(alpha).intoArray(v, 0);
-            DoubleVector vv = zero;
-            for (int i = 0; i < m; i++) {
-                DoubleVector x = at(v, i);
-                vv = vv.add(x.mul(x));
-            }
-            // a zero column: β = 0 makes the reflector the identity, as the scalar solver's skip does
-            DoubleVector beta = DoubleVector.broadcast(S, 2).div(vv).blend(zero, none);
-            // p = β·A22·v as a sum of A22's rows scaled by β·v (A22 symmetric)
-            Arrays.fill(p, 0, m * W, 0);
-            for (int j = 0; j < m; j++) {
-                DoubleVector vj = beta.mul(at(v, j));
-                int row = (o + j) * n + o;
-                for (int i = 0; i < m; i++) {
-                    at(p, i).add(vj.mul(at(a, row + i))).intoArray(p, i * W);
-                }
-            }
-            DoubleVector vp = zero;
-            for (int i = 0; i < m; i++) {
-                vp = vp.add(at(v, i).mul(at(p, i)));
-            }
-            DoubleVector kk = beta.mul(vp).div(2);
-            for (int i = 0; i < m; i++) {
-                at(p, i).sub(kk.mul(at(v, i))).intoArray(p, i * W);
-            }
-            for (int i = 0; i < m; i++) {
-                int row = (o + i) * n + o;
-                DoubleVector vi = at(v, i), pi = at(p, i);
-                for (int j = 0; j < m; j++) {
-                    DoubleVector t = vi.mul(at(p, j)).add(pi.mul(at(v, j)));
-                    at(a, row + j).sub(t).intoArray(a, (row + j) * W);
-                }
-            }
+            int m = n - k - 1;
+            reflector(n, k);
+            symv(n, k);
+            correct(m);
+            rank2(n, k);
         }
+        DoubleVector zero = DoubleVector.zero(S);
         if (n >= 2) {
             at(a, (n - 2) * n + n - 2).intoArray(d, (n - 2) * W);
             at(a, (n - 1) * n + n - 2).intoArray(e, (n - 2) * W);
         }
         at(a, (n - 1) * n + n - 1).intoArray(d, (n - 1) * W);
         zero.intoArray(e, (n - 1) * W);
+    }
+
+    /** Column k below the diagonal → v (the Householder vector), d[k], e[k], and β into beta. */
+    private void reflector(int n, int k) {
+        int m = n - k - 1, o = k + 1;
+        DoubleVector zero = DoubleVector.zero(S);
+        DoubleVector norm2 = zero;
+        for (int i = 0; i < m; i++) {
+            DoubleVector x = at(a, (o + i) * n + k);
+            x.intoArray(v, i * W);
+            norm2 = norm2.add(x.mul(x)); // no FMA: the scalar solver's rounding
+        }
+        at(a, k * n + k).intoArray(d, k * W);
+        DoubleVector v0 = at(v, 0);
+        DoubleVector root = norm2.sqrt();
+        DoubleVector alpha = root.blend(root.neg(), v0.compare(VectorOperators.GT, 0));
+        VectorMask<Double> none = norm2.compare(VectorOperators.EQ, 0);
+        alpha.blend(zero, none).intoArray(e, k * W);
+        v0.sub(alpha).intoArray(v, 0);
+        DoubleVector vv = zero;
+        for (int i = 0; i < m; i++) {
+            DoubleVector x = at(v, i);
+            vv = vv.add(x.mul(x));
+        }
+        // a zero column: β = 0 makes the reflector the identity, as the scalar solver's skip does
+        DoubleVector.broadcast(S, 2).div(vv).blend(zero, none).intoArray(beta, 0);
+    }
+
+    /**
+     * p = A22·v from A22's lower triangle alone (symmetric): row i gives A_ij·v_j to p_i and
+     * A_ij·v_i to p_j for j < i; each entry is read once for both.
+     */
+    private void symv(int n, int k) {
+        int m = n - k - 1, o = k + 1;
+        DoubleVector zero = DoubleVector.zero(S);
+        Arrays.fill(p, 0, m * W, 0);
+        for (int i = 0; i < m; i++) {
+            int row = (o + i) * n + o;
+            DoubleVector vi = at(v, i), t0 = zero, t1 = zero;
+            int j = 0;
+            for (; j + 1 < i; j += 2) { // two partial sums: the chain of adds halves
+                DoubleVector a0 = at(a, row + j), a1 = at(a, row + j + 1);
+                t0 = t0.add(a0.mul(at(v, j)));
+                t1 = t1.add(a1.mul(at(v, j + 1)));
+                at(p, j).add(a0.mul(vi)).intoArray(p, j * W);
+                at(p, j + 1).add(a1.mul(vi)).intoArray(p, (j + 1) * W);
+            }
+            for (; j < i; j++) {
+                DoubleVector a0 = at(a, row + j);
+                t0 = t0.add(a0.mul(at(v, j)));
+                at(p, j).add(a0.mul(vi)).intoArray(p, j * W);
+            }
+            at(p, i).add(t0.add(t1)).add(at(a, row + i).mul(vi)).intoArray(p, i * W);
+        }
+    }
+
+    /** p → β·p − (β/2)(vᵀ·β·p)·v. */
+    private void correct(int m) {
+        DoubleVector b = DoubleVector.fromArray(S, beta, 0), vp = DoubleVector.zero(S);
+        for (int i = 0; i < m; i++) {
+            DoubleVector pi = b.mul(at(p, i));
+            pi.intoArray(p, i * W);
+            vp = vp.add(at(v, i).mul(pi));
+        }
+        DoubleVector kk = b.mul(vp).div(2);
+        for (int i = 0; i < m; i++) {
+            at(p, i).sub(kk.mul(at(v, i))).intoArray(p, i * W);
+        }
+    }
+
+    /** A22 −= v·pᵀ + p·vᵀ, lower triangle. */
+    private void rank2(int n, int k) {
+        int m = n - k - 1, o = k + 1;
+        for (int i = 0; i < m; i++) {
+            int row = (o + i) * n + o;
+            DoubleVector vi = at(v, i), pi = at(p, i);
+            for (int j = 0; j <= i; j++) {
+                DoubleVector t = vi.mul(at(p, j)).add(pi.mul(at(v, j)));
+                at(a, row + j).sub(t).intoArray(a, (row + j) * W);
+            }
+        }
+    }
+
+    /**
+     * Every lane's window, as the scalar solver finds it, in one vector pass: l moves past the
+     * eigenvalues that have converged (a negligible e[l]), m is the first negligible e at or after
+     * the new l (n−1 if none); a lane whose l reaches n−1 is done (l = n). Into lo, hi.
+     */
+    private void windows(int n) {
+        int min = n;
+        for (int k = 0; k < W; k++) {
+            min = Math.min(min, lo[k]);
+            lv[k] = lo[k];
+        }
+        DoubleVector l = DoubleVector.fromArray(S, lv, 0), m = DoubleVector.broadcast(S, n - 1);
+        VectorMask<Double> found = S.maskAll(false);
+        for (int i = min; i < n - 1; i++) {
+            DoubleVector iv = DoubleVector.broadcast(S, (double) i);
+            DoubleVector dd = at(d, i).abs().add(at(d, i + 1).abs());
+            VectorMask<Double> small = at(e, i).abs().compare(VectorOperators.LE, dd.mul(0x1p-53));
+            VectorMask<Double> hit = small.and(iv.compare(VectorOperators.GT, l)).andNot(found);
+            l = l.blend(iv.add(1), small.and(iv.compare(VectorOperators.EQ, l)));
+            m = m.blend(iv, hit);
+            found = found.or(hit);
+        }
+        l.intoArray(lv, 0);
+        m.intoArray(mv, 0);
+        for (int k = 0; k < W; k++) {
+            int nl = (int) lv[k];
+            if (nl >= n - 1 && !found.laneIsSet(k)) {
+                nl = n; // m = l = n−1: the last eigenvalue has converged too
+            }
+            if (nl != lo[k]) {
+                iter[k] = 0;
+            }
+            lo[k] = nl;
+            hi[k] = (int) mv[k];
+        }
     }
 
     /** Implicit QL on every lane's tridiagonal (d, e): eigenvalues into d. */
@@ -155,23 +247,9 @@ final class BatchedEigenvalues {
         }
         while (true) {
             int from = n, to = -1;
+            windows(n);
             for (int k = 0; k < W; k++) {
-                // lane k: find its window [l, m), moving l past eigenvalues that have converged
-                int l = lo[k], m = l;
-                while (l < n) {
-                    for (m = l; m < n - 1; m++) {
-                        double dd = Math.abs(d[m * W + k]) + Math.abs(d[(m + 1) * W + k]);
-                        if (Math.abs(e[m * W + k]) <= 0x1p-53 * dd) {
-                            break;
-                        }
-                    }
-                    if (m != l) {
-                        break;
-                    }
-                    l++;
-                    iter[k] = 0;
-                }
-                lo[k] = l;
+                int l = lo[k], m = hi[k];
                 if (l >= n) {
                     lv[k] = n; // idle: no index is inside [n, -1)
                     mv[k] = -1;
@@ -180,7 +258,6 @@ final class BatchedEigenvalues {
                 if (iter[k]++ == 60) {
                     throw new ArithmeticException("tridiagonal QL did not converge");
                 }
-                hi[k] = m;
                 lv[k] = l;
                 mv[k] = m;
                 double dl = d[l * W + k], el = e[l * W + k];

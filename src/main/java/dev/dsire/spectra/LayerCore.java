@@ -273,12 +273,9 @@ final class LayerCore {
         Arrays.fill(queued, 0, count, false);
     }
 
+    /** Always the lockstep solver, even for one matrix: a layer's bits must not depend on its group. */
     private void solve(int b, int n) {
-        if (b == 1) {
-            eig.compute(batchIn[0], n, batchOut[0]);
-        } else {
-            batched.compute(batchIn, b, n, batchOut);
-        }
+        batched.compute(batchIn, b, n, batchOut);
     }
 
     /** A factor held NaN or infinity; layer names it where known. */

@@ -10,16 +10,20 @@ import org.ejml.dense.row.CommonOps_DDRM;
 import org.junit.jupiter.api.Test;
 
 /**
- * The lockstep solver against the scalar one (bitwise: the same arithmetic in the same order) and
- * against EJML's symmetric QR, on batches mixing matrices that converge at very different speeds.
+ * The lockstep solver against EJML's symmetric QR and the scalar solver, on batches mixing
+ * matrices that converge at very different speeds; and lane independence, bit for bit.
  */
 class BatchedEigenvaluesTest {
     static final int W = BatchedEigenvalues.LANES;
 
-    /** Solves mats in batches of every size from 1 to LANES and checks each result. */
+    /**
+     * Solves mats in batches of every size from 1 to LANES and checks each result against EJML,
+     * against the scalar solver (to rounding) and against itself solved alone (bit for bit).
+     */
     static void check(List<DMatrixRMaj> mats, String what) {
         int n = mats.getFirst().numRows;
         BatchedEigenvalues batched = new BatchedEigenvalues();
+        double[][] alone = new double[mats.size()][n];
         for (int size = 1; size <= W; size++) {
             for (int from = 0; from < mats.size(); from += size) {
                 int count = Math.min(size, mats.size() - from);
@@ -29,17 +33,23 @@ class BatchedEigenvaluesTest {
                 }
                 batched.compute(in, count, n, out);
                 for (int k = 0; k < count; k++) {
-                    DMatrixRMaj g = mats.get(from + k);
+                    int at = from + k;
+                    DMatrixRMaj g = mats.get(at);
                     assertArrayEquals(g.data, in[k], what + ": input left as it was");
+                    if (size == 1) {
+                        alone[at] = out[k];
+                    }
+                    for (int i = 0; i < n; i++) {
+                        assertEquals(alone[at][i], out[k][i], 0.0, what + " #" + at + " batch " + size + ": the bits it has alone, λ" + i);
+                    }
                     double[] scalar = new double[n];
                     new SymmetricEigenvalues().compute(g.data.clone(), n, scalar);
-                    for (int i = 0; i < n; i++) {
-                        assertEquals(scalar[i], out[k][i], 0.0, what + " #" + (from + k) + " batch " + size + ": same bits as the scalar solver, λ" + i);
-                    }
                     double[] want = SymmetricEigenvaluesTest.reference(g);
                     double norm = Math.max(Math.abs(want[0]), Math.abs(want[n - 1]));
+                    double tol = 1e-13 * Math.max(norm, Double.MIN_NORMAL) * n;
                     for (int i = 0; i < n; i++) {
-                        assertEquals(want[i], out[k][i], 1e-13 * Math.max(norm, Double.MIN_NORMAL) * n, what + " #" + (from + k) + " λ" + i);
+                        assertEquals(want[i], out[k][i], tol, what + " #" + at + " λ" + i);
+                        assertEquals(scalar[i], out[k][i], tol, what + " #" + at + " against the scalar solver, λ" + i);
                     }
                 }
             }
