@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ForkJoinPool;
+import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
 
 /**
@@ -108,6 +109,26 @@ public final class CpuSpectrumBackend implements SpectrumBackend {
         }
         System.arraycopy(w.results, 0, out, at, count);
         Arrays.fill(w.results, null);
+    }
+
+    /** On the pool: a batch's files open in parallel (opening and pairing is 5 % of the work, serial otherwise). */
+    @Override
+    public void forEach(int count, IntConsumer task) {
+        if (pool == null || count < 2) {
+            SpectrumBackend.super.forEach(count, task);
+            return;
+        }
+        try {
+            pool.submit(() -> IntStream.range(0, count).parallel().forEach(task)).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+        }
     }
 
     @Override
