@@ -30,7 +30,7 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
     private static Calibration unitCalibration(int voters) {
         double[] ones = new double[voters];
         java.util.Arrays.fill(ones, 1);
-        return new Calibration(ones, new double[0], Double.POSITIVE_INFINITY, 1);
+        return new Calibration(ones, new double[0], Double.POSITIVE_INFINITY, 1, Calibration.DEFAULT_INTERVAL_MASS);
     }
 
     /** A model from its stored parts; ridge and GDA heads are refitted from the references. */
@@ -75,7 +75,8 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
         List<Standardiser> scalers = new ArrayList<>();
         if (method.transform().standardised()) {
             for (int v = 0; v < voters.size(); v++) {
-                Standardiser z = Standardiser.fit(flat.get(v), dims[v]);
+                Standardiser z = method.voterSet().standardises(v, method.transform()) ? Standardiser.fit(flat.get(v), dims[v])
+                        : Standardiser.identity(dims[v]);
                 scalers.add(z);
                 double[] f = flat.get(v);
                 for (int i = 0; i < n; i++) {
@@ -92,7 +93,7 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
         List<Integer> sizes = sizesOf(labels);
         Map<String, Integer> groupIds = new HashMap<>();
         int[] group = training.stream().mapToInt(t -> groupIds.computeIfAbsent(t.group(), g -> groupIds.size())).toArray();
-        Calibration calibration = LeaveOneGroupOut.fit(method.combiner(), index, classes(labels, sizes), sizes, group);
+        Calibration calibration = LeaveOneGroupOut.fit(method.combiner(), method.rule().neighbours(), index, classes(labels, sizes), sizes, group);
         return of(method, layout, labels, voters, index, scalers, calibration);
     }
 
@@ -126,10 +127,7 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
         if (method.nearestVote()) {
             return answer(spectra, f, NeighbourSearch.CPU.nearest(this, List.of(f))[0]);
         }
-        return switch (method.combiner()) {
-            case POSTERIOR -> posterior(f);
-            default -> flagged(tally(votesOf(f)), f);
-        };
+        return method.combiner().probabilistic() ? posterior(f) : flagged(tally(votesOf(f)), f);
     }
 
     /**
@@ -191,7 +189,7 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
             out[v] = switch (method.rule()) {
                 case NEAREST -> labels[index.get(v).nearest(f.get(v))];
                 case RIDGE, GDA -> sizes.get(heads.get(v).vote(f.get(v)));
-                case SOFT_NEAREST -> throw new IllegalStateException("soft 1-NN voters give likelihoods, not votes");
+                case SOFT_NEAREST, SOFT_3NN -> throw new IllegalStateException("soft k-NN voters give likelihoods, not votes");
             };
         }
         return out;
@@ -263,17 +261,17 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
         return p;
     }
 
-    /** Soft 1-NN likelihoods of every voter, weighted and summed: the posterior over the training sizes. */
+    /** Soft k-NN likelihoods of every voter, weighted and summed: the posterior over the training sizes. */
     private Prediction posterior(List<double[]> f) {
         List<Integer> sizes = sizes();
         int k = sizes.size();
         int[] classOf = classes(labels, sizes);
         double[] score = new double[k], ll = new double[k], nearest = new double[f.size()];
+        int neighbours = method.rule().neighbours();
         for (int v = 0; v < f.size(); v++) {
-            double[] d = index.get(v).nearestPerClass(f.get(v), classOf, k);
+            double[] d = index.get(v).meanNearestPerClass(f.get(v), classOf, k, neighbours);
             double m = Double.POSITIVE_INFINITY;
             for (int c = 0; c < k; c++) {
-                d[c] = Math.sqrt(d[c]);
                 m = Math.min(m, d[c]);
             }
             nearest[v] = m;
@@ -290,6 +288,7 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
         for (int c = 0; c < k; c++) {
             soft[c] /= calibration.estimateTemperature();
         }
-        return flag(Prediction.of(Posterior.fromLogScores(sizes, score), Posterior.fromLogScores(sizes, soft).estimate()), nearest);
+        return flag(Prediction.of(Posterior.fromLogScores(sizes, score, calibration.intervalMass()),
+                Posterior.fromLogScores(sizes, soft).estimate()), nearest);
     }
 }

@@ -78,6 +78,52 @@ public record NearestNeighbour(int dim, double[] refs) {
         return best;
     }
 
+    /**
+     * For each class c, the mean L2 distance (not squared) from q to its k nearest references of
+     * that class, or to all of them when it has fewer; +∞ for a class without references. One pass:
+     * each class keeps its k smallest squared distances in ascending order.
+     */
+    public double[] meanNearestPerClass(double[] q, int[] classOf, int classes, int k) {
+        double[] best = new double[classes * k];
+        java.util.Arrays.fill(best, Double.POSITIVE_INFINITY);
+        int bound = LANES.loopBound(dim);
+        for (int i = 0, n = size(); i < n; i++) {
+            insert(best, classOf[i] * k, k, squaredDistance(i, q, bound));
+        }
+        return meanOfRoots(best, classes, k);
+    }
+
+    /** Puts d into the ascending run best[at .. at+k) if it is among the k smallest. */
+    static void insert(double[] best, int at, int k, double d) {
+        int j = at + k - 1;
+        if (!(d < best[j])) {
+            return;
+        }
+        while (j > at && best[j - 1] > d) {
+            best[j] = best[j - 1];
+            j--;
+        }
+        best[j] = d;
+    }
+
+    /** Per class, the mean square root of its finite entries among k (+∞ when none). */
+    static double[] meanOfRoots(double[] best, int classes, int k) {
+        double[] out = new double[classes];
+        for (int c = 0; c < classes; c++) {
+            double sum = 0;
+            int m = 0;
+            for (int j = 0; j < k; j++) {
+                double d = best[c * k + j];
+                if (d < Double.POSITIVE_INFINITY) {
+                    sum += Math.sqrt(d);
+                    m++;
+                }
+            }
+            out[c] = m == 0 ? Double.POSITIVE_INFINITY : sum / m;
+        }
+        return out;
+    }
+
     /** Squared L2 distance between reference i and q. */
     public double squaredDistance(int i, double[] q) {
         return squaredDistance(i, q, LANES.loopBound(dim));

@@ -28,7 +28,7 @@ class CalibratedPredictionCliTest {
         Path model = dir.resolve("posterior.json");
         Run fit = dsire("fit", "--manifest", manifest, "--method", "posterior", "--out", model);
         assertEquals(0, fit.code(), fit.err());
-        assertTrue(fit.out().contains("posterior (log-std × per-layer a,b,ba × soft-1nn × posterior)"), fit.out());
+        assertTrue(fit.out().contains("posterior (log-std+spectrum × per-layer a,b,ba × soft-3nn × posterior)"), fit.out());
 
         Path known = Zoo.writeOne(dir.resolve("q/known.safetensors"), 9, 4, Zoo.RANK, 1, 1);
         Path untrained = Zoo.writeOne(dir.resolve("q/untrained.safetensors"), 9, 4, Zoo.RANK, 1, 0);
@@ -151,7 +151,8 @@ class CalibratedPredictionCliTest {
         for (String m : dev.dsire.model.Method.keys()) {
             assertTrue(h.out().contains(m), m);
         }
-        assertTrue(h.out().contains("log-std × per-layer a,b,ba × soft-1nn × posterior"), h.out());
+        assertTrue(h.out().contains("log-std+spectrum × per-layer a,b,ba × soft-3nn × posterior"), h.out());
+        assertTrue(h.out().contains("log-std × per-layer a,b,ba × soft-1nn × weighted-posterior"), h.out());
         assertTrue(dsire("eval", "--help").out().contains("ridge"));
     }
 
