@@ -59,9 +59,6 @@ final class LeaveOneGroupOut {
         }
     }
 
-    /** Estimate temperatures tried when holding out whole sizes. */
-    private static final double[] TEMPERATURES = {1, 1.5, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64};
-
     /**
      * The calibration of a model whose voters see classes through their k nearest adapters (1 for
      * every rule but the soft k-NN ones).
@@ -71,7 +68,7 @@ final class LeaveOneGroupOut {
         if (groups < 2) { // nothing to hold out: unit scales, equal weights, no OOD flag
             double[] ones = new double[index.size()];
             Arrays.fill(ones, 1);
-            return new Calibration(ones, combiner.weighted() ? ones : new double[0], Double.POSITIVE_INFINITY, 1,
+            return new Calibration(ones, combiner.weighted() ? ones : new double[0], Double.POSITIVE_INFINITY,
                     Calibration.DEFAULT_INTERVAL_MASS);
         }
         LeaveOneGroupOut logo = new LeaveOneGroupOut(index, classOf, sizes.size(), group, k);
@@ -80,9 +77,9 @@ final class LeaveOneGroupOut {
         if (combiner.probabilistic()) {
             double[][][] ll = logo.logLikelihoods(tau);
             double[] w = combiner == Combiner.POSTERIOR ? logo.equalWeights(ll) : logo.posteriorWeights(ll);
-            return new Calibration(tau, w, threshold, logo.estimateTemperature(ll, w, sizes), logo.intervalMass(ll, w, sizes));
+            return new Calibration(tau, w, threshold, logo.intervalMass(ll, w, sizes));
         }
-        return new Calibration(tau, combiner == Combiner.WEIGHTED_VOTE ? logo.voteWeights() : new double[0], threshold, 1,
+        return new Calibration(tau, combiner == Combiner.WEIGHTED_VOTE ? logo.voteWeights() : new double[0], threshold,
                 Calibration.DEFAULT_INTERVAL_MASS);
     }
 
@@ -167,51 +164,6 @@ final class LeaveOneGroupOut {
         return 0.99;
     }
 
-    /**
-     * The temperature T for the continuous estimate exp(Σ softmax(s/T)·log n): each interior size is
-     * held out in turn and its adapters estimated from the other sizes' posterior; T minimises the
-     * mean relative error. A posterior calibrated on trained sizes is sharp; between sizes it must spread.
-     */
-    private double estimateTemperature(double[][][] ll, double[] w, List<Integer> sizes) {
-        int n = classOf.length;
-        if (classes < 3) {
-            return 1;
-        }
-        double bestT = 1, bestErr = Double.POSITIVE_INFINITY;
-        double[] s = new double[classes];
-        for (double t : TEMPERATURES) {
-            double err = 0;
-            for (int i = 0; i < n; i++) {
-                int c = classOf[i];
-                if (c == 0 || c == classes - 1) {
-                    continue; // only interior sizes have neighbours on both sides
-                }
-                Arrays.fill(s, 0);
-                for (int v = 0; v < w.length; v++) {
-                    for (int k = 0; k < classes; k++) {
-                        s[k] += w[v] * ll[v][i][k];
-                    }
-                }
-                double max = Double.NEGATIVE_INFINITY;
-                for (int k = 0; k < classes; k++) {
-                    if (k != c) {
-                        max = Math.max(max, s[k] / t);
-                    }
-                }
-                double[] q = new double[classes];
-                for (int k = 0; k < classes; k++) {
-                    q[k] = k == c ? 0 : Math.exp(s[k] / t - max);
-                }
-                err += Math.abs(Posterior.estimate(sizes, q) - sizes.get(c)) / sizes.get(c);
-            }
-            if (err < bestErr - 1e-12) {
-                bestErr = err;
-                bestT = t;
-            }
-        }
-        return bestT;
-    }
-
     private double nearest(int v, int i) {
         double m = Double.POSITIVE_INFINITY;
         for (double d : held[v][i]) {
@@ -238,7 +190,7 @@ final class LeaveOneGroupOut {
 
     private double oodThreshold(double[] tau) {
         int n = classOf.length;
-        Calibration c = new Calibration(tau, new double[0], 0, 1, Calibration.DEFAULT_INTERVAL_MASS);
+        Calibration c = new Calibration(tau, new double[0], 0, Calibration.DEFAULT_INTERVAL_MASS);
         double[] s = new double[n];
         for (int i = 0; i < n; i++) {
             double[] nd = new double[held.length];

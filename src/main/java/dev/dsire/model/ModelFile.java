@@ -61,7 +61,6 @@ public final class ModelFile {
             numbers(g, "tau", m.calibration().tau());
             numbers(g, "weights", m.calibration().weights());
             g.writeNumberField("ood_threshold", Double.isFinite(m.calibration().oodThreshold()) ? m.calibration().oodThreshold() : -1);
-            g.writeNumberField("estimate_temperature", m.calibration().estimateTemperature());
             g.writeNumberField("interval_mass", m.calibration().intervalMass());
             g.writeEndObject();
             g.writeRaw('\n');
@@ -188,8 +187,7 @@ public final class ModelFile {
             JsonNode c = root.path("calibration");
             double[] tau = numbers(path, c.path("tau"), "calibration tau"), weights = numbers(path, c.path("weights"), "calibration weights");
             boolean weighted = method.combiner().weighted();
-            if (tau.length != voters.size() || weights.length != (weighted ? voters.size() : 0) || !c.path("ood_threshold").isNumber()
-                    || !(c.path("estimate_temperature").asDouble() > 0)) {
+            if (tau.length != voters.size() || weights.length != (weighted ? voters.size() : 0) || !c.path("ood_threshold").isNumber()) {
                 throw new ModelFileException(path, "calibration does not match the " + voters.size() + " voters");
             }
             // files written before the interval was calibrated have no mass: theirs was 80%
@@ -198,7 +196,7 @@ public final class ModelFile {
                 throw new ModelFileException(path, "calibration interval_mass must lie between 0 and 1");
             }
             double t = c.path("ood_threshold").asDouble();
-            calibration = new Calibration(tau, weights, t < 0 ? Double.POSITIVE_INFINITY : t, c.path("estimate_temperature").asDouble(), mass);
+            calibration = new Calibration(tau, weights, t < 0 ? Double.POSITIVE_INFINITY : t, mass);
         }
         return DsireModel.of(method, layout, labels, voters, index, scalers, calibration);
     }

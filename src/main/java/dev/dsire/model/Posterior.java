@@ -94,11 +94,8 @@ public record Posterior(List<Integer> sizes, double[] p, double mass) {
     }
 
     /**
-     * A continuous size: the posterior mean Σ p·n. (The model takes it from its posterior softened
-     * by a temperature fitted on held-out sizes.) An adapter between two trained sizes splits its
-     * mass between them and gets an answer between them instead of snapping to one. Chosen over the
-     * geometric mean (pulled far down by size 1 in the 1, 10 … 50 range) and over interpolating
-     * between the median and its heavier neighbour, measured on zoo-low and zoo-medium.
+     * The posterior mean Σ p·n: a continuous size. (The model's own estimate interpolates its
+     * voters' distances instead; this is the fallback when no voter can place the adapter.)
      */
     public double estimate() {
         return estimate(sizes, p);
