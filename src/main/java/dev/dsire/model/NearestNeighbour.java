@@ -1,7 +1,6 @@
 package dev.dsire.model;
 
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -128,10 +127,15 @@ public record NearestNeighbour(int dim, double[] refs) {
             a2 = t2.fma(t2, a2);
             a3 = t3.fma(t3, a3);
         }
-        out[i] = a0.reduceLanes(VectorOperators.ADD);
-        out[i + 1] = a1.reduceLanes(VectorOperators.ADD);
-        out[i + 2] = a2.reduceLanes(VectorOperators.ADD);
-        out[i + 3] = a3.reduceLanes(VectorOperators.ADD);
+        out[i] = sum(a0);
+        out[i + 1] = sum(a1);
+        out[i + 2] = sum(a2);
+        out[i + 3] = sum(a3);
+    }
+
+    /** The lanes summed in a fixed order: reduceLanes' order is unspecified and differed between compiled and interpreted code. */
+    private static double sum(DoubleVector v) {
+        return (v.lane(0) + v.lane(1)) + (v.lane(2) + v.lane(3));
     }
 
     /** Puts d into the ascending run best[at .. at+k) if it is among the k smallest. */
