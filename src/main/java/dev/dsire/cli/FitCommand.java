@@ -29,7 +29,7 @@ final class FitCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "MODEL", description = "where to write the model (JSON)")
     Path out;
 
-    @Option(names = "--method", defaultValue = "dsire", paramLabel = "NAME",
+    @Option(names = "--method", defaultValue = "posterior", paramLabel = "NAME",
             description = "method (default: ${DEFAULT-VALUE}); the list is below")
     String method;
 

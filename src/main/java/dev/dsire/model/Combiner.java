@@ -9,10 +9,25 @@ public enum Combiner implements MethodPart {
     /** Votes weighted by each voter's leave-one-group-out accuracy above chance. */
     WEIGHTED_VOTE("weighted-vote", "votes weighted by leave-one-group-out accuracy"),
     /**
-     * Weighted sum of the voters' log-likelihoods (weights fitted by leave-one-group-out likelihood),
-     * posterior median as the answer, probabilities and an 80% credible interval.
+     * Sum of the voters' log-likelihoods, all with one weight fitted by leave-one-group-out
+     * likelihood (a temperature); posterior median as the answer, probabilities and an 80% interval.
      */
-    POSTERIOR("posterior", "weighted log-likelihoods: posterior median, probabilities, 80% interval");
+    POSTERIOR("posterior", "equal-weight log-likelihoods, one fitted temperature: posterior median, probabilities, 80% interval"),
+    /**
+     * As {@link #POSTERIOR} with a weight per voter, fitted by leave-one-group-out likelihood with an
+     * L2 penalty. Measured: no better than equal weights on the untuned zoos (it learns the training groups).
+     */
+    WEIGHTED_POSTERIOR("weighted-posterior", "log-likelihoods weighted per voter by leave-one-group-out likelihood: posterior median, probabilities, 80% interval");
+
+    /** Whether the answer is a posterior over sizes (probabilities, interval, continuous estimate). */
+    public boolean probabilistic() {
+        return this == POSTERIOR || this == WEIGHTED_POSTERIOR;
+    }
+
+    /** Whether the model keeps a weight per voter. */
+    public boolean weighted() {
+        return probabilistic() || this == WEIGHTED_VOTE;
+    }
 
     private final String key;
     private final String description;

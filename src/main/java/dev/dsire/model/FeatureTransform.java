@@ -10,7 +10,13 @@ public enum FeatureTransform implements MethodPart {
     /** The Frobenius norm alone (the paper's baseline). */
     NORM("norm", "Frobenius norm", false),
     /** log σ, then each coordinate standardised by the training adapters' mean and std (per voter). */
-    LOG_STANDARDISED("log-std", "log singular values, standardised per voter", true);
+    LOG_STANDARDISED("log-std", "log singular values, standardised per voter", true),
+    /**
+     * Two voters per matrix: log σ standardised (as {@link #LOG_STANDARDISED}) and σ as it is. The log
+     * view compares the shape of small singular values, the raw one the scale of the large ones;
+     * together they beat either alone on every zoo measured.
+     */
+    LOG_STD_AND_SPECTRUM("log-std+spectrum", "two voters per matrix: log singular values standardised, and the singular values", true);
 
     private final String key;
     private final String description;
@@ -37,12 +43,28 @@ public enum FeatureTransform implements MethodPart {
         return standardised;
     }
 
-    /** The untransformed-by-training part: values before standardisation. */
-    public double[] apply(LayerSpectrum l, MatrixKind k) {
+    /** How many voters this transform makes of one matrix (its views). */
+    public int views() {
+        return this == LOG_STD_AND_SPECTRUM ? 2 : 1;
+    }
+
+    /** Whether the given view is standardised (the raw view of {@link #LOG_STD_AND_SPECTRUM} is not). */
+    public boolean standardises(int view) {
+        return standardised && !(this == LOG_STD_AND_SPECTRUM && view == 1);
+    }
+
+    /** The suffix a view adds to its voter's name ("" for one-view transforms). */
+    public String viewSuffix(int view) {
+        return views() == 1 ? "" : view == 0 ? "/log" : "/raw";
+    }
+
+    /** The untransformed-by-training part of one view: values before standardisation. */
+    public double[] apply(LayerSpectrum l, MatrixKind k, int view) {
         return switch (this) {
             case SPECTRUM -> l.values(k);
             case NORM -> new double[] {l.norm(k)};
             case LOG_STANDARDISED -> log(l.values(k));
+            case LOG_STD_AND_SPECTRUM -> view == 0 ? log(l.values(k)) : l.values(k);
         };
     }
 

@@ -33,13 +33,22 @@ public record Method(String key, FeatureTransform transform, VoterSet voterSet, 
     public static final Method GDA = new Method("gda", FeatureTransform.SPECTRUM, ALL, VoterRule.GDA, Combiner.VOTE);
     /** DSiRe's voters on standardised log spectra, votes weighted by leave-one-group-out accuracy. */
     public static final Method WEIGHTED_VOTE = new Method("weighted-vote", FeatureTransform.LOG_STANDARDISED, ALL, VoterRule.NEAREST, Combiner.WEIGHTED_VOTE);
-    /** Calibrated: soft 1-NN likelihoods on standardised log spectra, learned voter weights, posterior median. */
-    public static final Method POSTERIOR = new Method("posterior", FeatureTransform.LOG_STANDARDISED, ALL, VoterRule.SOFT_NEAREST, Combiner.POSTERIOR);
-    /** Variant: the posterior on raw spectra (no log, no standardisation). */
-    public static final Method POSTERIOR_RAW = new Method("posterior-raw", FeatureTransform.SPECTRUM, ALL, VoterRule.SOFT_NEAREST, Combiner.POSTERIOR);
+    /**
+     * Calibrated (dsire's own): every (layer, kind) votes twice, on standardised log σ and on σ, each a
+     * likelihood over sizes from its mean distance to each size's 3 nearest training adapters; the
+     * likelihoods are summed with one fitted temperature; the answer is the posterior median.
+     */
+    public static final Method POSTERIOR = new Method("posterior", FeatureTransform.LOG_STD_AND_SPECTRUM, ALL, VoterRule.SOFT_3NN, Combiner.POSTERIOR);
+    /** Variant: the posterior on standardised log spectra only (half the voters). */
+    public static final Method POSTERIOR_LOG = new Method("posterior-log", FeatureTransform.LOG_STANDARDISED, ALL, VoterRule.SOFT_3NN, Combiner.POSTERIOR);
+    /** Variant: the posterior on raw spectra only (no log, no standardisation). */
+    public static final Method POSTERIOR_RAW = new Method("posterior-raw", FeatureTransform.SPECTRUM, ALL, VoterRule.SOFT_3NN, Combiner.POSTERIOR);
+    /** The first calibrated recipe: soft 1-NN on standardised log spectra, a weight per voter learned leave-one-group-out. */
+    public static final Method WEIGHTED_POSTERIOR = new Method("weighted-posterior", FeatureTransform.LOG_STANDARDISED, ALL, VoterRule.SOFT_NEAREST,
+            Combiner.WEIGHTED_POSTERIOR);
 
     private static final List<Method> ALL_METHODS = List.of(DSIRE, FROBENIUS, A_ONLY, B_ONLY, BA_ONLY, NN_FULL, AVG_VOTE, RIDGE, GDA,
-            WEIGHTED_VOTE, POSTERIOR, POSTERIOR_RAW);
+            WEIGHTED_VOTE, WEIGHTED_POSTERIOR, POSTERIOR_LOG, POSTERIOR_RAW, POSTERIOR);
 
     /** Every named method, the paper's first. */
     public static List<Method> all() {
@@ -66,7 +75,7 @@ public record Method(String key, FeatureTransform transform, VoterSet voterSet, 
 
     /** Whether the method answers with probabilities and an 80% interval. */
     public boolean probabilistic() {
-        return combiner == Combiner.POSTERIOR;
+        return combiner.probabilistic();
     }
 
     /** Whether predictions are a 1-NN vote per voter (what the batched CPU/CUDA neighbour search computes). */
@@ -75,7 +84,7 @@ public record Method(String key, FeatureTransform transform, VoterSet voterSet, 
     }
 
     public List<String> voters(Layout layout) {
-        return voterSet.names(layout);
+        return voterSet.names(layout, transform);
     }
 
     /** Every voter's feature vector for one adapter, before the model's fitted standardisation. */

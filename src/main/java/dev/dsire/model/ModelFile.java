@@ -61,7 +61,7 @@ public final class ModelFile {
             numbers(g, "tau", m.calibration().tau());
             numbers(g, "weights", m.calibration().weights());
             g.writeNumberField("ood_threshold", Double.isFinite(m.calibration().oodThreshold()) ? m.calibration().oodThreshold() : -1);
-            g.writeNumberField("estimate_temperature", m.calibration().estimateTemperature());
+            g.writeNumberField("interval_mass", m.calibration().intervalMass());
             g.writeEndObject();
             g.writeRaw('\n');
             g.writeArrayFieldStart("voters");
@@ -182,17 +182,21 @@ public final class ModelFile {
                 classOf[i] = sizes.indexOf(labels[i]);
                 own[i] = i;
             }
-            calibration = LeaveOneGroupOut.fit(method.combiner(), index, classOf, sizes, own);
+            calibration = LeaveOneGroupOut.fit(method.combiner(), method.rule().neighbours(), index, classOf, sizes, own);
         } else {
             JsonNode c = root.path("calibration");
             double[] tau = numbers(path, c.path("tau"), "calibration tau"), weights = numbers(path, c.path("weights"), "calibration weights");
-            boolean weighted = method.combiner() == Combiner.POSTERIOR || method.combiner() == Combiner.WEIGHTED_VOTE;
-            if (tau.length != voters.size() || weights.length != (weighted ? voters.size() : 0) || !c.path("ood_threshold").isNumber()
-                    || !(c.path("estimate_temperature").asDouble() > 0)) {
+            boolean weighted = method.combiner().weighted();
+            if (tau.length != voters.size() || weights.length != (weighted ? voters.size() : 0) || !c.path("ood_threshold").isNumber()) {
                 throw new ModelFileException(path, "calibration does not match the " + voters.size() + " voters");
             }
+            // files written before the interval was calibrated have no mass: theirs was 80%
+            double mass = c.has("interval_mass") ? c.path("interval_mass").asDouble() : Calibration.DEFAULT_INTERVAL_MASS;
+            if (!(mass > 0 && mass < 1)) {
+                throw new ModelFileException(path, "calibration interval_mass must lie between 0 and 1");
+            }
             double t = c.path("ood_threshold").asDouble();
-            calibration = new Calibration(tau, weights, t < 0 ? Double.POSITIVE_INFINITY : t, c.path("estimate_temperature").asDouble());
+            calibration = new Calibration(tau, weights, t < 0 ? Double.POSITIVE_INFINITY : t, mass);
         }
         return DsireModel.of(method, layout, labels, voters, index, scalers, calibration);
     }

@@ -27,6 +27,13 @@ public record Standardiser(double[] mean, double[] std) {
         return new Standardiser(mean, std);
     }
 
+    /** The standardiser that changes nothing (the unstandardised view of a two-view transform). */
+    public static Standardiser identity(int dim) {
+        double[] zero = new double[dim], one = new double[dim];
+        java.util.Arrays.fill(one, 1);
+        return new Standardiser(zero, one);
+    }
+
     public double[] apply(double[] x) {
         double[] out = new double[x.length];
         for (int j = 0; j < x.length; j++) {

@@ -40,18 +40,25 @@ public record VoterSet(List<MatrixKind> kinds, boolean concatenated) {
         return new VoterSet(kinds, p[0].equals("concatenated"));
     }
 
-    /** Voter names for a layout: "layer/kind", or one "all" voter when concatenated. */
-    public List<String> names(Layout layout) {
+    /** Voter names for a layout: "layer/kind" (plus "/log" or "/raw" for two-view transforms), or one "all" voter when concatenated. */
+    public List<String> names(Layout layout, FeatureTransform t) {
         if (concatenated) {
             return List.of("all");
         }
         List<String> out = new ArrayList<>();
         for (var l : layout.layers()) {
             for (MatrixKind k : kinds) {
-                out.add(l.name() + "/" + k.key());
+                for (int view = 0; view < t.views(); view++) {
+                    out.add(l.name() + "/" + k.key() + t.viewSuffix(view));
+                }
             }
         }
         return out;
+    }
+
+    /** Whether voter v's features are standardised by the model (per view; all or nothing when concatenated). */
+    public boolean standardises(int v, FeatureTransform t) {
+        return concatenated ? t.standardised() : t.standardises(v % t.views());
     }
 
     /** Every voter's feature vector for one adapter (before any fitted standardisation), in {@link #names} order. */
@@ -59,7 +66,9 @@ public record VoterSet(List<MatrixKind> kinds, boolean concatenated) {
         List<double[]> out = new ArrayList<>();
         for (LayerSpectrum l : s.layers()) {
             for (MatrixKind k : kinds) {
-                out.add(t.apply(l, k));
+                for (int view = 0; view < t.views(); view++) {
+                    out.add(t.apply(l, k, view));
+                }
             }
         }
         if (!concatenated) {

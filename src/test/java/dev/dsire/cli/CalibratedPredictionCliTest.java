@@ -26,9 +26,9 @@ class CalibratedPredictionCliTest {
     void posteriorPredictionsCarryProbabilitiesAnIntervalAndAStatus() throws IOException {
         Path manifest = Zoo.write(dir.resolve("train"), Naming.KOHYA, 4, List.of(1, 2, 4, 8));
         Path model = dir.resolve("posterior.json");
-        Run fit = dsire("fit", "--manifest", manifest, "--method", "posterior", "--out", model);
+        Run fit = dsire("fit", "--manifest", manifest, "--out", model); // the posterior is fit's default
         assertEquals(0, fit.code(), fit.err());
-        assertTrue(fit.out().contains("posterior (log-std × per-layer a,b,ba × soft-1nn × posterior)"), fit.out());
+        assertTrue(fit.out().contains("posterior (log-std+spectrum × per-layer a,b,ba × soft-3nn × posterior)"), fit.out());
 
         Path known = Zoo.writeOne(dir.resolve("q/known.safetensors"), 9, 4, Zoo.RANK, 1, 1);
         Path untrained = Zoo.writeOne(dir.resolve("q/untrained.safetensors"), 9, 4, Zoo.RANK, 1, 0);
@@ -67,7 +67,7 @@ class CalibratedPredictionCliTest {
     void dsireAlsoRefusesToSizeAnUntrainedAdapterAndFlagsFarAwayOnes() throws IOException {
         Path manifest = Zoo.write(dir.resolve("train"), Naming.KOHYA, 4, List.of(1, 2, 4, 8));
         Path model = dir.resolve("dsire.json");
-        assertEquals(0, dsire("fit", "--manifest", manifest, "--out", model).code());
+        assertEquals(0, dsire("fit", "--manifest", manifest, "--method", "dsire", "--out", model).code());
         Path untrained = Zoo.writeOne(dir.resolve("q/untrained.safetensors"), 9, 4, Zoo.RANK, 1, 0);
         Path far = Zoo.writeOne(dir.resolve("q/far.safetensors"), 9, 4, Zoo.RANK, 1, 50); // B and ΔW 50× larger
         Run p = dsire("predict", "--model", model, "--json", untrained, far);
@@ -151,7 +151,8 @@ class CalibratedPredictionCliTest {
         for (String m : dev.dsire.model.Method.keys()) {
             assertTrue(h.out().contains(m), m);
         }
-        assertTrue(h.out().contains("log-std × per-layer a,b,ba × soft-1nn × posterior"), h.out());
+        assertTrue(h.out().contains("log-std+spectrum × per-layer a,b,ba × soft-3nn × posterior"), h.out());
+        assertTrue(h.out().contains("log-std × per-layer a,b,ba × soft-1nn × weighted-posterior"), h.out());
         assertTrue(dsire("eval", "--help").out().contains("ridge"));
     }
 

@@ -91,7 +91,7 @@ class CliTest {
     void fitPredictAcrossFormatsAndRefuseOtherLayouts() throws IOException {
         Path manifest = Zoo.write(dir.resolve("train"), Naming.PEFT, 3, List.of(1, 2, 4, 8));
         Path model = dir.resolve("model.json");
-        Run fit = dsire("fit", "--manifest", manifest, "--out", model);
+        Run fit = dsire("fit", "--manifest", manifest, "--method", "dsire", "--out", model);
         assertEquals(0, fit.code(), fit.err());
         assertTrue(fit.out().contains("fitted dsire (spectrum × per-layer a,b,ba × 1nn × vote) on 12 adapters"), fit.out());
 

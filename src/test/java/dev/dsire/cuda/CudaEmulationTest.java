@@ -71,7 +71,7 @@ class CudaEmulationTest {
             }
         }
         Path cpuDb = dir.resolve("cpu.sqlite"), gpuDb = dir.resolve("gpu.sqlite"), model = dir.resolve("m.json");
-        assertEquals(0, Cli.dsire("fit", "--device", "cpu", "--manifest", "examples/zoo-low/manifest.csv", "--out", model).code());
+        assertEquals(0, Cli.dsire("fit", "--device", "cpu", "--method", "dsire", "--manifest", "examples/zoo-low/manifest.csv", "--out", model).code());
         assertEquals(0, Cli.dsire("scan", tree, "--db", cpuDb, "--model", model, "--device", "cpu").code());
         // sticky: every allocation from the 12th on fails, so the GPU gives up for good after three batches at most
         for (Map.Entry<String, String> fail : List.of(Map.entry("12", ""), Map.entry("12", "sticky"))) {
@@ -115,7 +115,7 @@ class CudaEmulationTest {
     @Test
     void outOfGpuMemoryMidRunFinishesThatBatchOnTheCpuWithOneLine() throws Exception {
         Path model = dir.resolve("m.json");
-        assertEquals(0, Cli.dsire("fit", "--device", "cpu", "--manifest", "examples/zoo-low/manifest.csv", "--out", model).code());
+        assertEquals(0, Cli.dsire("fit", "--device", "cpu", "--method", "dsire", "--manifest", "examples/zoo-low/manifest.csv", "--out", model).code());
         List<String> args = new ArrayList<>(List.of("predict", "--json", "--model", model.toString()));
         try (var s = Files.list(Path.of("examples/zoo-medium"))) {
             s.filter(p -> p.toString().endsWith(".safetensors")).sorted().limit(20).forEach(p -> args.add(p.toString()));
@@ -160,7 +160,7 @@ class CudaEmulationTest {
     @Test
     void predictionsThroughTheNnKernelPathMatchTheCpu() throws Exception {
         Path model = dir.resolve("m.json");
-        assertEquals(0, Cli.dsire("fit", "--device", "cpu", "--manifest", "examples/zoo-low/manifest.csv", "--out", model).code());
+        assertEquals(0, Cli.dsire("fit", "--device", "cpu", "--method", "dsire", "--manifest", "examples/zoo-low/manifest.csv", "--out", model).code());
         List<String> files = new ArrayList<>(List.of("predict", "--json", "--model", model.toString()));
         try (var s = Files.list(Path.of("examples/zoo-medium"))) {
             s.filter(p -> p.toString().endsWith(".safetensors")).sorted().limit(60).forEach(p -> files.add(p.toString()));

@@ -91,7 +91,13 @@ class DsireModelTest {
         assertEquals(6, Method.FROBENIUS.voters(l).size());
         assertEquals(1, Method.FROBENIUS.features(spectra(l, 2, 3)).getFirst().length);
         assertEquals(List.of("all"), Method.NN_FULL.voters(l));
-        assertEquals("log-std × per-layer a,b,ba × soft-1nn × posterior", Method.POSTERIOR.composition());
+        assertEquals("log-std+spectrum × per-layer a,b,ba × soft-3nn × posterior", Method.POSTERIOR.composition());
+        assertEquals(List.of("x/a/log", "x/a/raw", "x/b/log", "x/b/raw", "x/ba/log", "x/ba/raw",
+                "y/a/log", "y/a/raw", "y/b/log", "y/b/raw", "y/ba/log", "y/ba/raw"), Method.POSTERIOR.voters(l));
+        List<double[]> two = Method.POSTERIOR.features(spectra(l, 2, 3));
+        assertEquals(12, two.size());
+        assertArrayEquals(spectra(l, 2, 3).layers().getFirst().values(dev.dsire.spectra.MatrixKind.A), two.get(1), "the raw view is σ itself");
+        assertEquals(Math.log(two.get(1)[0]), two.get(0)[0], 1e-12, "the log view is log σ");
         assertEquals(Method.all().size(), Method.keys().stream().distinct().count(), "names are unique");
         assertEquals(12, Method.NN_FULL.features(spectra(l, 2, 3)).getFirst().length);
         assertEquals(2, Method.BA_ONLY.voters(l).size());
@@ -168,7 +174,7 @@ class DsireModelTest {
         List<Sample> s = samples(Zoo.write(dir.resolve("zoo"), Naming.KOHYA, 2, List.of(1, 2)));
         Path p = dir.resolve("m.json");
         ModelFile.save(DsireModel.fit(Method.POSTERIOR, s.stream().map(Sample::labelled).toList()), p);
-        Files.writeString(p, Files.readString(p).replace("\"rule\":\"soft-1nn\"", "\"rule\":\"1nn\""));
+        Files.writeString(p, Files.readString(p).replace("\"rule\":\"soft-3nn\"", "\"rule\":\"1nn\""));
         ModelFileException e = assertThrows(ModelFileException.class, () -> ModelFile.load(p));
         assertTrue(e.getMessage().contains("method posterior is stored as"), e.getMessage());
         assertEquals(1, e.getMessage().lines().count());
@@ -263,6 +269,27 @@ class DsireModelTest {
                 assertTrue(iv[0] <= x.size() && x.size() <= iv[1]);
             }
         }
+    }
+
+    @Test
+    void theIntervalMassIsCalibratedLeaveOneGroupOutAndSavedWithTheModel() throws IOException {
+        List<Sample> s = samples(Zoo.write(dir.resolve("zoo"), Naming.KOHYA, 6, List.of(1, 2, 4, 8)));
+        DsireModel m = DsireModel.fit(Method.POSTERIOR, s.stream().map(Sample::labelled).toList());
+        double mass = m.calibration().intervalMass();
+        assertTrue(mass >= 0.5 && mass <= 0.99, "mass " + mass);
+        Path p = dir.resolve("m.json");
+        ModelFile.save(m, p);
+        assertEquals(mass, ModelFile.load(p).calibration().intervalMass());
+        Sample x = s.getFirst();
+        assertEquals(mass, ModelFile.load(p).predict(x.path(), x.spectra()).posterior().mass());
+        // a format-2 file written before the field existed: its interval held 80%
+        String json = Files.readString(p);
+        Files.writeString(p, json.replaceFirst(",\"interval_mass\":[^,}]+", ""));
+        assertFalse(Files.readString(p).contains("interval_mass"));
+        assertEquals(Calibration.DEFAULT_INTERVAL_MASS, ModelFile.load(p).calibration().intervalMass());
+        Files.writeString(p, json.replaceFirst("\"interval_mass\":[^,}]+", "\"interval_mass\":1.5"));
+        ModelFileException e = assertThrows(ModelFileException.class, () -> ModelFile.load(p));
+        assertTrue(e.getMessage().contains("interval_mass"), e.getMessage());
     }
 
     @Test

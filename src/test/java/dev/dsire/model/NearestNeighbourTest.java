@@ -1,0 +1,50 @@
+package dev.dsire.model;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class NearestNeighbourTest {
+
+    @Test
+    void theMeanOverEachClasssKNearestMatchesSortingEveryDistance() {
+        Random rnd = new Random(7);
+        for (int dim : new int[] {1, 3, 4, 8, 13}) {
+            int n = 40, classes = 4;
+            double[] refs = new double[n * dim];
+            int[] classOf = new int[n];
+            for (int i = 0; i < n; i++) {
+                classOf[i] = i % 5 == 4 ? 3 : i % 3; // class 3 has 8 references
+                for (int j = 0; j < dim; j++) {
+                    refs[i * dim + j] = rnd.nextGaussian();
+                }
+            }
+            NearestNeighbour nn = new NearestNeighbour(dim, refs);
+            double[] q = new double[dim];
+            Arrays.setAll(q, j -> rnd.nextGaussian());
+            for (int k : new int[] {1, 2, 3, 10}) {
+                double[] got = nn.meanNearestPerClass(q, classOf, classes + 1, k);
+                for (int c = 0; c < classes; c++) {
+                    List<Double> d = new ArrayList<>();
+                    for (int i = 0; i < n; i++) {
+                        if (classOf[i] == c) {
+                            d.add(Math.sqrt(nn.squaredDistance(i, q)));
+                        }
+                    }
+                    d.sort(null);
+                    double want = d.subList(0, Math.min(k, d.size())).stream().mapToDouble(x -> x).average().orElseThrow();
+                    assertEquals(want, got[c], 1e-12 * want, "dim " + dim + ", k " + k + ", class " + c);
+                }
+                assertEquals(Double.POSITIVE_INFINITY, got[classes], "a class without references is infinitely far");
+            }
+            double[] one = nn.meanNearestPerClass(q, classOf, classes, 1), sq = nn.nearestPerClass(q, classOf, classes);
+            for (int c = 0; c < classes; c++) {
+                assertEquals(Math.sqrt(sq[c]), one[c], 1e-15 * one[c], "k = 1 is the nearest distance");
+            }
+        }
+    }
+}
