@@ -2,7 +2,7 @@ package dev.dsire.spectra;
 
 import java.util.Arrays;
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
@@ -548,12 +548,12 @@ final class LayerCore {
             s30 = v.fma(y0, s30); s31 = v.fma(y1, s31); s32 = v.fma(y2, s32); s33 = v.fma(y3, s33);
         }
         double[] acc = { // reduced here, while every accumulator is still a register (an array of vectors would box them)
-            s00.reduceLanes(VectorOperators.ADD), s01.reduceLanes(VectorOperators.ADD), s02.reduceLanes(VectorOperators.ADD),
-            s03.reduceLanes(VectorOperators.ADD), s10.reduceLanes(VectorOperators.ADD), s11.reduceLanes(VectorOperators.ADD),
-            s12.reduceLanes(VectorOperators.ADD), s13.reduceLanes(VectorOperators.ADD), s20.reduceLanes(VectorOperators.ADD),
-            s21.reduceLanes(VectorOperators.ADD), s22.reduceLanes(VectorOperators.ADD), s23.reduceLanes(VectorOperators.ADD),
-            s30.reduceLanes(VectorOperators.ADD), s31.reduceLanes(VectorOperators.ADD), s32.reduceLanes(VectorOperators.ADD),
-            s33.reduceLanes(VectorOperators.ADD)};
+            sum(s00), sum(s01), sum(s02),
+            sum(s03), sum(s10), sum(s11),
+            sum(s12), sum(s13), sum(s20),
+            sum(s21), sum(s22), sum(s23),
+            sum(s30), sum(s31), sum(s32),
+            sum(s33)};
         for (int p = 0; p < 4; p++) {
             for (int q = 0; q < 4; q++) {
                 int ro = (i + p) * len, co = (j + q) * len;
@@ -566,13 +566,30 @@ final class LayerCore {
         }
     }
 
+    /** Rotations by half, a quarter, … of the lanes: the fixed reduction tree of {@link #sum}. */
+    @SuppressWarnings("unchecked")
+    private static final VectorShuffle<Double>[] HALVES = java.util.stream.IntStream.iterate(LANES.length() / 2, h -> h >= 1, h -> h / 2)
+            .mapToObj(h -> VectorShuffle.iota(LANES, h, 1, true)).toArray(VectorShuffle[]::new);
+
+    /**
+     * The sum of v's lanes in a fixed order (lanewise adds of rotated copies, then lane 0):
+     * reduceLanes' order is unspecified and differs between interpreted and compiled code, which
+     * made a layer's last bits depend on how warm the JIT was.
+     */
+    static double sum(DoubleVector v) {
+        for (VectorShuffle<Double> h : HALVES) {
+            v = v.add(v.rearrange(h));
+        }
+        return v.lane(0);
+    }
+
     private static double dot(double[] x, int xo, double[] y, int yo, int len) {
         DoubleVector s = DoubleVector.zero(LANES);
         int u = 0, bound = LANES.loopBound(len);
         for (; u < bound; u += LANES.length()) {
             s = DoubleVector.fromArray(LANES, x, xo + u).fma(DoubleVector.fromArray(LANES, y, yo + u), s);
         }
-        double v = s.reduceLanes(VectorOperators.ADD);
+        double v = sum(s);
         for (; u < len; u++) {
             v += x[xo + u] * y[yo + u];
         }
