@@ -2,7 +2,6 @@ package dev.dsire.spectra;
 
 import java.util.Arrays;
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
@@ -451,11 +450,12 @@ final class LayerCore {
 
     /** Adds x·xᵀ into the lower triangle (and diagonal tiles) of g; x has n rows of length len. */
     static void gramAdd(double[] x, int n, int len, double[] g) {
+        double[] acc = new double[16 * LANES.length()]; // a tile's lanes: once per block of rows
         int i = 0;
         // 4×4 tiles: 16 accumulators and 8 loads per step fit the 32 vector registers of AVX-512
         for (; i + 4 <= n; i += 4) {
             for (int j = 0; j <= i; j += 4) {
-                tile4(x, len, i, j, g, n);
+                tile4(x, len, i, j, g, n, acc);
             }
         }
         for (; i < n; i++) { // the last n mod 4 rows, against every row up to themselves
@@ -526,7 +526,7 @@ final class LayerCore {
     }
 
     /** Rows i..i+3 against rows j..j+3: sixteen dot products in one pass over the data. */
-    private static void tile4(double[] x, int len, int i, int j, double[] g, int n) {
+    private static void tile4(double[] x, int len, int i, int j, double[] g, int n, double[] acc) {
         int a0 = i * len, a1 = a0 + len, a2 = a1 + len, a3 = a2 + len;
         int b0 = j * len, b1 = b0 + len, b2 = b1 + len, b3 = b2 + len;
         DoubleVector z = DoubleVector.zero(LANES);
@@ -547,17 +547,18 @@ final class LayerCore {
             v = DoubleVector.fromArray(LANES, x, a3 + u);
             s30 = v.fma(y0, s30); s31 = v.fma(y1, s31); s32 = v.fma(y2, s32); s33 = v.fma(y3, s33);
         }
-        double[] acc = { // reduced here, while every accumulator is still a register (an array of vectors would box them)
-            sum(s00), sum(s01), sum(s02),
-            sum(s03), sum(s10), sum(s11),
-            sum(s12), sum(s13), sum(s20),
-            sum(s21), sum(s22), sum(s23),
-            sum(s30), sum(s31), sum(s32),
-            sum(s33)};
+        // the lanes go to memory and are summed there in lane order: a fixed order (reduceLanes'
+        // is unspecified and differed between interpreted and compiled code, so a layer's last
+        // bits depended on how warm the JIT was), and no call that would box a vector
+        int w = LANES.length();
+        s00.intoArray(acc, 0); s01.intoArray(acc, w); s02.intoArray(acc, 2 * w); s03.intoArray(acc, 3 * w);
+        s10.intoArray(acc, 4 * w); s11.intoArray(acc, 5 * w); s12.intoArray(acc, 6 * w); s13.intoArray(acc, 7 * w);
+        s20.intoArray(acc, 8 * w); s21.intoArray(acc, 9 * w); s22.intoArray(acc, 10 * w); s23.intoArray(acc, 11 * w);
+        s30.intoArray(acc, 12 * w); s31.intoArray(acc, 13 * w); s32.intoArray(acc, 14 * w); s33.intoArray(acc, 15 * w);
         for (int p = 0; p < 4; p++) {
             for (int q = 0; q < 4; q++) {
                 int ro = (i + p) * len, co = (j + q) * len;
-                double v = acc[p * 4 + q];
+                double v = laneSum(acc, (p * 4 + q) * w);
                 for (int t = u; t < len; t++) {
                     v += x[ro + t] * x[co + t];
                 }
@@ -566,21 +567,13 @@ final class LayerCore {
         }
     }
 
-    /** Rotations by half, a quarter, … of the lanes: the fixed reduction tree of {@link #sum}. */
-    @SuppressWarnings("unchecked")
-    private static final VectorShuffle<Double>[] HALVES = java.util.stream.IntStream.iterate(LANES.length() / 2, h -> h >= 1, h -> h / 2)
-            .mapToObj(h -> VectorShuffle.iota(LANES, h, 1, true)).toArray(VectorShuffle[]::new);
-
-    /**
-     * The sum of v's lanes in a fixed order (lanewise adds of rotated copies, then lane 0):
-     * reduceLanes' order is unspecified and differs between interpreted and compiled code, which
-     * made a layer's last bits depend on how warm the JIT was.
-     */
-    static double sum(DoubleVector v) {
-        for (VectorShuffle<Double> h : HALVES) {
-            v = v.add(v.rearrange(h));
+    /** acc[at] + acc[at+1] + … over one vector's lanes, in lane order. */
+    static double laneSum(double[] acc, int at) {
+        double t = acc[at];
+        for (int i = 1; i < LANES.length(); i++) {
+            t += acc[at + i];
         }
-        return v.lane(0);
+        return t;
     }
 
     private static double dot(double[] x, int xo, double[] y, int yo, int len) {
@@ -589,7 +582,9 @@ final class LayerCore {
         for (; u < bound; u += LANES.length()) {
             s = DoubleVector.fromArray(LANES, x, xo + u).fma(DoubleVector.fromArray(LANES, y, yo + u), s);
         }
-        double v = sum(s);
+        double[] lanes = new double[LANES.length()];
+        s.intoArray(lanes, 0);
+        double v = laneSum(lanes, 0);
         for (; u < len; u++) {
             v += x[xo + u] * y[yo + u];
         }
