@@ -36,6 +36,7 @@ final class LayerCore {
     private static final int BLOCK = 1 << 14;
 
     private final SymmetricEigenvalues eig = new SymmetricEigenvalues();
+    private final double[] tileLanes = new double[16 * LANES.length()];
     private double[] block = new double[0], scratch = new double[0], rows = new double[0];
 
     /** Which path the last call took; for tests. */
@@ -314,7 +315,7 @@ final class LayerCore {
                 gramRowsAdd(buf, l, n, g);
             } else {
                 finite = x.fill(from, l, buf, tmp);
-                gramAdd(buf, n, l, g);
+                gramAdd(buf, n, l, g, tileLanes);
             }
             if (!finite) {
                 throw new NonFiniteException();
@@ -450,7 +451,11 @@ final class LayerCore {
 
     /** Adds x·xᵀ into the lower triangle (and diagonal tiles) of g; x has n rows of length len. */
     static void gramAdd(double[] x, int n, int len, double[] g) {
-        double[] acc = new double[16 * LANES.length()]; // a tile's lanes: once per block of rows
+        gramAdd(x, n, len, g, new double[16 * LANES.length()]);
+    }
+
+    /** As above, with acc (16·LANES doubles) to hold a tile's lanes. */
+    static void gramAdd(double[] x, int n, int len, double[] g, double[] acc) {
         int i = 0;
         // 4×4 tiles: 16 accumulators and 8 loads per step fit the 32 vector registers of AVX-512
         for (; i + 4 <= n; i += 4) {
