@@ -27,20 +27,31 @@ import jdk.incubator.vector.VectorSpecies;
  * scratch space: one per thread.
  */
 final class BatchedEigenvalues {
-    private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
-    /** Matrices per batch: the number of doubles in the preferred vector (8 with AVX-512, 4 with AVX2). */
-    static final int LANES = S.length();
+    /** Matrices per batch: eight independent chains keep the core's divider and square root busy. */
+    static final int LANES = 8;
     private static final int W = LANES;
 
     private double[] a = new double[0], d = new double[0], e = new double[0], v = new double[0], p = new double[0];
     private final int[] lo = new int[W], hi = new int[W], iter = new int[W], exp = new int[W];
-    private final double[] beta = new double[W], tmp = new double[W], lv = new double[W], mv = new double[W], g0 = new double[W];
+    private final boolean[] live = new boolean[W], zero = new boolean[W];
+    private final double[] beta = new double[W], t0 = new double[W], t1 = new double[W];
+    private final double[] s = new double[W], c = new double[W], q = new double[W], g = new double[W];
 
     /**
      * The eigenvalues of the symmetric n×n matrices g[0..count) (row-major, only read), each in
      * descending order into out[k][0..n). count ≤ {@link #LANES}.
      */
     void compute(double[][] g, int count, int n, double[][] out) {
+        compute(g, count, n, out, KernelWarmup.vector());
+    }
+
+    /**
+     * As above, on the vector twins or on the scalar lanes (the same bits either way; the scalar
+     * lanes are what runs while the JIT has not yet compiled the vector twins, which run 100×
+     * slower interpreted).
+     */
+    void compute(double[][] g, int count, int n, double[][] out, boolean vector) {
+        vector &= VECTOR;
         if (count < 1 || count > W) {
             throw new IllegalArgumentException("batch of " + count);
         }
@@ -76,8 +87,13 @@ final class BatchedEigenvalues {
                 }
             }
         }
-        tridiagonalize(n);
-        ql(n, count);
+        if (vector) {
+            vTridiagonalize(n);
+            vQl(n, count);
+        } else {
+            tridiagonalize(n);
+            ql(n, count);
+        }
         for (int k = 0; k < count; k++) {
             double[] o = out[k];
             double f = Math.scalb(1.0, exp[k]);
@@ -93,24 +109,250 @@ final class BatchedEigenvalues {
         }
     }
 
-    private static DoubleVector at(double[] x, int i) {
-        return DoubleVector.fromArray(S, x, i * W);
-    }
-
     /**
      * a → H·a·H, every lane, on the lower triangle alone (half the flops of the scalar solver's
      * full-matrix form; the sums are ordered differently, so results agree with it to rounding,
      * not bit for bit); diagonal to d, subdiagonal to e (e[n-1] = 0).
      */
     void tridiagonalize(int n) {
-        // one step per method: C2 inlines every vector operation of a small method (a large one
-        // ran out of inlining budget and boxed its vectors, 10× slower)
         for (int k = 0; k < n - 2; k++) {
             int m = n - k - 1;
             reflector(n, k);
             symv(n, k);
             correct(m);
             rank2(n, k);
+        }
+        for (int L = 0; L < W; L++) {
+            if (n >= 2) {
+                d[(n - 2) * W + L] = a[((n - 2) * n + n - 2) * W + L];
+                e[(n - 2) * W + L] = a[((n - 1) * n + n - 2) * W + L];
+            }
+            d[(n - 1) * W + L] = a[((n - 1) * n + n - 1) * W + L];
+            e[(n - 1) * W + L] = 0;
+        }
+    }
+
+    /** Column k below the diagonal → v (the Householder vector), d[k], e[k], and β into beta. */
+    private void reflector(int n, int k) {
+        int m = n - k - 1, o = k + 1;
+        double[] norm2 = t0, vv = t1;
+        for (int L = 0; L < W; L++) {
+            norm2[L] = 0;
+            vv[L] = 0;
+            d[k * W + L] = a[(k * n + k) * W + L];
+        }
+        for (int i = 0; i < m; i++) {
+            int at = ((o + i) * n + k) * W, to = i * W;
+            for (int L = 0; L < W; L++) {
+                double x = a[at + L];
+                v[to + L] = x;
+                norm2[L] += x * x;
+            }
+        }
+        for (int L = 0; L < W; L++) {
+            double root = Math.sqrt(norm2[L]), v0 = v[L];
+            double alpha = v0 > 0 ? -root : root;
+            zero[L] = norm2[L] == 0;
+            e[k * W + L] = zero[L] ? 0 : alpha;
+            v[L] = v0 - alpha;
+        }
+        for (int i = 0; i < m; i++) {
+            int at = i * W;
+            for (int L = 0; L < W; L++) {
+                double x = v[at + L];
+                vv[L] += x * x;
+            }
+        }
+        for (int L = 0; L < W; L++) { // a zero column: β = 0 makes the reflector the identity
+            beta[L] = zero[L] ? 0 : 2 / vv[L];
+        }
+    }
+
+    /**
+     * p = A22·v from A22's lower triangle alone (symmetric): row i gives A_ij·v_j to p_i and
+     * A_ij·v_i to p_j for j < i; each entry is read once for both.
+     */
+    private void symv(int n, int k) {
+        int m = n - k - 1, o = k + 1;
+        Arrays.fill(p, 0, m * W, 0);
+        for (int i = 0; i < m; i++) {
+            int row = ((o + i) * n + o) * W, pi = i * W;
+            for (int L = 0; L < W; L++) {
+                t0[L] = 0;
+                t1[L] = 0;
+            }
+            int j = 0;
+            for (; j + 1 < i; j += 2) { // two partial sums, even and odd j, as the vector twin
+                int aj = row + j * W, pj = j * W;
+                for (int L = 0; L < W; L++) {
+                    double x0 = a[aj + L], x1 = a[aj + W + L];
+                    t0[L] += x0 * v[pj + L];
+                    t1[L] += x1 * v[pj + W + L];
+                    p[pj + L] += x0 * v[pi + L];
+                    p[pj + W + L] += x1 * v[pi + L];
+                }
+            }
+            for (; j < i; j++) {
+                int aj = row + j * W, pj = j * W;
+                for (int L = 0; L < W; L++) {
+                    double x = a[aj + L];
+                    t0[L] += x * v[pj + L];
+                    p[pj + L] += x * v[pi + L];
+                }
+            }
+            int ai = row + i * W;
+            for (int L = 0; L < W; L++) {
+                p[pi + L] = p[pi + L] + (t0[L] + t1[L]) + a[ai + L] * v[pi + L];
+            }
+        }
+    }
+
+    /** p → β·p − (β/2)(vᵀ·β·p)·v. */
+    private void correct(int m) {
+        double[] vp = t0;
+        for (int L = 0; L < W; L++) {
+            vp[L] = 0;
+        }
+        for (int i = 0; i < m; i++) {
+            int at = i * W;
+            for (int L = 0; L < W; L++) {
+                double x = beta[L] * p[at + L];
+                p[at + L] = x;
+                vp[L] += v[at + L] * x;
+            }
+        }
+        for (int L = 0; L < W; L++) {
+            vp[L] = beta[L] * vp[L] / 2;
+        }
+        for (int i = 0; i < m; i++) {
+            int at = i * W;
+            for (int L = 0; L < W; L++) {
+                p[at + L] -= vp[L] * v[at + L];
+            }
+        }
+    }
+
+    /** A22 −= v·pᵀ + p·vᵀ, lower triangle. */
+    private void rank2(int n, int k) {
+        int m = n - k - 1, o = k + 1;
+        for (int i = 0; i < m; i++) {
+            int row = ((o + i) * n + o) * W, vi = i * W;
+            for (int j = 0; j <= i; j++) {
+                int aj = row + j * W, pj = j * W;
+                for (int L = 0; L < W; L++) {
+                    a[aj + L] -= v[vi + L] * p[pj + L] + p[vi + L] * v[pj + L];
+                }
+            }
+        }
+    }
+
+    /** Implicit QL on every lane's tridiagonal (d, e): eigenvalues into d. */
+    void ql(int n, int count) {
+        for (int L = 0; L < W; L++) {
+            lo[L] = L < count ? 0 : n;
+            iter[L] = 0;
+        }
+        while (true) {
+            int from = n, to = -1;
+            for (int L = 0; L < W; L++) {
+                // lane L: its window [l, m), l moved past the eigenvalues that have converged
+                int l = lo[L], m = l;
+                while (l < n) {
+                    for (m = l; m < n - 1; m++) {
+                        double dd = Math.abs(d[m * W + L]) + Math.abs(d[(m + 1) * W + L]);
+                        if (Math.abs(e[m * W + L]) <= 0x1p-53 * dd) {
+                            break;
+                        }
+                    }
+                    if (m != l) {
+                        break;
+                    }
+                    l++;
+                    iter[L] = 0;
+                }
+                lo[L] = l;
+                live[L] = l < n;
+                if (l >= n) {
+                    continue;
+                }
+                if (iter[L]++ == 60) {
+                    throw new ArithmeticException("tridiagonal QL did not converge");
+                }
+                hi[L] = m;
+                double dl = d[l * W + L], el = e[l * W + L];
+                double x = (d[(l + 1) * W + L] - dl) / (2 * el);
+                double r = Math.sqrt(x * x + 1);
+                g[L] = d[m * W + L] - dl + el / (x + Math.copySign(r, x));
+                s[L] = 1;
+                c[L] = 1;
+                q[L] = 0;
+                from = Math.min(from, l);
+                to = Math.max(to, m);
+            }
+            if (to < 0) {
+                return;
+            }
+            // one rotation of every lane whose window holds i: eight independent chains of square
+            // roots and divisions, which the core overlaps (one lane alone waits on each)
+            for (int i = to - 1; i >= from; i--) {
+                for (int L = 0; L < W; L++) {
+                    if (!live[L] || i < lo[L] || i >= hi[L]) {
+                        continue;
+                    }
+                    int at = i * W + L, up = at + W;
+                    double ei = e[at];
+                    double f = s[L] * ei, b = c[L] * ei, gl = g[L];
+                    double r = Math.sqrt(f * f + gl * gl);
+                    e[up] = r;
+                    if (r == 0) { // the rotation vanished: this lane deflates here
+                        d[up] -= q[L];
+                        e[hi[L] * W + L] = 0;
+                        live[L] = false;
+                        continue;
+                    }
+                    double inv = 1 / r;
+                    double sn = f * inv, cn = gl * inv;
+                    double gg = d[up] - q[L];
+                    double rr = (d[at] - gg) * sn + 2 * cn * b;
+                    double qn = sn * rr;
+                    d[up] = gg + qn;
+                    g[L] = cn * rr - b;
+                    s[L] = sn;
+                    c[L] = cn;
+                    q[L] = qn;
+                }
+            }
+            for (int L = 0; L < W; L++) {
+                if (live[L]) {
+                    int l = lo[L];
+                    d[l * W + L] -= q[L];
+                    e[l * W + L] = g[L];
+                    e[hi[L] * W + L] = 0;
+                }
+            }
+        }
+    }
+
+    // ---- the vector twins: the same operations in the same order on one vector of lanes ----
+
+    private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
+    /** Whether the vector twins can run here: a preferred vector of exactly LANES doubles (AVX-512). */
+    static final boolean VECTOR = S.length() == LANES;
+    private final double[] tmp = new double[W], lv = new double[W], mv = new double[W], g0 = new double[W];
+
+    private static DoubleVector at(double[] x, int i) {
+        return DoubleVector.fromArray(S, x, i * W);
+    }
+
+    private void vTridiagonalize(int n) {
+        // one step per method: C2 inlines every vector operation of a small method (a large one
+        // ran out of inlining budget and boxed its vectors, 10× slower)
+        for (int k = 0; k < n - 2; k++) {
+            int m = n - k - 1;
+            vReflector(n, k);
+            vSymv(n, k);
+            vCorrect(m);
+            vRank2(n, k);
         }
         DoubleVector zero = DoubleVector.zero(S);
         if (n >= 2) {
@@ -122,7 +364,7 @@ final class BatchedEigenvalues {
     }
 
     /** Column k below the diagonal → v (the Householder vector), d[k], e[k], and β into beta. */
-    private void reflector(int n, int k) {
+    private void vReflector(int n, int k) {
         int m = n - k - 1, o = k + 1;
         DoubleVector zero = DoubleVector.zero(S);
         DoubleVector norm2 = zero;
@@ -151,7 +393,7 @@ final class BatchedEigenvalues {
      * p = A22·v from A22's lower triangle alone (symmetric): row i gives A_ij·v_j to p_i and
      * A_ij·v_i to p_j for j < i; each entry is read once for both.
      */
-    private void symv(int n, int k) {
+    private void vSymv(int n, int k) {
         int m = n - k - 1, o = k + 1;
         DoubleVector zero = DoubleVector.zero(S);
         Arrays.fill(p, 0, m * W, 0);
@@ -176,7 +418,7 @@ final class BatchedEigenvalues {
     }
 
     /** p → β·p − (β/2)(vᵀ·β·p)·v. */
-    private void correct(int m) {
+    private void vCorrect(int m) {
         DoubleVector b = DoubleVector.fromArray(S, beta, 0), vp = DoubleVector.zero(S);
         for (int i = 0; i < m; i++) {
             DoubleVector pi = b.mul(at(p, i));
@@ -190,7 +432,7 @@ final class BatchedEigenvalues {
     }
 
     /** A22 −= v·pᵀ + p·vᵀ, lower triangle. */
-    private void rank2(int n, int k) {
+    private void vRank2(int n, int k) {
         int m = n - k - 1, o = k + 1;
         for (int i = 0; i < m; i++) {
             int row = (o + i) * n + o;
@@ -207,7 +449,7 @@ final class BatchedEigenvalues {
      * eigenvalues that have converged (a negligible e[l]), m is the first negligible e at or after
      * the new l (n−1 if none); a lane whose l reaches n−1 is done (l = n). Into lo, hi.
      */
-    private void windows(int n) {
+    private void vWindows(int n) {
         int min = n;
         for (int k = 0; k < W; k++) {
             min = Math.min(min, lo[k]);
@@ -240,14 +482,14 @@ final class BatchedEigenvalues {
     }
 
     /** Implicit QL on every lane's tridiagonal (d, e): eigenvalues into d. */
-    void ql(int n, int count) {
+    private void vQl(int n, int count) {
         for (int k = 0; k < W; k++) {
             lo[k] = k < count ? 0 : n;
             iter[k] = 0;
         }
         while (true) {
             int from = n, to = -1;
-            windows(n);
+            vWindows(n);
             for (int k = 0; k < W; k++) {
                 int l = lo[k], m = hi[k];
                 if (l >= n) {

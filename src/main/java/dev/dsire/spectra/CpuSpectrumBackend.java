@@ -33,6 +33,14 @@ public final class CpuSpectrumBackend implements SpectrumBackend {
         this.pool = this.threads == 1 ? null : new ForkJoinPool(this.threads);
     }
 
+    /**
+     * Whether this process has moved its lockstep kernels to the vector twins (see KernelWarmup):
+     * a process starts on their scalar lanes, which warm up faster and give the same bits.
+     */
+    public static boolean steadyState() {
+        return KernelWarmup.switched();
+    }
+
     @Override
     public String describe() {
         return "cpu (" + threads + (threads == 1 ? " thread)" : " threads)");

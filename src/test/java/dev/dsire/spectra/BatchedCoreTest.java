@@ -51,8 +51,11 @@ class BatchedCoreTest {
                     gb[k] = b.data.clone();
                     want[k] = expected(a, b);
                 }
-                core.compute(ga, gb, count, r, out);
+                core.compute(ga, gb, count, r, out, false);
+                double[][] twin = new double[count][r * r];
+                core.compute(ga, gb, count, r, twin, true);
                 for (int k = 0; k < count; k++) {
+                    assertArrayEquals(out[k], twin[k], "r=" + r + " batch " + count + " lane " + k + ": the vector twin's bits");
                     double norm = CommonOps_DDRM.elementMaxAbs(want[k]);
                     for (int i = 0; i < r * r; i++) {
                         assertEquals(want[k].data[i], out[k][i], 1e-12 * norm, "r=" + r + " batch " + count + " lane " + k + " entry " + i);

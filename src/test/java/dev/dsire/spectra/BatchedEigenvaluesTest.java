@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The lockstep solver against EJML's symmetric QR and the scalar solver, on batches mixing
- * matrices that converge at very different speeds; and lane independence, bit for bit.
+ * matrices that converge at very different speeds; its vector twin and lane independence, bit
+ * for bit (on a machine without a vector of LANES doubles both calls run the scalar lanes).
  */
 class BatchedEigenvaluesTest {
     static final int W = BatchedEigenvalues.LANES;
@@ -31,9 +32,14 @@ class BatchedEigenvaluesTest {
                 for (int k = 0; k < count; k++) {
                     in[k] = mats.get(from + k).data.clone();
                 }
-                batched.compute(in, count, n, out);
+                batched.compute(in, count, n, out, false);
+                double[][] twin = new double[count][n];
+                batched.compute(in, count, n, twin, true);
                 for (int k = 0; k < count; k++) {
                     int at = from + k;
+                    for (int i = 0; i < n; i++) {
+                        assertEquals(out[k][i], twin[k][i], 0.0, what + " #" + at + " batch " + size + ": the vector twin's bits, λ" + i);
+                    }
                     DMatrixRMaj g = mats.get(at);
                     assertArrayEquals(g.data, in[k], what + ": input left as it was");
                     if (size == 1) {
