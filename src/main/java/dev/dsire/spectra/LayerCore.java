@@ -479,7 +479,9 @@ final class LayerCore {
         int w = LANES.length();
         for (int p = 0; p < n; p += 4) {
             for (int q = 0; q < p + 4 && q < n; q += 2 * w) {
-                if (q + 2 * w <= n) {
+                // one vector where the second would lie wholly above the diagonal (rows p..p+3):
+                // for r = 32 the tiles then compute 640 entries for the 528 needed, not 768
+                if (q + 2 * w <= n && q + w < p + 4) {
                     rowsTile2(x, len, n, p, q, g);
                 } else {
                     rowsTile1(x, len, n, p, q, g);
