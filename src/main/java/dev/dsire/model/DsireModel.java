@@ -288,9 +288,10 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
             if (w == 0) {
                 continue;
             }
-            LeaveOneGroupOut.logLikelihood(d, calibration.tau()[v], ll);
+            // the voter's log-likelihood up to its normaliser, which is the same for every size and cancels
+            LeaveOneGroupOut.scaledDistances(d, calibration.tau()[v], ll);
             for (int c = 0; c < k; c++) {
-                score[c] += w * ll[c];
+                score[c] -= w * ll[c];
             }
             double at = placement(d, sizes);
             if (Double.isFinite(at)) {
