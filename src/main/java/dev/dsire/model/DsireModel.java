@@ -20,11 +20,11 @@ import java.util.TreeSet;
  * Untrained and degenerate adapters get no size; far-away ones are flagged out of distribution.
  */
 public record DsireModel(Method method, Layout layout, int[] labels, List<String> voters, List<NearestNeighbour> index,
-                         List<Standardiser> scalers, Calibration calibration, List<VoterHead> heads) {
+                         List<Standardiser> scalers, Calibration calibration, List<VoterHead> heads, List<CompactIndex> compact) {
 
     /** A bare 1-NN vote model over an index (no standardisation, unit distance scales, no out-of-distribution flag). */
     public DsireModel(Method method, Layout layout, int[] labels, List<String> voters, List<NearestNeighbour> index) {
-        this(method, layout, labels, voters, index, List.of(), unitCalibration(index.size()), List.of());
+        this(method, layout, labels, voters, index, List.of(), unitCalibration(index.size()), List.of(), List.of());
     }
 
     private static Calibration unitCalibration(int voters) {
@@ -44,7 +44,10 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
                 heads.add(VoterHead.fit(method.rule(), nn, classOf, sizes));
             }
         }
-        return new DsireModel(method, layout, labels, voters, index, scalers, calibration, heads);
+        // the posterior searches float32 copies of the references (see CompactIndex); the stored model keeps doubles
+        List<CompactIndex> compact = method.combiner().probabilistic()
+                ? index.stream().map(nn -> CompactIndex.of(nn, classOf, sizes.size())).toList() : List.of();
+        return new DsireModel(method, layout, labels, voters, index, scalers, calibration, heads, compact);
     }
 
     /** Fits on adapters that all share one layout, in the given order (which breaks distance ties). */
@@ -278,7 +281,7 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
         double placed = 0;
         int placing = 0;
         for (int v = 0; v < f.size(); v++) {
-            double[] d = index.get(v).meanNearestPerClass(f.get(v), classOf, k, neighbours);
+            double[] d = compact.get(v).meanNearestPerClass(f.get(v), neighbours);
             double m = Double.POSITIVE_INFINITY;
             for (int c = 0; c < k; c++) {
                 m = Math.min(m, d[c]);
