@@ -268,9 +268,11 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
      * Soft k-NN likelihoods of every voter, weighted and summed: the posterior over the training
      * sizes. The continuous estimate comes from the same distances: each voter places the adapter
      * between its nearest size and that size's nearer neighbouring size, in proportion to the two
-     * distances; the estimate is the mean over voters. It needs no held-out size to tune, so it
-     * works with two trained sizes as well as with six (measured against softened posterior means
-     * with fitted or fixed temperatures: none was as good on every zoo and every set of unseen sizes).
+     * distances, on a log scale of images; the estimate is the geometric mean over voters. It needs
+     * no held-out size to tune, so it works with two trained sizes as well as with six (measured
+     * against softened posterior means with fitted or fixed temperatures, and against placing on a
+     * linear scale: the log scale had the best worst case over ten sets of unseen sizes, 0.59×
+     * DSiRe's error against 0.69×).
      */
     private Prediction posterior(List<double[]> f) {
         List<Integer> sizes = sizes();
@@ -303,13 +305,13 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
             }
         }
         Posterior posterior = Posterior.fromLogScores(sizes, score, calibration.intervalMass());
-        return flag(Prediction.of(posterior, placing > 0 ? placed / placing : posterior.estimate()), nearest);
+        return flag(Prediction.of(posterior, placing > 0 ? Math.exp(placed / placing) : posterior.estimate()), nearest);
     }
 
     /**
-     * Where one voter places an adapter from its per-size distances d: between the nearest size c
-     * and the nearer of c's neighbouring sizes c', at d_c / (d_c + d_c') of the way (linear in
-     * images). NaN when no size has a finite distance.
+     * Where one voter places an adapter from its per-size distances d, as a log size: between the
+     * nearest size c and the nearer of c's neighbouring sizes c', at d_c / (d_c + d_c') of the way
+     * from log n_c to log n_c'. NaN when no size has a finite distance (or a size is not positive).
      */
     static double placement(double[] d, List<Integer> sizes) {
         int c = -1;
@@ -318,17 +320,18 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
                 c = k;
             }
         }
-        if (c < 0) {
+        if (c < 0 || sizes.getFirst() <= 0) {
             return Double.NaN;
         }
         int lo = c - 1, hi = c + 1;
         double dl = lo >= 0 ? d[lo] : Double.POSITIVE_INFINITY, dh = hi < d.length ? d[hi] : Double.POSITIVE_INFINITY;
         int other = dl <= dh ? lo : hi;
         double dOther = Math.min(dl, dh);
+        double here = Math.log(sizes.get(c));
         if (!Double.isFinite(dOther) || d[c] == 0) {
-            return sizes.get(c);
+            return here;
         }
         double t = d[c] / (d[c] + dOther);
-        return sizes.get(c) + t * (sizes.get(other) - sizes.get(c));
+        return here + t * (Math.log(sizes.get(other)) - here);
     }
 }
