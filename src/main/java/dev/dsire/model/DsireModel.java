@@ -271,8 +271,8 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
      * distances, on a log scale of images; the estimate is the geometric mean over voters. It needs
      * no held-out size to tune, so it works with two trained sizes as well as with six (measured
      * against softened posterior means with fitted or fixed temperatures, and against placing on a
-     * linear scale: the log scale had the best worst case over ten sets of unseen sizes, 0.59×
-     * DSiRe's error against 0.69×).
+     * linear scale: the log scale had the best worst case over ten sets of unseen sizes, 0.60×
+     * DSiRe's error against 0.72×).
      */
     private Prediction posterior(List<double[]> f) {
         List<Integer> sizes = sizes();
