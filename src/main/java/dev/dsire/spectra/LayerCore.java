@@ -2,7 +2,6 @@ package dev.dsire.spectra;
 
 import java.util.Arrays;
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
@@ -36,9 +35,8 @@ final class LayerCore {
     /** Doubles per Gram block: 2^14 (128 KB) keeps a block of X in L2 while the tiles sweep it. */
     private static final int BLOCK = 1 << 14;
 
-    private int size = -1;
     private final SymmetricEigenvalues eig = new SymmetricEigenvalues();
-    private DMatrixRMaj ga, gb, work;
+    private final double[] tileLanes = new double[16 * LANES.length()];
     private double[] block = new double[0], scratch = new double[0], rows = new double[0];
 
     /** Which path the last call took; for tests. */
@@ -54,52 +52,243 @@ final class LayerCore {
         return spectrum(layer, Panel.transposeOf(a, r, k), Panel.transposeOf(bt, r, d), scale);
     }
 
+    /** One layer: X_A = Aᵀ (k×r), X_B = B (d×r), and the scale of B·A. */
+    record Job(String layer, Panel xa, Panel xb, double scale) {}
+
+    /** Layers per group worth handing to {@link #spectra}: two Grams each fill the eigen solver's lanes twice, the cores once. */
+    static final int GROUP = BatchedEigenvalues.LANES;
+    /** Above this rank the eigenproblems run one at a time (the lockstep solver's scratch grows as LANES·r²). */
+    static final int BATCH_LIMIT = 128;
+
     /**
      * Spectra of A, B and scale·B·A, given X_A = Aᵀ (k×r) and X_B = B (d×r). Throws
      * {@link NonFiniteException} if either holds NaN or infinity.
      */
     LayerSpectrum spectrum(String layer, Panel xa, Panel xb, double scale) {
-        int r = xa.cols();
-        double[] sa, sb, sba;
-        lastUsedQr = false;
-        if (r <= xa.rows() && r <= xb.rows()) {
-            prepare(r);
-            gram(xa, ga.data);
-            gram(xb, gb.data);
-            sa = sqrtEigenvalues(ga);
-            sb = sqrtEigenvalues(gb);
-            if (sa[0] == 0 || sb[0] == 0) {
-                sba = new double[r]; // B·A = 0 exactly: an untrained layer
-            } else if (sa[r - 1] >= CONDITION_LIMIT * sa[0] && sb[r - 1] >= CONDITION_LIMIT * sb[0]) {
-                sba = choleskyCore(r, Math.abs(scale));
-            } else {
-                sba = null;
-            }
-        } else {
-            sa = sb = sba = null;
-        }
-        if (sba == null) {
-            lastUsedQr = true;
-            DMatrixRMaj ra = tallR(xa);
-            DMatrixRMaj rb = tallR(xb);
-            sa = singularValues(ra, r);
-            sb = singularValues(rb, r);
-            DMatrixRMaj core = new DMatrixRMaj(rb.numRows, ra.numRows);
-            CommonOps_DDRM.multTransB(Math.abs(scale), rb, ra, core);
-            sba = singularValues(core, r);
-        }
-        for (int i = 0; i < r; i++) { // undo the panels' power-of-two scaling: exact
-            sa[i] = Math.scalb(sa[i], xa.exponent());
-            sb[i] = Math.scalb(sb[i], xb.exponent());
-            sba[i] = Math.scalb(sba[i], xa.exponent() + xb.exponent());
-        }
-        return LayerSpectrum.of(layer, sa, sb, sba);
+        LayerSpectrum[] out = new LayerSpectrum[1];
+        spectra(new Job[] {new Job(layer, xa, xb, scale)}, 1, out);
+        return out[0];
     }
 
-    /** A factor held NaN or infinity. */
+    /**
+     * Spectra of jobs[0..count) into out[0..count): each exactly what {@link #spectrum} gives for
+     * that layer alone. The layers' r×r eigenproblems are solved together, a SIMD lane per matrix.
+     * Throws {@link NonFiniteException} (naming the layer) at the first factor holding NaN or infinity.
+     */
+    void spectra(Job[] jobs, int count, LayerSpectrum[] out) {
+        lastUsedQr = false;
+        int small = 0;
+        for (int j = 0; j < count; j++) { // large ranks alone, in slot 0: scratch stays O(r²), not O(GROUP·r²)
+            if (jobs[j].xa().cols() > BATCH_LIMIT) {
+                group[0] = jobs[j];
+                process(1);
+                out[j] = results[0];
+                results[0] = null;
+            }
+        }
+        int[] at = new int[count];
+        for (int j = 0; j < count; j++) {
+            if (jobs[j].xa().cols() <= BATCH_LIMIT) {
+                slots(small + 1);
+                at[small] = j;
+                group[small++] = jobs[j];
+            }
+        }
+        if (small > 0) {
+            process(small);
+            for (int i = 0; i < small; i++) {
+                out[at[i]] = results[i];
+            }
+        }
+        Arrays.fill(group, null); // no references to the caller's tensors outlive the call
+        Arrays.fill(results, null);
+    }
+
+    // per-slot state of process(): the group's jobs, Gram/core matrices, spectra, and which path each takes
+    private Job[] group = new Job[1];
+    private LayerSpectrum[] results = new LayerSpectrum[1];
+    private double[][] gA = new double[1][], gB = new double[1][], cores = new double[1][];
+    private double[][] sA = new double[1][], sB = new double[1][], sBA = new double[1][];
+    private int[] path = new int[1];
+    private boolean[] queued = new boolean[1];
+    private double[] la = new double[0], lb = new double[0], mm = new double[0];
+    private final double[][] batchIn = new double[BatchedEigenvalues.LANES][], batchOut = new double[BatchedEigenvalues.LANES][];
+    private final BatchedEigenvalues batched = new BatchedEigenvalues();
+    private final BatchedCore batchedCore = new BatchedCore();
+    private final double[][] batchIn2 = new double[BatchedEigenvalues.LANES][];
+    private static final int GRAM = 1, CORE = 2, QR = 3, ZERO = 4;
+
+    private void slots(int n) {
+        if (group.length < n) {
+            int c = Math.max(n, 2 * group.length);
+            group = Arrays.copyOf(group, c);
+            results = Arrays.copyOf(results, c);
+            gA = Arrays.copyOf(gA, c);
+            gB = Arrays.copyOf(gB, c);
+            cores = Arrays.copyOf(cores, c);
+            sA = Arrays.copyOf(sA, c);
+            sB = Arrays.copyOf(sB, c);
+            sBA = Arrays.copyOf(sBA, c);
+            path = Arrays.copyOf(path, c);
+            queued = Arrays.copyOf(queued, c);
+        }
+    }
+
+    private static double[] sized(double[][] pool, int j, int n) {
+        double[] x = pool[j];
+        return x != null && x.length >= n ? x : (pool[j] = new double[n]);
+    }
+
+    /** The jobs in group[0..count) into results[0..count). */
+    private void process(int count) {
+        for (int j = 0; j < count; j++) {
+            Job job = group[j];
+            int r = job.xa().cols();
+            path[j] = r <= job.xa().rows() && r <= job.xb().rows() ? GRAM : QR;
+            if (path[j] == GRAM) {
+                try {
+                    gram(job.xa(), sized(gA, j, r * r));
+                    gram(job.xb(), sized(gB, j, r * r));
+                } catch (NonFiniteException e) {
+                    throw new NonFiniteException(job.layer());
+                }
+                sA[j] = new double[r];
+                sB[j] = new double[r];
+            }
+        }
+        eigenvalues(count, GRAM, gA, sA);
+        eigenvalues(count, GRAM, gB, sB);
+        for (int j = 0; j < count; j++) {
+            if (path[j] != GRAM) {
+                continue;
+            }
+            int r = group[j].xa().cols();
+            double[] sa = sqrtClipped(sA[j], r), sb = sqrtClipped(sB[j], r);
+            if (sa[0] == 0 || sb[0] == 0) {
+                sBA[j] = new double[r]; // B·A = 0 exactly: an untrained layer
+                path[j] = ZERO;
+            } else if (sa[r - 1] >= CONDITION_LIMIT * sa[0] && sb[r - 1] >= CONDITION_LIMIT * sb[0]) {
+                sized(cores, j, r * r);
+                sBA[j] = new double[r];
+                path[j] = CORE;
+            } else {
+                path[j] = QR;
+            }
+        }
+        coreMatrices(count);
+        eigenvalues(count, CORE, cores, sBA);
+        for (int j = 0; j < count; j++) {
+            Job job = group[j];
+            int r = job.xa().cols();
+            double[] sa = sA[j], sb = sB[j], sba = sBA[j];
+            if (path[j] == CORE) {
+                sqrtClipped(sba, r);
+                double scale = Math.abs(job.scale());
+                for (int i = 0; i < r; i++) {
+                    sba[i] *= scale;
+                }
+            } else if (path[j] == QR) {
+                lastUsedQr = true;
+                try {
+                    DMatrixRMaj ra = tallR(job.xa());
+                    DMatrixRMaj rb = tallR(job.xb());
+                    sa = singularValues(ra, r);
+                    sb = singularValues(rb, r);
+                    DMatrixRMaj core = new DMatrixRMaj(rb.numRows, ra.numRows);
+                    CommonOps_DDRM.multTransB(Math.abs(job.scale()), rb, ra, core);
+                    sba = singularValues(core, r);
+                } catch (NonFiniteException e) {
+                    throw new NonFiniteException(job.layer());
+                }
+            }
+            for (int i = 0; i < r; i++) { // undo the panels' power-of-two scaling: exact
+                sa[i] = Math.scalb(sa[i], job.xa().exponent());
+                sb[i] = Math.scalb(sb[i], job.xb().exponent());
+                sba[i] = Math.scalb(sba[i], job.xa().exponent() + job.xb().exponent());
+            }
+            results[j] = LayerSpectrum.of(job.layer(), sa, sb, sba);
+            sA[j] = sB[j] = sBA[j] = null;
+        }
+    }
+
+    /** Eigenvalues of mats[j] into vals[j] for the slots on path `which`: a lane each, batches of one size. */
+    private void eigenvalues(int count, int which, double[][] mats, double[][] vals) {
+        for (int j = 0; j < count; j++) {
+            if (path[j] != which || queued[j]) {
+                continue;
+            }
+            int n = group[j].xa().cols();
+            if (n > BATCH_LIMIT) {
+                eig.compute(mats[j], n, vals[j]);
+                continue;
+            }
+            // this slot and every later one of the same size on the same path, LANES at a time
+            int b = 0;
+            for (int i = j; i < count; i++) {
+                if (path[i] == which && !queued[i] && group[i].xa().cols() == n) {
+                    queued[i] = true;
+                    batchIn[b] = mats[i];
+                    batchOut[b++] = vals[i];
+                    if (b == batchIn.length) {
+                        solve(b, n);
+                        b = 0;
+                    }
+                }
+            }
+            if (b > 0) {
+                solve(b, n);
+            }
+        }
+        Arrays.fill(queued, 0, count, false);
+    }
+
+    /** The Cholesky cores of the slots on the CORE path: a lane each, batches of one size. */
+    private void coreMatrices(int count) {
+        for (int j = 0; j < count; j++) {
+            if (path[j] != CORE || queued[j]) {
+                continue;
+            }
+            int n = group[j].xa().cols();
+            if (n > BATCH_LIMIT) {
+                choleskyCore(n, gA[j], gB[j], cores[j]);
+                continue;
+            }
+            int b = 0;
+            for (int i = j; i < count; i++) {
+                if (path[i] == CORE && !queued[i] && group[i].xa().cols() == n) {
+                    queued[i] = true;
+                    batchIn[b] = gA[i];
+                    batchIn2[b] = gB[i];
+                    batchOut[b++] = cores[i];
+                    if (b == batchIn.length) {
+                        batchedCore.compute(batchIn, batchIn2, b, n, batchOut);
+                        b = 0;
+                    }
+                }
+            }
+            if (b > 0) {
+                batchedCore.compute(batchIn, batchIn2, b, n, batchOut);
+            }
+        }
+        Arrays.fill(queued, 0, count, false);
+    }
+
+    /** Always the lockstep solver, even for one matrix: a layer's bits must not depend on its group. */
+    private void solve(int b, int n) {
+        batched.compute(batchIn, b, n, batchOut);
+    }
+
+    /** A factor held NaN or infinity; layer names it where known. */
     static final class NonFiniteException extends RuntimeException {
+        final String layer;
+
         NonFiniteException() {
-            super(null, null, false, false);
+            this(null);
+        }
+
+        NonFiniteException(String layer) {
+            super(layer, null, false, false);
+            this.layer = layer;
         }
     }
 
@@ -126,7 +315,7 @@ final class LayerCore {
                 gramRowsAdd(buf, l, n, g);
             } else {
                 finite = x.fill(from, l, buf, tmp);
-                gramAdd(buf, n, l, g);
+                gramAdd(buf, n, l, g, tileLanes);
             }
             if (!finite) {
                 throw new NonFiniteException();
@@ -165,26 +354,21 @@ final class LayerCore {
         return r;
     }
 
-    private void prepare(int r) {
-        if (size != r) {
-            size = r;
-            ga = new DMatrixRMaj(r, r);
-            gb = new DMatrixRMaj(r, r);
-            work = new DMatrixRMaj(r, r);
-        }
-    }
-
     /**
-     * σ(L_Bᵀ·L_A) as √eig(MᵀM), M = L_Bᵀ·L_A: a symmetric eigenproblem costs half an SVD. Squaring
-     * is safe here: both factors passed the condition check, so cond(M) ≤ 1/CONDITION_LIMIT² and
-     * the error stays below ε·cond(M)·σ_max ≈ 1e-12·σ_max.
+     * c = M·Mᵀ, M = L_Bᵀ·L_A: its eigenvalues are σ(L_Bᵀ·L_A)², and a symmetric eigenproblem costs
+     * half an SVD. Squaring is safe here: both factors passed the condition check, so
+     * cond(M) ≤ 1/CONDITION_LIMIT² and the error stays below ε·cond(M)·σ_max ≈ 1e-12·σ_max.
      */
-    private double[] choleskyCore(int r, double scale) {
-        // ga, gb still hold the Gram matrices: sqrtEigenvalues worked on copies
-        DMatrixRMaj la = cholesky(ga, r);
-        DMatrixRMaj lb = cholesky(gb, r);
+    private void choleskyCore(int r, double[] ga, double[] gb, double[] c) {
+        if (mm.length < r * r) {
+            la = new double[r * r];
+            lb = new double[r * r];
+            mm = new double[r * r];
+        }
+        cholesky(ga, r, la);
+        cholesky(gb, r, lb);
         // M = L_Bᵀ·L_A, both lower triangular: M[i][j] = Σ_{p ≥ max(i, j)} L_B[p][i]·L_A[p][j], as axpys
-        double[] m = work.data, a = la.data, b = lb.data;
+        double[] m = mm, a = la, b = lb;
         Arrays.fill(m, 0, r * r, 0);
         for (int p = 0; p < r; p++) {
             for (int i = 0; i <= p; i++) {
@@ -195,20 +379,11 @@ final class LayerCore {
                 }
             }
         }
-        DMatrixRMaj c = new DMatrixRMaj(r, r);
-        gram(m, r, r, c.data); // M·Mᵀ: the same eigenvalues as MᵀM
-        double[] s = sqrtEigenvalues(c);
-        for (int i = 0; i < r; i++) {
-            s[i] *= scale;
-        }
-        return s;
+        gram(m, r, r, c); // M·Mᵀ: the same eigenvalues as MᵀM
     }
 
-    /** Lower Cholesky factor of a symmetric positive definite matrix (checked well-conditioned). */
-    private static DMatrixRMaj cholesky(DMatrixRMaj g, int r) {
-        double[] s = g.data;
-        DMatrixRMaj out = new DMatrixRMaj(r, r);
-        double[] l = out.data;
+    /** Lower triangle (and diagonal) of the Cholesky factor of s (checked well-conditioned) into l. */
+    private static void cholesky(double[] s, int r, double[] l) {
         for (int j = 0; j < r; j++) {
             double diag = s[j * r + j];
             for (int p = 0; p < j; p++) {
@@ -224,14 +399,10 @@ final class LayerCore {
                 l[i * r + j] = ljj == 0 ? 0 : v / ljj;
             }
         }
-        return out;
     }
 
-    /** √ of the eigenvalues of symmetric g, descending, negatives (rounding) clipped to 0. */
-    private double[] sqrtEigenvalues(DMatrixRMaj g) {
-        int r = g.numRows;
-        double[] s = new double[r];
-        eig.compute(g.data, r, s);
+    /** √ of eigenvalues in place, negatives (rounding) clipped to 0. */
+    private static double[] sqrtClipped(double[] s, int r) {
         for (int i = 0; i < r; i++) {
             s[i] = Math.sqrt(Math.max(s[i], 0));
         }
@@ -280,11 +451,16 @@ final class LayerCore {
 
     /** Adds x·xᵀ into the lower triangle (and diagonal tiles) of g; x has n rows of length len. */
     static void gramAdd(double[] x, int n, int len, double[] g) {
+        gramAdd(x, n, len, g, new double[16 * LANES.length()]);
+    }
+
+    /** As above, with acc (16·LANES doubles) to hold a tile's lanes. */
+    static void gramAdd(double[] x, int n, int len, double[] g, double[] acc) {
         int i = 0;
         // 4×4 tiles: 16 accumulators and 8 loads per step fit the 32 vector registers of AVX-512
         for (; i + 4 <= n; i += 4) {
             for (int j = 0; j <= i; j += 4) {
-                tile4(x, len, i, j, g, n);
+                tile4(x, len, i, j, g, n, acc);
             }
         }
         for (; i < n; i++) { // the last n mod 4 rows, against every row up to themselves
@@ -355,7 +531,7 @@ final class LayerCore {
     }
 
     /** Rows i..i+3 against rows j..j+3: sixteen dot products in one pass over the data. */
-    private static void tile4(double[] x, int len, int i, int j, double[] g, int n) {
+    private static void tile4(double[] x, int len, int i, int j, double[] g, int n, double[] acc) {
         int a0 = i * len, a1 = a0 + len, a2 = a1 + len, a3 = a2 + len;
         int b0 = j * len, b1 = b0 + len, b2 = b1 + len, b3 = b2 + len;
         DoubleVector z = DoubleVector.zero(LANES);
@@ -376,17 +552,18 @@ final class LayerCore {
             v = DoubleVector.fromArray(LANES, x, a3 + u);
             s30 = v.fma(y0, s30); s31 = v.fma(y1, s31); s32 = v.fma(y2, s32); s33 = v.fma(y3, s33);
         }
-        double[] acc = { // reduced here, while every accumulator is still a register (an array of vectors would box them)
-            s00.reduceLanes(VectorOperators.ADD), s01.reduceLanes(VectorOperators.ADD), s02.reduceLanes(VectorOperators.ADD),
-            s03.reduceLanes(VectorOperators.ADD), s10.reduceLanes(VectorOperators.ADD), s11.reduceLanes(VectorOperators.ADD),
-            s12.reduceLanes(VectorOperators.ADD), s13.reduceLanes(VectorOperators.ADD), s20.reduceLanes(VectorOperators.ADD),
-            s21.reduceLanes(VectorOperators.ADD), s22.reduceLanes(VectorOperators.ADD), s23.reduceLanes(VectorOperators.ADD),
-            s30.reduceLanes(VectorOperators.ADD), s31.reduceLanes(VectorOperators.ADD), s32.reduceLanes(VectorOperators.ADD),
-            s33.reduceLanes(VectorOperators.ADD)};
+        // the lanes go to memory and are summed there in lane order: a fixed order (reduceLanes'
+        // is unspecified and differed between interpreted and compiled code, so a layer's last
+        // bits depended on how warm the JIT was), and no call that would box a vector
+        int w = LANES.length();
+        s00.intoArray(acc, 0); s01.intoArray(acc, w); s02.intoArray(acc, 2 * w); s03.intoArray(acc, 3 * w);
+        s10.intoArray(acc, 4 * w); s11.intoArray(acc, 5 * w); s12.intoArray(acc, 6 * w); s13.intoArray(acc, 7 * w);
+        s20.intoArray(acc, 8 * w); s21.intoArray(acc, 9 * w); s22.intoArray(acc, 10 * w); s23.intoArray(acc, 11 * w);
+        s30.intoArray(acc, 12 * w); s31.intoArray(acc, 13 * w); s32.intoArray(acc, 14 * w); s33.intoArray(acc, 15 * w);
         for (int p = 0; p < 4; p++) {
             for (int q = 0; q < 4; q++) {
                 int ro = (i + p) * len, co = (j + q) * len;
-                double v = acc[p * 4 + q];
+                double v = laneSum(acc, (p * 4 + q) * w);
                 for (int t = u; t < len; t++) {
                     v += x[ro + t] * x[co + t];
                 }
@@ -395,13 +572,24 @@ final class LayerCore {
         }
     }
 
+    /** acc[at] + acc[at+1] + … over one vector's lanes, in lane order. */
+    static double laneSum(double[] acc, int at) {
+        double t = acc[at];
+        for (int i = 1; i < LANES.length(); i++) {
+            t += acc[at + i];
+        }
+        return t;
+    }
+
     private static double dot(double[] x, int xo, double[] y, int yo, int len) {
         DoubleVector s = DoubleVector.zero(LANES);
         int u = 0, bound = LANES.loopBound(len);
         for (; u < bound; u += LANES.length()) {
             s = DoubleVector.fromArray(LANES, x, xo + u).fma(DoubleVector.fromArray(LANES, y, yo + u), s);
         }
-        double v = s.reduceLanes(VectorOperators.ADD);
+        double[] lanes = new double[LANES.length()];
+        s.intoArray(lanes, 0);
+        double v = laneSum(lanes, 0);
         for (; u < len; u++) {
             v += x[xo + u] * y[yo + u];
         }

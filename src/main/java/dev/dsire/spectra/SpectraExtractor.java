@@ -47,13 +47,19 @@ public final class SpectraExtractor {
             List<LoraAdapter> open = new ArrayList<>();
             Extracted[] slot = new Extracted[batch.size()];
             int[] openAt = new int[batch.size()];
+            LoraAdapter[] opened = new LoraAdapter[batch.size()];
             try {
-                for (int i = 0; i < batch.size(); i++) {
+                backend.forEach(batch.size(), i -> { // on the backend's threads: opening and pairing is work too
                     try {
-                        openAt[open.size()] = i;
-                        open.add(LoraReader.open(batch.get(i)));
+                        opened[i] = LoraReader.open(batch.get(i));
                     } catch (RuntimeException | Error e) {
                         slot[i] = new Extracted(batch.get(i), null, FileFailure.of(batch.get(i), e));
+                    }
+                });
+                for (int i = 0; i < batch.size(); i++) {
+                    if (opened[i] != null) {
+                        openAt[open.size()] = i;
+                        open.add(opened[i]);
                     }
                 }
                 List<Computed> computed = computeContained(open);
@@ -62,7 +68,11 @@ public final class SpectraExtractor {
                     slot[openAt[j]] = new Extracted(c.adapter().path(), c.spectra(), c.error());
                 }
             } finally {
-                open.forEach(LoraAdapter::close);
+                for (LoraAdapter a : opened) { // every file opened, even when a task threw
+                    if (a != null) {
+                        a.close();
+                    }
+                }
             }
             onBatch.accept(List.of(slot));
         }

@@ -2,6 +2,7 @@ package dev.dsire.spectra;
 
 import dev.dsire.lora.LoraAdapter;
 import java.util.List;
+import java.util.function.IntConsumer;
 
 /**
  * Computes layer spectra for batches of adapters. Every implementation returns, for each layer,
@@ -26,6 +27,16 @@ public interface SpectrumBackend extends AutoCloseable {
      * error in its own result; the others are unaffected.
      */
     List<Computed> compute(List<LoraAdapter> adapters);
+
+    /**
+     * Runs task(0), …, task(count − 1) on the backend's threads (in any order; each task handles its
+     * own failures), returning when all are done. Here: one after the other on the caller's thread.
+     */
+    default void forEach(int count, IntConsumer task) {
+        for (int i = 0; i < count; i++) {
+            task.accept(i);
+        }
+    }
 
     @Override
     default void close() {}

@@ -2,7 +2,9 @@ package dev.dsire.spectra;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
@@ -161,6 +163,75 @@ class LayerCoreTest {
                     }
                 }
             }
+        }
+    }
+
+    @Test
+    void aGroupOfMixedLayersGivesEachLayerItsOwnSpectra() {
+        SplittableRandom rnd = new SplittableRandom(7);
+        List<DMatrixRMaj[]> layers = new ArrayList<>();
+        int[][] shapes = {{8, 40, 30}, {8, 64, 64}, {4, 40, 30}, {8, 50, 70}, {16, 77, 200}, {8, 33, 21}, {3, 3, 3},
+            {8, 90, 60}, {8, 45, 45}, {8, 20, 80}, {130, 140, 150}, {16, 10, 12}};
+        for (int[] sh : shapes) {
+            layers.add(new DMatrixRMaj[] {gaussian(rnd, sh[0], sh[2]), gaussian(rnd, sh[1], sh[0])});
+        }
+        layers.add(new DMatrixRMaj[] {conditioned(rnd, 8, 100, 6), gaussian(rnd, 50, 8)}); // QR path inside a group
+        layers.add(new DMatrixRMaj[] {gaussian(rnd, 8, 40), new DMatrixRMaj(30, 8)}); // untrained: B = 0
+        int n = layers.size();
+        LayerCore.Job[] jobs = new LayerCore.Job[n];
+        for (int i = 0; i < n; i++) {
+            DMatrixRMaj a = layers.get(i)[0], bt = CommonOps_DDRM.transpose(layers.get(i)[1], null);
+            jobs[i] = new LayerCore.Job("l" + i, Panel.transposeOf(a.data, a.numRows, a.numCols), Panel.transposeOf(bt.data, bt.numRows, bt.numCols), 0.75);
+        }
+        LayerSpectrum[] out = new LayerSpectrum[n];
+        LayerCore core = new LayerCore();
+        core.spectra(jobs, n, out);
+        assertTrue(core.lastUsedQr);
+        for (int i = 0; i < n; i++) {
+            DMatrixRMaj a = layers.get(i)[0], b = layers.get(i)[1];
+            LayerSpectrum alone = new LayerCore().spectrum("l" + i, a.data.clone(), CommonOps_DDRM.transpose(b, null).data, a.numRows, a.numCols, b.numRows, 0.75);
+            assertEquals("l" + i, out[i].layer());
+            assertArrayEquals(alone.a(), out[i].a(), "A of layer " + i + " as computed alone");
+            assertArrayEquals(alone.b(), out[i].b(), "B of layer " + i);
+            assertArrayEquals(alone.ba(), out[i].ba(), "BA of layer " + i);
+            DMatrixRMaj ba = new DMatrixRMaj(b.numRows, a.numCols);
+            CommonOps_DDRM.mult(0.75, b, a, ba);
+            assertClose(explicit(a, a.numRows), out[i].a(), "A " + i);
+            assertClose(explicit(b, a.numRows), out[i].b(), "B " + i);
+            assertClose(explicit(ba, a.numRows), out[i].ba(), "BA " + i);
+        }
+    }
+
+    @Test
+    void aNonFiniteFactorNamesItsLayer() {
+        SplittableRandom rnd = new SplittableRandom(8);
+        LayerCore.Job[] jobs = new LayerCore.Job[3];
+        for (int i = 0; i < 3; i++) {
+            DMatrixRMaj a = gaussian(rnd, 8, 40), bt = gaussian(rnd, 8, 30);
+            if (i == 1) {
+                bt.data[17] = Double.NaN;
+            }
+            jobs[i] = new LayerCore.Job("l" + i, Panel.transposeOf(a.data, 8, 40), Panel.transposeOf(bt.data, 8, 30), 1.0);
+        }
+        LayerCore.NonFiniteException e = assertThrows(LayerCore.NonFiniteException.class, () -> new LayerCore().spectra(jobs, 3, new LayerSpectrum[3]));
+        assertEquals("l1", e.layer);
+    }
+
+    @Test
+    void gramSumsDoNotDependOnJitWarmth() {
+        // values whose sum depends on the order of the additions; the first call runs interpreted
+        SplittableRandom rnd = new SplittableRandom(9);
+        int n = 5, len = 37;
+        double[] x = new double[n * len];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = Math.scalb(rnd.nextDouble() - 0.5, rnd.nextInt(60) - 30);
+        }
+        double[] first = new double[n * n];
+        LayerCore.gram(x, n, len, first);
+        for (int rep = 0; rep < 20_000; rep++) { // interpreted, then compiled: the same bits
+            double[] g = new double[n * n];
+            LayerCore.gram(x, n, len, g);
+            assertArrayEquals(first, g, "repeat " + rep);
         }
     }
 }

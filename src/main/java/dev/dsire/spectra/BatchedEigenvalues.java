@@ -1,0 +1,562 @@
+package dev.dsire.spectra;
+
+import java.util.Arrays;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Eigenvalues (no vectors) of up to {@link #LANES} small dense symmetric matrices of one size at
+ * once, one SIMD lane per matrix: the same Householder tridiagonalization and implicit QL with
+ * Wilkinson shifts (EISPACK's tql1) as {@link SymmetricEigenvalues}, run in lockstep.
+ *
+ * <p>The scalar solver is latency-bound: each QL rotation waits on a square root and a division
+ * of the one before. Here one vector square root and one vector division serve every matrix of
+ * the batch, so a batch costs about what one matrix did. Tridiagonalization has no data-dependent
+ * control flow (a zero column only zeroes its reflector), so it runs as plain vector arithmetic;
+ * QL lanes converge at different times, so each lane keeps its own deflation window [l, m) and a
+ * sweep over the union of the windows leaves the lanes outside their own window untouched (masked
+ * blends). QL is exactly the scalar solver's arithmetic in the same order; the reduction works on
+ * the lower triangle alone, with its sums in another order, so results agree with the scalar
+ * solver to rounding (both backward stable: within a few ε·‖G‖), not bit for bit. A matrix's
+ * lane never sees another lane's data: its eigenvalues are the same bits whatever batch, lane
+ * or neighbours it gets (tests check it), so results do not depend on grouping or threads.
+ *
+ * <p>Storage is lane-interleaved: element x of matrix k lives at x·LANES + k. Instances hold
+ * scratch space: one per thread.
+ */
+final class BatchedEigenvalues {
+    /** Matrices per batch: eight independent chains keep the core's divider and square root busy. */
+    static final int LANES = 8;
+    private static final int W = LANES;
+
+    private double[] a = new double[0], d = new double[0], e = new double[0], v = new double[0], p = new double[0];
+    private final int[] lo = new int[W], hi = new int[W], iter = new int[W], exp = new int[W];
+    private final boolean[] live = new boolean[W], zero = new boolean[W];
+    private final double[] beta = new double[W], t0 = new double[W], t1 = new double[W];
+    private final double[] s = new double[W], c = new double[W], q = new double[W], g = new double[W];
+
+    /**
+     * The eigenvalues of the symmetric n×n matrices g[0..count) (row-major, only read), each in
+     * descending order into out[k][0..n). count ≤ {@link #LANES}.
+     */
+    void compute(double[][] g, int count, int n, double[][] out) {
+        compute(g, count, n, out, KernelWarmup.vector());
+    }
+
+    /**
+     * As above, on the vector twins or on the scalar lanes (the same bits either way; the scalar
+     * lanes are what runs while the JIT has not yet compiled the vector twins, which run 100×
+     * slower interpreted).
+     */
+    void compute(double[][] g, int count, int n, double[][] out, boolean vector) {
+        vector &= VECTOR;
+        if (count < 1 || count > W) {
+            throw new IllegalArgumentException("batch of " + count);
+        }
+        if (a.length < n * n * W) {
+            a = new double[n * n * W];
+            d = new double[n * W];
+            e = new double[n * W];
+            v = new double[n * W];
+            p = new double[n * W];
+        }
+        for (int k = 0; k < W; k++) {
+            if (k < count) {
+                // scale by a power of two near the largest diagonal entry: exact, keeps squares in range
+                double[] x = g[k];
+                double max = 0;
+                for (int i = 0; i < n; i++) {
+                    max = Math.max(max, Math.abs(x[i * n + i]));
+                }
+                int s = max == 0 || !Double.isFinite(max) ? 0 : Math.getExponent(max);
+                exp[k] = s;
+                // × 2^-s, a double for every s getExponent gives: one correctly rounded product, as scalb
+                double f = Math.scalb(1.0, -s);
+                for (int i = 0; i < n; i++) { // the lower triangle is all the reduction reads
+                    for (int j = 0; j <= i; j++) {
+                        a[(i * n + j) * W + k] = x[i * n + j] * f;
+                    }
+                }
+            } else { // an idle lane: the zero matrix, which converges at once
+                for (int i = 0; i < n; i++) {
+                    for (int j = 0; j <= i; j++) {
+                        a[(i * n + j) * W + k] = 0;
+                    }
+                }
+            }
+        }
+        if (vector) {
+            vTridiagonalize(n);
+            vQl(n, count);
+        } else {
+            tridiagonalize(n);
+            ql(n, count);
+        }
+        for (int k = 0; k < count; k++) {
+            double[] o = out[k];
+            double f = Math.scalb(1.0, exp[k]);
+            for (int i = 0; i < n; i++) {
+                o[i] = d[i * W + k] * f;
+            }
+            Arrays.sort(o, 0, n);
+            for (int i = 0, j = n - 1; i < j; i++, j--) {
+                double t = o[i];
+                o[i] = o[j];
+                o[j] = t;
+            }
+        }
+    }
+
+    /**
+     * a → H·a·H, every lane, on the lower triangle alone (half the flops of the scalar solver's
+     * full-matrix form; the sums are ordered differently, so results agree with it to rounding,
+     * not bit for bit); diagonal to d, subdiagonal to e (e[n-1] = 0).
+     */
+    void tridiagonalize(int n) {
+        for (int k = 0; k < n - 2; k++) {
+            int m = n - k - 1;
+            reflector(n, k);
+            symv(n, k);
+            correct(m);
+            rank2(n, k);
+        }
+        for (int L = 0; L < W; L++) {
+            if (n >= 2) {
+                d[(n - 2) * W + L] = a[((n - 2) * n + n - 2) * W + L];
+                e[(n - 2) * W + L] = a[((n - 1) * n + n - 2) * W + L];
+            }
+            d[(n - 1) * W + L] = a[((n - 1) * n + n - 1) * W + L];
+            e[(n - 1) * W + L] = 0;
+        }
+    }
+
+    /** Column k below the diagonal → v (the Householder vector), d[k], e[k], and β into beta. */
+    private void reflector(int n, int k) {
+        int m = n - k - 1, o = k + 1;
+        double[] norm2 = t0, vv = t1;
+        for (int L = 0; L < W; L++) {
+            norm2[L] = 0;
+            vv[L] = 0;
+            d[k * W + L] = a[(k * n + k) * W + L];
+        }
+        for (int i = 0; i < m; i++) {
+            int at = ((o + i) * n + k) * W, to = i * W;
+            for (int L = 0; L < W; L++) {
+                double x = a[at + L];
+                v[to + L] = x;
+                norm2[L] += x * x;
+            }
+        }
+        for (int L = 0; L < W; L++) {
+            double root = Math.sqrt(norm2[L]), v0 = v[L];
+            double alpha = v0 > 0 ? -root : root;
+            zero[L] = norm2[L] == 0;
+            e[k * W + L] = zero[L] ? 0 : alpha;
+            v[L] = v0 - alpha;
+        }
+        for (int i = 0; i < m; i++) {
+            int at = i * W;
+            for (int L = 0; L < W; L++) {
+                double x = v[at + L];
+                vv[L] += x * x;
+            }
+        }
+        for (int L = 0; L < W; L++) { // a zero column: β = 0 makes the reflector the identity
+            beta[L] = zero[L] ? 0 : 2 / vv[L];
+        }
+    }
+
+    /**
+     * p = A22·v from A22's lower triangle alone (symmetric): row i gives A_ij·v_j to p_i and
+     * A_ij·v_i to p_j for j < i; each entry is read once for both.
+     */
+    private void symv(int n, int k) {
+        int m = n - k - 1, o = k + 1;
+        Arrays.fill(p, 0, m * W, 0);
+        for (int i = 0; i < m; i++) {
+            int row = ((o + i) * n + o) * W, pi = i * W;
+            for (int L = 0; L < W; L++) {
+                t0[L] = 0;
+                t1[L] = 0;
+            }
+            int j = 0;
+            for (; j + 1 < i; j += 2) { // two partial sums, even and odd j, as the vector twin
+                int aj = row + j * W, pj = j * W;
+                for (int L = 0; L < W; L++) {
+                    double x0 = a[aj + L], x1 = a[aj + W + L];
+                    t0[L] += x0 * v[pj + L];
+                    t1[L] += x1 * v[pj + W + L];
+                    p[pj + L] += x0 * v[pi + L];
+                    p[pj + W + L] += x1 * v[pi + L];
+                }
+            }
+            for (; j < i; j++) {
+                int aj = row + j * W, pj = j * W;
+                for (int L = 0; L < W; L++) {
+                    double x = a[aj + L];
+                    t0[L] += x * v[pj + L];
+                    p[pj + L] += x * v[pi + L];
+                }
+            }
+            int ai = row + i * W;
+            for (int L = 0; L < W; L++) {
+                p[pi + L] = p[pi + L] + (t0[L] + t1[L]) + a[ai + L] * v[pi + L];
+            }
+        }
+    }
+
+    /** p → β·p − (β/2)(vᵀ·β·p)·v. */
+    private void correct(int m) {
+        double[] vp = t0;
+        for (int L = 0; L < W; L++) {
+            vp[L] = 0;
+        }
+        for (int i = 0; i < m; i++) {
+            int at = i * W;
+            for (int L = 0; L < W; L++) {
+                double x = beta[L] * p[at + L];
+                p[at + L] = x;
+                vp[L] += v[at + L] * x;
+            }
+        }
+        for (int L = 0; L < W; L++) {
+            vp[L] = beta[L] * vp[L] / 2;
+        }
+        for (int i = 0; i < m; i++) {
+            int at = i * W;
+            for (int L = 0; L < W; L++) {
+                p[at + L] -= vp[L] * v[at + L];
+            }
+        }
+    }
+
+    /** A22 −= v·pᵀ + p·vᵀ, lower triangle. */
+    private void rank2(int n, int k) {
+        int m = n - k - 1, o = k + 1;
+        for (int i = 0; i < m; i++) {
+            int row = ((o + i) * n + o) * W, vi = i * W;
+            for (int j = 0; j <= i; j++) {
+                int aj = row + j * W, pj = j * W;
+                for (int L = 0; L < W; L++) {
+                    a[aj + L] -= v[vi + L] * p[pj + L] + p[vi + L] * v[pj + L];
+                }
+            }
+        }
+    }
+
+    /** Implicit QL on every lane's tridiagonal (d, e): eigenvalues into d. */
+    void ql(int n, int count) {
+        for (int L = 0; L < W; L++) {
+            lo[L] = L < count ? 0 : n;
+            iter[L] = 0;
+        }
+        while (true) {
+            int from = n, to = -1;
+            for (int L = 0; L < W; L++) {
+                // lane L: its window [l, m), l moved past the eigenvalues that have converged
+                int l = lo[L], m = l;
+                while (l < n) {
+                    for (m = l; m < n - 1; m++) {
+                        double dd = Math.abs(d[m * W + L]) + Math.abs(d[(m + 1) * W + L]);
+                        if (Math.abs(e[m * W + L]) <= 0x1p-53 * dd) {
+                            break;
+                        }
+                    }
+                    if (m != l) {
+                        break;
+                    }
+                    l++;
+                    iter[L] = 0;
+                }
+                lo[L] = l;
+                live[L] = l < n;
+                if (l >= n) {
+                    continue;
+                }
+                if (iter[L]++ == 60) {
+                    throw new ArithmeticException("tridiagonal QL did not converge");
+                }
+                hi[L] = m;
+                double dl = d[l * W + L], el = e[l * W + L];
+                double x = (d[(l + 1) * W + L] - dl) / (2 * el);
+                double r = Math.sqrt(x * x + 1);
+                g[L] = d[m * W + L] - dl + el / (x + Math.copySign(r, x));
+                s[L] = 1;
+                c[L] = 1;
+                q[L] = 0;
+                from = Math.min(from, l);
+                to = Math.max(to, m);
+            }
+            if (to < 0) {
+                return;
+            }
+            // one rotation of every lane whose window holds i: eight independent chains of square
+            // roots and divisions, which the core overlaps (one lane alone waits on each)
+            for (int i = to - 1; i >= from; i--) {
+                for (int L = 0; L < W; L++) {
+                    if (!live[L] || i < lo[L] || i >= hi[L]) {
+                        continue;
+                    }
+                    int at = i * W + L, up = at + W;
+                    double ei = e[at];
+                    double f = s[L] * ei, b = c[L] * ei, gl = g[L];
+                    double r = Math.sqrt(f * f + gl * gl);
+                    e[up] = r;
+                    if (r == 0) { // the rotation vanished: this lane deflates here
+                        d[up] -= q[L];
+                        e[hi[L] * W + L] = 0;
+                        live[L] = false;
+                        continue;
+                    }
+                    double inv = 1 / r;
+                    double sn = f * inv, cn = gl * inv;
+                    double gg = d[up] - q[L];
+                    double rr = (d[at] - gg) * sn + 2 * cn * b;
+                    double qn = sn * rr;
+                    d[up] = gg + qn;
+                    g[L] = cn * rr - b;
+                    s[L] = sn;
+                    c[L] = cn;
+                    q[L] = qn;
+                }
+            }
+            for (int L = 0; L < W; L++) {
+                if (live[L]) {
+                    int l = lo[L];
+                    d[l * W + L] -= q[L];
+                    e[l * W + L] = g[L];
+                    e[hi[L] * W + L] = 0;
+                }
+            }
+        }
+    }
+
+    // ---- the vector twins: the same operations in the same order on one vector of lanes ----
+
+    private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
+    /** Whether the vector twins can run here: a preferred vector of exactly LANES doubles (AVX-512). */
+    static final boolean VECTOR = S.length() == LANES;
+    private final double[] tmp = new double[W], lv = new double[W], mv = new double[W], g0 = new double[W];
+
+    private static DoubleVector at(double[] x, int i) {
+        return DoubleVector.fromArray(S, x, i * W);
+    }
+
+    private void vTridiagonalize(int n) {
+        // one step per method: C2 inlines every vector operation of a small method (a large one
+        // ran out of inlining budget and boxed its vectors, 10× slower)
+        for (int k = 0; k < n - 2; k++) {
+            int m = n - k - 1;
+            vReflector(n, k);
+            vSymv(n, k);
+            vCorrect(m);
+            vRank2(n, k);
+        }
+        DoubleVector zero = DoubleVector.zero(S);
+        if (n >= 2) {
+            at(a, (n - 2) * n + n - 2).intoArray(d, (n - 2) * W);
+            at(a, (n - 1) * n + n - 2).intoArray(e, (n - 2) * W);
+        }
+        at(a, (n - 1) * n + n - 1).intoArray(d, (n - 1) * W);
+        zero.intoArray(e, (n - 1) * W);
+    }
+
+    /** Column k below the diagonal → v (the Householder vector), d[k], e[k], and β into beta. */
+    private void vReflector(int n, int k) {
+        int m = n - k - 1, o = k + 1;
+        DoubleVector zero = DoubleVector.zero(S);
+        DoubleVector norm2 = zero;
+        for (int i = 0; i < m; i++) {
+            DoubleVector x = at(a, (o + i) * n + k);
+            x.intoArray(v, i * W);
+            norm2 = norm2.add(x.mul(x)); // no FMA: the scalar solver's rounding
+        }
+        at(a, k * n + k).intoArray(d, k * W);
+        DoubleVector v0 = at(v, 0);
+        DoubleVector root = norm2.sqrt();
+        DoubleVector alpha = root.blend(root.neg(), v0.compare(VectorOperators.GT, 0));
+        VectorMask<Double> none = norm2.compare(VectorOperators.EQ, 0);
+        alpha.blend(zero, none).intoArray(e, k * W);
+        v0.sub(alpha).intoArray(v, 0);
+        DoubleVector vv = zero;
+        for (int i = 0; i < m; i++) {
+            DoubleVector x = at(v, i);
+            vv = vv.add(x.mul(x));
+        }
+        // a zero column: β = 0 makes the reflector the identity, as the scalar solver's skip does
+        DoubleVector.broadcast(S, 2).div(vv).blend(zero, none).intoArray(beta, 0);
+    }
+
+    /**
+     * p = A22·v from A22's lower triangle alone (symmetric): row i gives A_ij·v_j to p_i and
+     * A_ij·v_i to p_j for j < i; each entry is read once for both.
+     */
+    private void vSymv(int n, int k) {
+        int m = n - k - 1, o = k + 1;
+        DoubleVector zero = DoubleVector.zero(S);
+        Arrays.fill(p, 0, m * W, 0);
+        for (int i = 0; i < m; i++) {
+            int row = (o + i) * n + o;
+            DoubleVector vi = at(v, i), t0 = zero, t1 = zero;
+            int j = 0;
+            for (; j + 1 < i; j += 2) { // two partial sums: the chain of adds halves
+                DoubleVector a0 = at(a, row + j), a1 = at(a, row + j + 1);
+                t0 = t0.add(a0.mul(at(v, j)));
+                t1 = t1.add(a1.mul(at(v, j + 1)));
+                at(p, j).add(a0.mul(vi)).intoArray(p, j * W);
+                at(p, j + 1).add(a1.mul(vi)).intoArray(p, (j + 1) * W);
+            }
+            for (; j < i; j++) {
+                DoubleVector a0 = at(a, row + j);
+                t0 = t0.add(a0.mul(at(v, j)));
+                at(p, j).add(a0.mul(vi)).intoArray(p, j * W);
+            }
+            at(p, i).add(t0.add(t1)).add(at(a, row + i).mul(vi)).intoArray(p, i * W);
+        }
+    }
+
+    /** p → β·p − (β/2)(vᵀ·β·p)·v. */
+    private void vCorrect(int m) {
+        DoubleVector b = DoubleVector.fromArray(S, beta, 0), vp = DoubleVector.zero(S);
+        for (int i = 0; i < m; i++) {
+            DoubleVector pi = b.mul(at(p, i));
+            pi.intoArray(p, i * W);
+            vp = vp.add(at(v, i).mul(pi));
+        }
+        DoubleVector kk = b.mul(vp).div(2);
+        for (int i = 0; i < m; i++) {
+            at(p, i).sub(kk.mul(at(v, i))).intoArray(p, i * W);
+        }
+    }
+
+    /** A22 −= v·pᵀ + p·vᵀ, lower triangle. */
+    private void vRank2(int n, int k) {
+        int m = n - k - 1, o = k + 1;
+        for (int i = 0; i < m; i++) {
+            int row = (o + i) * n + o;
+            DoubleVector vi = at(v, i), pi = at(p, i);
+            for (int j = 0; j <= i; j++) {
+                DoubleVector t = vi.mul(at(p, j)).add(pi.mul(at(v, j)));
+                at(a, row + j).sub(t).intoArray(a, (row + j) * W);
+            }
+        }
+    }
+
+    /**
+     * Every lane's window, as the scalar solver finds it, in one vector pass: l moves past the
+     * eigenvalues that have converged (a negligible e[l]), m is the first negligible e at or after
+     * the new l (n−1 if none); a lane whose l reaches n−1 is done (l = n). Into lo, hi.
+     */
+    private void vWindows(int n) {
+        int min = n;
+        for (int k = 0; k < W; k++) {
+            min = Math.min(min, lo[k]);
+            lv[k] = lo[k];
+        }
+        DoubleVector l = DoubleVector.fromArray(S, lv, 0), m = DoubleVector.broadcast(S, n - 1);
+        VectorMask<Double> found = S.maskAll(false);
+        for (int i = min; i < n - 1; i++) {
+            DoubleVector iv = DoubleVector.broadcast(S, (double) i);
+            DoubleVector dd = at(d, i).abs().add(at(d, i + 1).abs());
+            VectorMask<Double> small = at(e, i).abs().compare(VectorOperators.LE, dd.mul(0x1p-53));
+            VectorMask<Double> hit = small.and(iv.compare(VectorOperators.GT, l)).andNot(found);
+            l = l.blend(iv.add(1), small.and(iv.compare(VectorOperators.EQ, l)));
+            m = m.blend(iv, hit);
+            found = found.or(hit);
+        }
+        l.intoArray(lv, 0);
+        m.intoArray(mv, 0);
+        for (int k = 0; k < W; k++) {
+            int nl = (int) lv[k];
+            if (nl >= n - 1 && !found.laneIsSet(k)) {
+                nl = n; // m = l = n−1: the last eigenvalue has converged too
+            }
+            if (nl != lo[k]) {
+                iter[k] = 0;
+            }
+            lo[k] = nl;
+            hi[k] = (int) mv[k];
+        }
+    }
+
+    /** Implicit QL on every lane's tridiagonal (d, e): eigenvalues into d. */
+    private void vQl(int n, int count) {
+        for (int k = 0; k < W; k++) {
+            lo[k] = k < count ? 0 : n;
+            iter[k] = 0;
+        }
+        while (true) {
+            int from = n, to = -1;
+            vWindows(n);
+            for (int k = 0; k < W; k++) {
+                int l = lo[k], m = hi[k];
+                if (l >= n) {
+                    lv[k] = n; // idle: no index is inside [n, -1)
+                    mv[k] = -1;
+                    continue;
+                }
+                if (iter[k]++ == 60) {
+                    throw new ArithmeticException("tridiagonal QL did not converge");
+                }
+                lv[k] = l;
+                mv[k] = m;
+                double dl = d[l * W + k], el = e[l * W + k];
+                double g = (d[(l + 1) * W + k] - dl) / (2 * el);
+                double r = Math.sqrt(g * g + 1);
+                g0[k] = d[m * W + k] - dl + el / (g + Math.copySign(r, g));
+                from = Math.min(from, l);
+                to = Math.max(to, m);
+            }
+            if (to < 0) {
+                return;
+            }
+            DoubleVector lvec = DoubleVector.fromArray(S, lv, 0), mvec = DoubleVector.fromArray(S, mv, 0);
+            VectorMask<Double> live = mvec.compare(VectorOperators.GE, 0);
+            DoubleVector one = DoubleVector.broadcast(S, 1), two = DoubleVector.broadcast(S, 2);
+            DoubleVector s = one, c = one, q = DoubleVector.zero(S), g = DoubleVector.fromArray(S, g0, 0);
+            for (int i = to - 1; i >= from; i--) {
+                DoubleVector iv = DoubleVector.broadcast(S, (double) i);
+                VectorMask<Double> act = live.and(lvec.compare(VectorOperators.LE, iv)).and(mvec.compare(VectorOperators.GT, iv));
+                DoubleVector ei = at(e, i), di = at(d, i), d1 = at(d, i + 1);
+                DoubleVector f = s.mul(ei), b = c.mul(ei);
+                DoubleVector r = f.mul(f).add(g.mul(g)).sqrt();
+                at(e, i + 1).blend(r, act).intoArray(e, (i + 1) * W);
+                VectorMask<Double> split = act.and(r.compare(VectorOperators.EQ, 0));
+                if (split.anyTrue()) { // a lane's rotation vanished: it deflates here, as the scalar solver does
+                    d1 = d1.blend(d1.sub(q), split);
+                    d1.intoArray(d, (i + 1) * W);
+                    for (int k = 0; k < W; k++) {
+                        if (split.laneIsSet(k)) {
+                            e[hi[k] * W + k] = 0;
+                        }
+                    }
+                    live = live.andNot(split);
+                    act = act.andNot(split);
+                }
+                DoubleVector inv = one.div(r);
+                DoubleVector sn = f.mul(inv), cn = g.mul(inv);
+                DoubleVector gg = d1.sub(q);
+                DoubleVector rr = di.sub(gg).mul(sn).add(two.mul(cn).mul(b));
+                DoubleVector qn = sn.mul(rr);
+                d1.blend(gg.add(qn), act).intoArray(d, (i + 1) * W);
+                DoubleVector gn = cn.mul(rr).sub(b);
+                s = s.blend(sn, act);
+                c = c.blend(cn, act);
+                q = q.blend(qn, act);
+                g = g.blend(gn, act);
+            }
+            q.intoArray(tmp, 0);
+            g.intoArray(g0, 0);
+            for (int k = 0; k < W; k++) {
+                if (live.laneIsSet(k)) {
+                    int l = lo[k];
+                    d[l * W + k] -= tmp[k];
+                    e[l * W + k] = g0[k];
+                    e[hi[k] * W + k] = 0;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package dev.dsire.spectra;
+
+/**
+ * Which twin of the lockstep kernels ({@link BatchedEigenvalues}, {@link BatchedCore}) runs: the
+ * vector one, or the scalar lanes that give the same bits (tests check it). Vector API code runs
+ * about 100× slower until C2 has compiled it (interpreted and C1 code box every vector): started
+ * on the vector twins, a cold `dsire features` on 24 files took 1.5–2× the time and CPU it took
+ * on the scalar lanes. The vector twins are about 2.5× faster once compiled, which repays that
+ * warm-up after a few hundred models. So a process runs the scalar lanes for its first
+ * {@link #SWITCH} batches (about 400 SD 1.5 adapters) and the vector twins after. Results never
+ * depend on where a process switched.
+ */
+final class KernelWarmup {
+    /** Batches (calls of either kernel) on the scalar lanes before the switch. */
+    static final int SWITCH = 20_000;
+    private static volatile boolean vector;
+    private static int calls; // racy on purpose: a lost count only delays the switch a little
+
+    private KernelWarmup() {}
+
+    /** Whether this batch runs on the vector twins. */
+    static boolean vector() {
+        if (vector) {
+            return true;
+        }
+        if (++calls >= SWITCH && BatchedEigenvalues.VECTOR) {
+            vector = true;
+        }
+        return false;
+    }
+
+    /** Whether the switch has happened (for benchmarks, which time the steady state). */
+    static boolean switched() {
+        return vector || !BatchedEigenvalues.VECTOR;
+    }
+}
