@@ -16,18 +16,18 @@ final class ResultsTable {
     private ResultsTable() {}
 
     static void print(PrintWriter out, List<MethodResult> results) {
-        out.printf("%-14s  %-15s  %-15s  %-15s  %-15s%n", "method", "MAE", "MAPE %", "accuracy %", "coverage80");
+        out.printf("%-18s  %-15s  %-15s  %-15s  %-15s%n", "method", "MAE", "MAPE %", "accuracy %", "coverage80");
         for (MethodResult r : results) {
-            out.printf("%-14s  %-15s  %-15s  %-15s  %-15s%n", r.method().key(), r.mae().format(2), r.mape().format(1), r.accuracy().format(1),
+            out.printf("%-18s  %-15s  %-15s  %-15s  %-15s%n", r.method().key(), r.mae().format(2), r.mape().format(1), r.accuracy().format(1),
                     r.method().probabilistic() ? r.coverage80().format(2) : "-");
         }
     }
 
     static void printUnseen(PrintWriter out, Set<Integer> unseen, List<UnseenResult> results) {
         out.printf("%nunseen sizes %s (fitted without them; MAE of the continuous estimate):%n", unseen);
-        out.printf("%-14s  %-15s  %-15s  %-15s  %s%n", "method", "MAE", "MAPE %", "coverage80", "MAE by size");
+        out.printf("%-18s  %-15s  %-15s  %-15s  %s%n", "method", "MAE", "MAPE %", "coverage80", "MAE by size");
         for (UnseenResult r : results) {
-            out.printf("%-14s  %-15s  %-15s  %-15s  %s%n", r.method().key(), r.mae().format(2), r.mape().format(1),
+            out.printf("%-18s  %-15s  %-15s  %-15s  %s%n", r.method().key(), r.mae().format(2), r.mape().format(1),
                     r.method().probabilistic() ? r.coverage80().format(2) : "-",
                     r.maeBySize().entrySet().stream().map(e -> String.format(Locale.ROOT, "%d: %.2f", e.getKey(), e.getValue()))
                             .collect(Collectors.joining(", ")));
@@ -35,9 +35,9 @@ final class ResultsTable {
     }
 
     static void printSweep(PrintWriter out, List<SweepPoint> sweep) {
-        out.printf("%ntraining groups sweep:%n%-14s  %6s  %-15s  %-15s%n", "method", "groups", "MAE", "accuracy %");
+        out.printf("%ntraining groups sweep:%n%-18s  %6s  %-15s  %-15s%n", "method", "groups", "MAE", "accuracy %");
         for (SweepPoint p : sweep) {
-            out.printf("%-14s  %6d  %-15s  %-15s%n", p.method().key(), p.trainGroups(), p.mae().format(2), p.accuracy().format(1));
+            out.printf("%-18s  %6d  %-15s  %-15s%n", p.method().key(), p.trainGroups(), p.mae().format(2), p.accuracy().format(1));
         }
     }
 

@@ -161,10 +161,14 @@ public record PeftConfig(String peftType, int r, double alpha, List<Keyed<Intege
         } else if (b != null && b.isBoolean() && b.asBoolean()) {
             throw bad(where, "use_bdlora is true but gives no block layout (nblocks, target_modules_bd_a/b)");
         }
+        JsonNode rs = n.get("use_rslora");
+        if (rs != null && !rs.isNull() && !rs.isBoolean()) { // it changes the scale from α/r to α/√r: a guess would be wrong
+            throw bad(where, "use_rslora must be true or false, not " + (rs.isTextual() ? "\"" + rs.asText() + "\"" : rs.toString()));
+        }
         JsonNode auto = n.path("auto_mapping");
         String cls = auto.path("base_model_class").isTextual() ? auto.get("base_model_class").asText() : null;
         String name = n.path("base_model_name_or_path").isTextual() ? n.get("base_model_name_or_path").asText() : null;
-        return new PeftConfig(type, r, alpha, List.copyOf(ranks), List.copyOf(alphas), n.path("use_rslora").asBoolean(false),
+        return new PeftConfig(type, r, alpha, List.copyOf(ranks), List.copyOf(alphas), rs != null && rs.asBoolean(false),
                 initR, bd, strings(n.get("target_parameters")), cls, name);
     }
 

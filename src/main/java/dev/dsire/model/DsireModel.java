@@ -20,11 +20,11 @@ import java.util.TreeSet;
  * Untrained and degenerate adapters get no size; far-away ones are flagged out of distribution.
  */
 public record DsireModel(Method method, Layout layout, int[] labels, List<String> voters, List<NearestNeighbour> index,
-                         List<Standardiser> scalers, Calibration calibration, List<VoterHead> heads) {
+                         List<Standardiser> scalers, Calibration calibration, List<VoterHead> heads, List<CompactIndex> compact) {
 
     /** A bare 1-NN vote model over an index (no standardisation, unit distance scales, no out-of-distribution flag). */
     public DsireModel(Method method, Layout layout, int[] labels, List<String> voters, List<NearestNeighbour> index) {
-        this(method, layout, labels, voters, index, List.of(), unitCalibration(index.size()), List.of());
+        this(method, layout, labels, voters, index, List.of(), unitCalibration(index.size()), List.of(), List.of());
     }
 
     private static Calibration unitCalibration(int voters) {
@@ -44,7 +44,10 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
                 heads.add(VoterHead.fit(method.rule(), nn, classOf, sizes));
             }
         }
-        return new DsireModel(method, layout, labels, voters, index, scalers, calibration, heads);
+        // the posterior searches float32 copies of the references (see CompactIndex); the stored model keeps doubles
+        List<CompactIndex> compact = method.combiner().probabilistic()
+                ? index.stream().map(nn -> CompactIndex.of(nn, classOf, sizes.size())).toList() : List.of();
+        return new DsireModel(method, layout, labels, voters, index, scalers, calibration, heads, compact);
     }
 
     /** Fits on adapters that all share one layout, in the given order (which breaks distance ties). */
@@ -265,9 +268,11 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
      * Soft k-NN likelihoods of every voter, weighted and summed: the posterior over the training
      * sizes. The continuous estimate comes from the same distances: each voter places the adapter
      * between its nearest size and that size's nearer neighbouring size, in proportion to the two
-     * distances; the estimate is the mean over voters. It needs no held-out size to tune, so it
-     * works with two trained sizes as well as with six (measured against softened posterior means
-     * with fitted or fixed temperatures: none was as good on every zoo and every set of unseen sizes).
+     * distances, on a log scale of images; the estimate is the geometric mean over voters. It needs
+     * no held-out size to tune, so it works with two trained sizes as well as with six (measured
+     * against softened posterior means with fitted or fixed temperatures, and against placing on a
+     * linear scale: the log scale had the best worst case over ten sets of unseen sizes, 0.60×
+     * DSiRe's error against 0.72×).
      */
     private Prediction posterior(List<double[]> f) {
         List<Integer> sizes = sizes();
@@ -278,7 +283,7 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
         double placed = 0;
         int placing = 0;
         for (int v = 0; v < f.size(); v++) {
-            double[] d = index.get(v).meanNearestPerClass(f.get(v), classOf, k, neighbours);
+            double[] d = compact.get(v).meanNearestPerClass(f.get(v), neighbours);
             double m = Double.POSITIVE_INFINITY;
             for (int c = 0; c < k; c++) {
                 m = Math.min(m, d[c]);
@@ -288,9 +293,10 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
             if (w == 0) {
                 continue;
             }
-            LeaveOneGroupOut.logLikelihood(d, calibration.tau()[v], ll);
+            // the voter's log-likelihood up to its normaliser, which is the same for every size and cancels
+            LeaveOneGroupOut.scaledDistances(d, calibration.tau()[v], ll);
             for (int c = 0; c < k; c++) {
-                score[c] += w * ll[c];
+                score[c] -= w * ll[c];
             }
             double at = placement(d, sizes);
             if (Double.isFinite(at)) {
@@ -299,13 +305,13 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
             }
         }
         Posterior posterior = Posterior.fromLogScores(sizes, score, calibration.intervalMass());
-        return flag(Prediction.of(posterior, placing > 0 ? placed / placing : posterior.estimate()), nearest);
+        return flag(Prediction.of(posterior, placing > 0 ? Math.exp(placed / placing) : posterior.estimate()), nearest);
     }
 
     /**
-     * Where one voter places an adapter from its per-size distances d: between the nearest size c
-     * and the nearer of c's neighbouring sizes c', at d_c / (d_c + d_c') of the way (linear in
-     * images). NaN when no size has a finite distance.
+     * Where one voter places an adapter from its per-size distances d, as a log size: between the
+     * nearest size c and the nearer of c's neighbouring sizes c', at d_c / (d_c + d_c') of the way
+     * from log n_c to log n_c'. NaN when no size has a finite distance (or a size is not positive).
      */
     static double placement(double[] d, List<Integer> sizes) {
         int c = -1;
@@ -314,17 +320,18 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
                 c = k;
             }
         }
-        if (c < 0) {
+        if (c < 0 || sizes.getFirst() <= 0) {
             return Double.NaN;
         }
         int lo = c - 1, hi = c + 1;
         double dl = lo >= 0 ? d[lo] : Double.POSITIVE_INFINITY, dh = hi < d.length ? d[hi] : Double.POSITIVE_INFINITY;
         int other = dl <= dh ? lo : hi;
         double dOther = Math.min(dl, dh);
+        double here = Math.log(sizes.get(c));
         if (!Double.isFinite(dOther) || d[c] == 0) {
-            return sizes.get(c);
+            return here;
         }
         double t = d[c] / (d[c] + dOther);
-        return sizes.get(c) + t * (sizes.get(other) - sizes.get(c));
+        return here + t * (Math.log(sizes.get(other)) - here);
     }
 }

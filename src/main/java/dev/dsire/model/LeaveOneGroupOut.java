@@ -226,18 +226,28 @@ final class LeaveOneGroupOut {
         return best;
     }
 
-    /** A voter's log-likelihood over the classes from its per-class nearest distances (the SOFT_NEAREST rule). */
-    static void logLikelihood(double[] dist, double tau, double[] out) {
+    /**
+     * d/τ per class, a class without a finite distance counted as far (2·the largest finite + τ):
+     * minus a voter's log-likelihood before its softmax normaliser.
+     */
+    static void scaledDistances(double[] dist, double tau, double[] out) {
         double maxFinite = 0;
         for (double d : dist) {
             if (Double.isFinite(d)) {
                 maxFinite = Math.max(maxFinite, d);
             }
         }
+        for (int k = 0; k < dist.length; k++) {
+            out[k] = (Double.isFinite(dist[k]) ? dist[k] : 2 * maxFinite + tau) / tau; // -d²/2τ² measured no better
+        }
+    }
+
+    /** A voter's log-likelihood over the classes from its per-class distances (the soft rules): softmax of −d/τ. */
+    static void logLikelihood(double[] dist, double tau, double[] out) {
+        scaledDistances(dist, tau, out);
         double max = Double.NEGATIVE_INFINITY;
         for (int k = 0; k < dist.length; k++) {
-            double d = Double.isFinite(dist[k]) ? dist[k] : 2 * maxFinite + tau; // a class with no reference: far
-            out[k] = -d / tau; // -d²/2τ² measured no better
+            out[k] = -out[k];
             max = Math.max(max, out[k]);
         }
         double sum = 0;

@@ -94,6 +94,6 @@ public record Method(String key, FeatureTransform transform, VoterSet voterSet, 
 
     /** Lines for --help: each method's name and composition. */
     public static List<String> helpLines() {
-        return ALL_METHODS.stream().map(m -> String.format("  %-14s %s", m.key, m.composition())).toList();
+        return ALL_METHODS.stream().map(m -> String.format("  %-18s %s", m.key, m.composition())).toList();
     }
 }

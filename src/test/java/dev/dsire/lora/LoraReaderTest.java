@@ -93,6 +93,15 @@ class LoraReaderTest {
         }
         Files.writeString(p.resolveSibling("adapter_config.json"), "{\"r\": 8, \"lora_alpha\": 8}");
         assertEquals(BAD_CONFIG, kindOf(p));
+        for (String notABoolean : new String[] {"\"yes\"", "\"true\"", "1"}) { // α/√r or α/r: never a guess
+            Files.writeString(p.resolveSibling("adapter_config.json"), "{\"r\": 4, \"lora_alpha\": 8, \"use_rslora\": " + notABoolean + "}");
+            LoraException e = assertThrows(LoraException.class, () -> LoraReader.open(p).close());
+            assertTrue(e.getMessage().contains("use_rslora must be true or false"), e.getMessage());
+        }
+        Files.writeString(p.resolveSibling("adapter_config.json"), "{\"r\": 4, \"lora_alpha\": 8, \"use_rslora\": null}");
+        try (LoraAdapter a = LoraReader.open(p)) {
+            assertEquals(2.0, a.layers().get(0).scale(), "null: PEFT's default, False");
+        }
         Files.writeString(p.resolveSibling("adapter_config.json"), "{\"r\": 4, \"lora_alpha\": 8, \"rank_pattern\": {\"q_proj\": 4}}");
         try (LoraAdapter a = LoraReader.open(p)) {
             assertEquals(2.0, a.layers().get(0).scale());

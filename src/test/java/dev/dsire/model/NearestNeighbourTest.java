@@ -47,4 +47,31 @@ class NearestNeighbourTest {
             }
         }
     }
+
+    @Test
+    void theCompactIndexAgreesWithTheExactSearchToFloatPrecision() {
+        Random rnd = new Random(11);
+        for (int dim : new int[] {3, 8, 32}) {
+            int n = 45, classes = 3;
+            double[] refs = new double[n * dim];
+            int[] classOf = new int[n];
+            for (int i = 0; i < n; i++) {
+                classOf[i] = (i * 7) % classes;
+                for (int j = 0; j < dim; j++) {
+                    refs[i * dim + j] = Math.exp(rnd.nextGaussian());
+                }
+            }
+            NearestNeighbour nn = new NearestNeighbour(dim, refs);
+            CompactIndex ci = CompactIndex.of(nn, classOf, classes + 1);
+            double[] q = new double[dim];
+            Arrays.setAll(q, j -> Math.exp(rnd.nextGaussian()));
+            for (int k : new int[] {1, 3, 4}) {
+                double[] exact = nn.meanNearestPerClass(q, classOf, classes + 1, k), compact = ci.meanNearestPerClass(q, k);
+                for (int c = 0; c < classes; c++) {
+                    assertEquals(exact[c], compact[c], 1e-6 * exact[c], "dim " + dim + ", k " + k + ", class " + c);
+                }
+                assertEquals(Double.POSITIVE_INFINITY, compact[classes], "a class without references");
+            }
+        }
+    }
 }
