@@ -77,6 +77,10 @@ class TensorViewDecodeTest {
                     assertEquals(Double.doubleToRawLongBits(e), Double.doubleToRawLongBits(v.get(from + i)));
                 }
                 assertEquals(want, finite, dtype + " finite flag, from " + from + " count " + count);
+                if (dtype.equals("F16")) { // both forms of the check, whichever decode used
+                    assertEquals(want, TensorView.finite16(v.bytes(), 2L * from, count, 0x7c00, true), "vector check, from " + from);
+                    assertEquals(want, TensorView.finite16(v.bytes(), 2L * from, count, 0x7c00, false), "scalar check, from " + from);
+                }
                 assertEquals(0.0, out[0]);
                 assertEquals(0.0, out[count + 2], "nothing written past the window");
             }
