@@ -13,7 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Cholesky is right-looking: each column is divided by its pivot and the trailing matrix is
  * updated by independent products, which subtracts L[i][p]·L[k][p] from each entry in the same
- * order (p ascending) as the dot-product form. Storage is lane-interleaved (element x of layer k
+ * order (p ascending) as the dot-product form. Like {@link BatchedEigenvalues} it has a vector
+ * twin and a scalar-lane twin with the same bits. Storage is lane-interleaved (element x of layer k
  * at x·LANES + k). Instances hold scratch space: one per thread.
  */
 final class BatchedCore {

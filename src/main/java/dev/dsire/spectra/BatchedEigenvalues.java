@@ -23,6 +23,12 @@ import jdk.incubator.vector.VectorSpecies;
  * lane never sees another lane's data: its eigenvalues are the same bits whatever batch, lane
  * or neighbours it gets (tests check it), so results do not depend on grouping or threads.
  *
+ * <p>Two twins do the same operations in the same order, so they give the same bits (tests check
+ * it): the vector one (where the preferred vector holds exactly {@link #LANES} doubles: AVX-512),
+ * and one on scalar lanes, an inner loop over the lanes whose independent chains the core
+ * overlaps. The scalar lanes run while a process is cold (Vector API code is ~100× slower until
+ * C2 compiles it) and where there is no vector of 8 doubles; {@link KernelWarmup} decides.
+ *
  * <p>Storage is lane-interleaved: element x of matrix k lives at x·LANES + k. Instances hold
  * scratch space: one per thread.
  */
