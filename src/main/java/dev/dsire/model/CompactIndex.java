@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
  * size. The posterior has twice DSiRe's voters; in double, ungrouped, its references outgrew the
  * cache and a prediction spent most of its time streaming them from memory and sorting distances
  * into sizes (measured: 4 of 5 ms against 90 training adapters of SD 1.5's shape). In float32 they
- * take what DSiRe's take, and grouped by size each size's k nearest are kept in registers.
+ * take what DSiRe's take, and grouped by size each size's k nearest come from one contiguous run.
  * Differences are computed in double from the rounded references, so a distance is off by about
  * 1e-7 of itself: far below the spread between training adapters that scales the likelihood. The
  * vote methods keep the exact double search ({@link NearestNeighbour}), whose ties the GPU kernel
@@ -51,10 +51,6 @@ public record CompactIndex(int dim, float[] refs, int[] start) {
         double[] out = new double[classes], best = new double[k];
         boolean vector = dim % LANES.length() == 0;
         for (int c = 0; c < classes; c++) {
-            if (k == 3 && vector) {
-                out[c] = meanOfThree(q, start[c], start[c + 1]);
-                continue;
-            }
             java.util.Arrays.fill(best, Double.POSITIVE_INFINITY);
             for (int i = start[c]; i < start[c + 1]; i++) {
                 NearestNeighbour.insert(best, 0, k, vector ? squaredDistance(i, q) : scalarDistance(i, q));
@@ -62,33 +58,6 @@ public record CompactIndex(int dim, float[] refs, int[] start) {
             out[c] = NearestNeighbour.meanOfRoots(best, 1, k)[0];
         }
         return out;
-    }
-
-    /** The posterior's rule (k = 3) with the three smallest kept in locals, not an array. */
-    private double meanOfThree(double[] q, int from, int to) {
-        double b0 = Double.POSITIVE_INFINITY, b1 = b0, b2 = b0;
-        for (int i = from; i < to; i++) {
-            double d = squaredDistance(i, q);
-            if (d < b2) {
-                if (d < b1) {
-                    b2 = b1;
-                    if (d < b0) {
-                        b1 = b0;
-                        b0 = d;
-                    } else {
-                        b1 = d;
-                    }
-                } else {
-                    b2 = d;
-                }
-            }
-        }
-        int m = to - from;
-        if (m == 0) {
-            return Double.POSITIVE_INFINITY;
-        }
-        double sum = Math.sqrt(b0) + (m > 1 ? Math.sqrt(b1) : 0) + (m > 2 ? Math.sqrt(b2) : 0);
-        return sum / Math.min(m, 3);
     }
 
     private double squaredDistance(int i, double[] q) {

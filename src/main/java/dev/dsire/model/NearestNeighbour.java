@@ -81,61 +81,17 @@ public record NearestNeighbour(int dim, double[] refs) {
     /**
      * For each class c, the mean L2 distance (not squared) from q to its k nearest references of
      * that class, or to all of them when it has fewer; +∞ for a class without references. One pass:
-     * each class keeps its k smallest squared distances in ascending order.
+     * each class keeps its k smallest squared distances in ascending order. The exact double
+     * reference of the posterior's float32 search ({@link CompactIndex}).
      */
     public double[] meanNearestPerClass(double[] q, int[] classOf, int classes, int k) {
         double[] best = new double[classes * k];
         java.util.Arrays.fill(best, Double.POSITIVE_INFINITY);
-        double[] d = squaredDistances(q);
-        for (int i = 0; i < d.length; i++) {
-            insert(best, classOf[i] * k, k, d[i]);
+        int bound = LANES.loopBound(dim);
+        for (int i = 0, n = size(); i < n; i++) {
+            insert(best, classOf[i] * k, k, squaredDistance(i, q, bound));
         }
         return meanOfRoots(best, classes, k);
-    }
-
-    /**
-     * Squared distances from q to every reference, four references at a time: four independent
-     * multiply-add chains instead of one keep the FMA units busy. The summation order differs from
-     * {@link #nearest}'s, which the GPU kernel mirrors bit for bit; the posterior that uses this has
-     * no such twin.
-     */
-    public double[] squaredDistances(double[] q) {
-        int n = size(), bound = LANES.loopBound(dim), i = 0;
-        double[] out = new double[n];
-        if (bound == dim) { // whole vectors (rank a multiple of 4): the common case
-            for (; i + 4 <= n; i += 4) {
-                quad(q, i, out);
-            }
-        }
-        for (; i < n; i++) {
-            out[i] = squaredDistance(i, q, bound);
-        }
-        return out;
-    }
-
-    private void quad(double[] q, int i, double[] out) {
-        int o0 = i * dim, o1 = o0 + dim, o2 = o1 + dim, o3 = o2 + dim;
-        DoubleVector a0 = DoubleVector.zero(LANES), a1 = a0, a2 = a0, a3 = a0;
-        for (int j = 0; j < dim; j += LANES.length()) {
-            DoubleVector qj = DoubleVector.fromArray(LANES, q, j);
-            DoubleVector t0 = DoubleVector.fromArray(LANES, refs, o0 + j).sub(qj);
-            DoubleVector t1 = DoubleVector.fromArray(LANES, refs, o1 + j).sub(qj);
-            DoubleVector t2 = DoubleVector.fromArray(LANES, refs, o2 + j).sub(qj);
-            DoubleVector t3 = DoubleVector.fromArray(LANES, refs, o3 + j).sub(qj);
-            a0 = t0.fma(t0, a0);
-            a1 = t1.fma(t1, a1);
-            a2 = t2.fma(t2, a2);
-            a3 = t3.fma(t3, a3);
-        }
-        out[i] = sum(a0);
-        out[i + 1] = sum(a1);
-        out[i + 2] = sum(a2);
-        out[i + 3] = sum(a3);
-    }
-
-    /** The lanes summed in a fixed order: reduceLanes' order is unspecified and differed between compiled and interpreted code. */
-    private static double sum(DoubleVector v) {
-        return (v.lane(0) + v.lane(1)) + (v.lane(2) + v.lane(3));
     }
 
     /** Puts d into the ascending run best[at .. at+k) if it is among the k smallest. */
