@@ -7,15 +7,15 @@ import java.io.FileOutputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The dsire command line: one class per subcommand, this one only wires them. */
 @Command(name = "dsire", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Recovers how many images a LoRA adapter was fine-tuned on, from its weights alone (DSiRe).",
-        subcommands = {InspectCommand.class, FeaturesCommand.class, FitCommand.class, PredictCommand.class,
-                EvalCommand.class, DemoCommand.class, ScanCommand.class, WiseCommand.class, ExportCommand.class, BenchCommand.class, DoctorCommand.class,
-                CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 ok; 1 some input failed (each reported on stderr as 'PATH: reason'); 2 usage error; 3 internal error;",
                 "4 CUDA asked for (--device cuda) but missing or failing."})
 public final class Main {
@@ -25,6 +25,14 @@ public final class Main {
     public static final int INTERNAL_ERROR = 3;
     /** --device cuda, and CUDA is missing or failed. */
     public static final int DEVICE_ERROR = 4;
+
+    /**
+     * The subcommands, in help order. Only the one a command line names is registered: picocli builds
+     * each command's model by reflection, and building all of them cost ~0.3 s of every start.
+     */
+    static final Map<String, Class<?>> SUBCOMMANDS = subcommands(InspectCommand.class, FeaturesCommand.class,
+            FitCommand.class, PredictCommand.class, EvalCommand.class, DemoCommand.class, ScanCommand.class,
+            WiseCommand.class, ExportCommand.class, BenchCommand.class, DoctorCommand.class, CommandLine.HelpCommand.class);
 
     public static void main(String[] args) {
         // UTF-8 whatever the locale: every line dsire writes is UTF-8 text (JSON lines included)
@@ -38,6 +46,12 @@ public final class Main {
     /** Runs one command line with the given streams; returns the exit code. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cl = new CommandLine(new Main());
+        Class<?> named = SUBCOMMANDS.get(firstWord(args));
+        if (named != null && named != CommandLine.HelpCommand.class) {
+            cl.addSubcommand(named);
+        } else { // top-level help, `help X`, or a usage error: picocli lists (or suggests) every subcommand
+            SUBCOMMANDS.values().forEach(cl::addSubcommand);
+        }
         cl.setOut(out);
         cl.setErr(err);
         dev.dsire.lora.LoraReader.noteSink(err::println); // notes about files (e.g. an assumed scale) go with this run's errors
@@ -69,6 +83,24 @@ public final class Main {
         out.flush();
         err.flush();
         return code;
+    }
+
+    /** The first argument that is not an option: the subcommand's name on any valid command line. */
+    private static String firstWord(String[] args) {
+        for (String a : args) {
+            if (!a.startsWith("-")) {
+                return a;
+            }
+        }
+        return "";
+    }
+
+    private static Map<String, Class<?>> subcommands(Class<?>... classes) {
+        Map<String, Class<?>> byName = new LinkedHashMap<>();
+        for (Class<?> c : classes) {
+            byName.put(c.getAnnotation(Command.class).name(), c);
+        }
+        return Collections.unmodifiableMap(byName);
     }
 
     private static boolean verbose(CommandLine.ParseResult parsed) {

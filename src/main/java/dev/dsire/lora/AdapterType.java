@@ -38,10 +38,20 @@ public enum AdapterType {
         return label;
     }
 
+    /**
+     * Literals at least one of which every pattern above needs in a key it matches: a key with none
+     * of them (every plain LoRA key) skips the regexes, which cost ~5 % of a model's whole spectra.
+     */
+    private static final String[] MARKERS = {"hada_", "lokr_", "lora_mid", "dora_scale", "lora_magnitude_vector",
+            "diff", "on_input", "oft_", "_norm"};
+
     /** The first not-plain-LoRA type any key reveals, with the key that revealed it. */
     public static Optional<Found> detect(Iterable<String> keys) {
         List<AdapterType> types = List.of(values());
         for (String k : keys) {
+            if (!hasMarker(k)) {
+                continue;
+            }
             for (AdapterType t : types) {
                 if (t.key.matcher(k).find()) {
                     return Optional.of(new Found(t, k));
@@ -49,6 +59,15 @@ public enum AdapterType {
             }
         }
         return Optional.empty();
+    }
+
+    private static boolean hasMarker(String key) {
+        for (String m : MARKERS) {
+            if (key.contains(m)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public record Found(AdapterType type, String key) {}

@@ -40,7 +40,7 @@ final class LayerCore {
     private static final int BLOCK = 1 << 16;
 
     private final SymmetricEigenvalues eig = new SymmetricEigenvalues();
-    private final double[] tileLanes = new double[16 * LANES.length()];
+    private double[] tileLanes = new double[0];
     private double[] block = new double[0], scratch = new double[0], rows = new double[0];
 
     /** Which path the last call took; for tests. */
@@ -319,7 +319,7 @@ final class LayerCore {
                 gramRowsAdd(buf, l, n, g);
             } else {
                 finite = x.fill(from, l, buf, tmp);
-                gramAdd(buf, n, l, g, tileLanes);
+                gramAdd(buf, n, l, g, tileLanes.length >= tileLanes(n) ? tileLanes : (tileLanes = new double[tileLanes(n)]));
             }
             if (!finite) {
                 throw new NonFiniteException();
@@ -455,19 +455,51 @@ final class LayerCore {
 
     /** Adds x·xᵀ into the lower triangle (and diagonal tiles) of g; x has n rows of length len. */
     static void gramAdd(double[] x, int n, int len, double[] g) {
-        gramAdd(x, n, len, g, new double[16 * LANES.length()]);
+        gramAdd(x, n, len, g, new double[tileLanes(n)]);
     }
 
-    /** As above, with acc (16·LANES doubles) to hold a tile's lanes. */
+    /**
+     * Doubles of x the Gram kernels work on at a time (32 KB): a chunk stays in L1 while every tile
+     * passes over it. One tile's pass over a whole 512 KB block streamed it from L2, which cannot
+     * feed 16 FMAs per 8 loads. Chunking leaves each lane's sum in the same order (same bits).
+     */
+    private static final int CHUNK = 1 << 12;
+
+    /** Doubles gramAdd keeps its tiles' lanes in, for rank n. */
+    static int tileLanes(int n) {
+        int panels = n / 4;
+        return Math.max(1, panels * (panels + 1) / 2) * 16 * LANES.length();
+    }
+
+    /** As above, with acc ({@link #tileLanes} doubles) to hold the tiles' lanes between chunks. */
     static void gramAdd(double[] x, int n, int len, double[] g, double[] acc) {
-        int i = 0;
+        int w = LANES.length(), tiles = (n / 4) * (n / 4 + 1) / 2;
+        int bound = LANES.loopBound(len), chunk = Math.max(w, (CHUNK / Math.max(1, n)) / w * w);
+        Arrays.fill(acc, 0, tiles * 16 * w, 0);
         // 4×4 tiles: 16 accumulators and 8 loads per step fit the 32 vector registers of AVX-512
-        for (; i + 4 <= n; i += 4) {
-            for (int j = 0; j <= i; j += 4) {
-                tile4(x, len, i, j, g, n, acc);
+        for (int from = 0; from < bound; from += chunk) {
+            int to = Math.min(bound, from + chunk);
+            for (int i = 0, t = 0; i + 4 <= n; i += 4) {
+                for (int j = 0; j <= i; j += 4, t++) {
+                    tile4(x, len, i, j, from, to, acc, t * 16 * w);
+                }
             }
         }
-        for (; i < n; i++) { // the last n mod 4 rows, against every row up to themselves
+        for (int i = 0, t = 0; i + 4 <= n; i += 4) {
+            for (int j = 0; j <= i; j += 4, t++) {
+                for (int p = 0; p < 4; p++) {
+                    for (int q = 0; q < 4; q++) {
+                        int ro = (i + p) * len, co = (j + q) * len;
+                        double v = laneSum(acc, (t * 16 + p * 4 + q) * w);
+                        for (int u = bound; u < len; u++) {
+                            v += x[ro + u] * x[co + u];
+                        }
+                        g[(i + p) * n + j + q] += v;
+                    }
+                }
+            }
+        }
+        for (int i = n / 4 * 4; i < n; i++) { // the last n mod 4 rows, against every row up to themselves
             for (int j = 0; j <= i; j++) {
                 g[i * n + j] += dot(x, i * len, x, j * len, len);
             }
@@ -476,29 +508,36 @@ final class LayerCore {
 
     /**
      * Adds xᵀx into the lower triangle of g (n×n), x row-major with len rows of length n, n a
-     * multiple of the vector length: tiles of 4 rows × 2 vectors of g, each a sweep over x with one
-     * broadcast per row of the tile and one vector load per column vector.
+     * multiple of the vector length: tiles of 4 rows × 2 vectors of g, each a sweep over a chunk of
+     * x's rows with one broadcast per row of the tile and one vector load per column vector.
      */
     static void gramRowsAdd(double[] x, int len, int n, double[] g) {
-        int w = LANES.length();
-        for (int p = 0; p < n; p += 4) {
-            for (int q = 0; q < p + 4 && q < n; q += 2 * w) {
-                // one vector where the second would lie wholly above the diagonal (rows p..p+3):
-                // for r = 32 the tiles then compute 640 entries for the 528 needed, not 768
-                if (q + 2 * w <= n && q + w < p + 4) {
-                    rowsTile2(x, len, n, p, q, g);
-                } else {
-                    rowsTile1(x, len, n, p, q, g);
+        int chunk = Math.max(1, CHUNK / n);
+        for (int from = 0; from < len; from += chunk) {
+            int to = Math.min(len, from + chunk);
+            for (int p = 0; p < n; p += 4) {
+                for (int q = 0; q < p + 4 && q < n; q += 2 * LANES.length()) {
+                    // one vector where the second would lie wholly above the diagonal (rows p..p+3):
+                    // for r = 32 the tiles then compute 640 entries for the 528 needed, not 768
+                    if (q + 2 * LANES.length() <= n && q + LANES.length() < p + 4) {
+                        rowsTile2(x, from, to, n, p, q, g);
+                    } else {
+                        rowsTile1(x, from, to, n, p, q, g);
+                    }
                 }
             }
         }
     }
 
-    private static void rowsTile2(double[] x, int len, int n, int p, int q, double[] g) {
+    // g's entries are the accumulators, loaded and stored once per chunk: the sum of a lane is the
+    // same sequence of FMAs in the same order however the rows are chunked
+    private static void rowsTile2(double[] x, int from, int to, int n, int p, int q, double[] g) {
         int w = LANES.length();
-        DoubleVector z = DoubleVector.zero(LANES);
-        DoubleVector a0 = z, a1 = z, b0 = z, b1 = z, c0 = z, c1 = z, d0 = z, d1 = z;
-        for (int i = 0, o = 0; i < len; i++, o += n) {
+        DoubleVector a0 = load(g, p * n + q), a1 = load(g, p * n + q + w);
+        DoubleVector b0 = load(g, (p + 1) * n + q), b1 = load(g, (p + 1) * n + q + w);
+        DoubleVector c0 = load(g, (p + 2) * n + q), c1 = load(g, (p + 2) * n + q + w);
+        DoubleVector d0 = load(g, (p + 3) * n + q), d1 = load(g, (p + 3) * n + q + w);
+        for (int i = from, o = from * n; i < to; i++, o += n) {
             DoubleVector y0 = DoubleVector.fromArray(LANES, x, o + q);
             DoubleVector y1 = DoubleVector.fromArray(LANES, x, o + q + w);
             DoubleVector v = DoubleVector.broadcast(LANES, x[o + p]);
@@ -510,41 +549,42 @@ final class LayerCore {
             v = DoubleVector.broadcast(LANES, x[o + p + 3]);
             d0 = v.fma(y0, d0); d1 = v.fma(y1, d1);
         }
-        addTo(g, p * n + q, a0); addTo(g, p * n + q + w, a1);
-        addTo(g, (p + 1) * n + q, b0); addTo(g, (p + 1) * n + q + w, b1);
-        addTo(g, (p + 2) * n + q, c0); addTo(g, (p + 2) * n + q + w, c1);
-        addTo(g, (p + 3) * n + q, d0); addTo(g, (p + 3) * n + q + w, d1);
+        a0.intoArray(g, p * n + q); a1.intoArray(g, p * n + q + w);
+        b0.intoArray(g, (p + 1) * n + q); b1.intoArray(g, (p + 1) * n + q + w);
+        c0.intoArray(g, (p + 2) * n + q); c1.intoArray(g, (p + 2) * n + q + w);
+        d0.intoArray(g, (p + 3) * n + q); d1.intoArray(g, (p + 3) * n + q + w);
     }
 
-    private static void rowsTile1(double[] x, int len, int n, int p, int q, double[] g) {
-        DoubleVector z = DoubleVector.zero(LANES);
-        DoubleVector a = z, b = z, c = z, d = z;
-        for (int i = 0, o = 0; i < len; i++, o += n) {
+    private static void rowsTile1(double[] x, int from, int to, int n, int p, int q, double[] g) {
+        DoubleVector a = load(g, p * n + q), b = load(g, (p + 1) * n + q);
+        DoubleVector c = load(g, (p + 2) * n + q), d = load(g, (p + 3) * n + q);
+        for (int i = from, o = from * n; i < to; i++, o += n) {
             DoubleVector y = DoubleVector.fromArray(LANES, x, o + q);
             a = DoubleVector.broadcast(LANES, x[o + p]).fma(y, a);
             b = DoubleVector.broadcast(LANES, x[o + p + 1]).fma(y, b);
             c = DoubleVector.broadcast(LANES, x[o + p + 2]).fma(y, c);
             d = DoubleVector.broadcast(LANES, x[o + p + 3]).fma(y, d);
         }
-        addTo(g, p * n + q, a);
-        addTo(g, (p + 1) * n + q, b);
-        addTo(g, (p + 2) * n + q, c);
-        addTo(g, (p + 3) * n + q, d);
+        a.intoArray(g, p * n + q);
+        b.intoArray(g, (p + 1) * n + q);
+        c.intoArray(g, (p + 2) * n + q);
+        d.intoArray(g, (p + 3) * n + q);
     }
 
-    private static void addTo(double[] g, int at, DoubleVector v) {
-        DoubleVector.fromArray(LANES, g, at).add(v).intoArray(g, at);
+    private static DoubleVector load(double[] a, int at) {
+        return DoubleVector.fromArray(LANES, a, at);
     }
 
-    /** Rows i..i+3 against rows j..j+3: sixteen dot products in one pass over the data. */
-    private static void tile4(double[] x, int len, int i, int j, double[] g, int n, double[] acc) {
+    /** Rows i..i+3 against rows j..j+3 over columns [from, to): sixteen dot products' lanes, kept in acc at at. */
+    private static void tile4(double[] x, int len, int i, int j, int from, int to, double[] acc, int at) {
         int a0 = i * len, a1 = a0 + len, a2 = a1 + len, a3 = a2 + len;
         int b0 = j * len, b1 = b0 + len, b2 = b1 + len, b3 = b2 + len;
-        DoubleVector z = DoubleVector.zero(LANES);
-        DoubleVector s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z;
-        DoubleVector s20 = z, s21 = z, s22 = z, s23 = z, s30 = z, s31 = z, s32 = z, s33 = z;
-        int u = 0, bound = LANES.loopBound(len);
-        for (; u < bound; u += LANES.length()) {
+        int w = LANES.length();
+        DoubleVector s00 = load(acc, at), s01 = load(acc, at + w), s02 = load(acc, at + 2 * w), s03 = load(acc, at + 3 * w);
+        DoubleVector s10 = load(acc, at + 4 * w), s11 = load(acc, at + 5 * w), s12 = load(acc, at + 6 * w), s13 = load(acc, at + 7 * w);
+        DoubleVector s20 = load(acc, at + 8 * w), s21 = load(acc, at + 9 * w), s22 = load(acc, at + 10 * w), s23 = load(acc, at + 11 * w);
+        DoubleVector s30 = load(acc, at + 12 * w), s31 = load(acc, at + 13 * w), s32 = load(acc, at + 14 * w), s33 = load(acc, at + 15 * w);
+        for (int u = from; u < to; u += w) {
             DoubleVector y0 = DoubleVector.fromArray(LANES, x, b0 + u);
             DoubleVector y1 = DoubleVector.fromArray(LANES, x, b1 + u);
             DoubleVector y2 = DoubleVector.fromArray(LANES, x, b2 + u);
@@ -558,24 +598,13 @@ final class LayerCore {
             v = DoubleVector.fromArray(LANES, x, a3 + u);
             s30 = v.fma(y0, s30); s31 = v.fma(y1, s31); s32 = v.fma(y2, s32); s33 = v.fma(y3, s33);
         }
-        // the lanes go to memory and are summed there in lane order: a fixed order (reduceLanes'
-        // is unspecified and differed between interpreted and compiled code, so a layer's last
-        // bits depended on how warm the JIT was), and no call that would box a vector
-        int w = LANES.length();
-        s00.intoArray(acc, 0); s01.intoArray(acc, w); s02.intoArray(acc, 2 * w); s03.intoArray(acc, 3 * w);
-        s10.intoArray(acc, 4 * w); s11.intoArray(acc, 5 * w); s12.intoArray(acc, 6 * w); s13.intoArray(acc, 7 * w);
-        s20.intoArray(acc, 8 * w); s21.intoArray(acc, 9 * w); s22.intoArray(acc, 10 * w); s23.intoArray(acc, 11 * w);
-        s30.intoArray(acc, 12 * w); s31.intoArray(acc, 13 * w); s32.intoArray(acc, 14 * w); s33.intoArray(acc, 15 * w);
-        for (int p = 0; p < 4; p++) {
-            for (int q = 0; q < 4; q++) {
-                int ro = (i + p) * len, co = (j + q) * len;
-                double v = laneSum(acc, (p * 4 + q) * w);
-                for (int t = u; t < len; t++) {
-                    v += x[ro + t] * x[co + t];
-                }
-                g[(i + p) * n + j + q] += v;
-            }
-        }
+        // the lanes stay in memory and are summed there in lane order at the end: a fixed order
+        // (reduceLanes' is unspecified and differed between interpreted and compiled code, so a
+        // layer's last bits depended on how warm the JIT was), and no call that would box a vector
+        s00.intoArray(acc, at); s01.intoArray(acc, at + w); s02.intoArray(acc, at + 2 * w); s03.intoArray(acc, at + 3 * w);
+        s10.intoArray(acc, at + 4 * w); s11.intoArray(acc, at + 5 * w); s12.intoArray(acc, at + 6 * w); s13.intoArray(acc, at + 7 * w);
+        s20.intoArray(acc, at + 8 * w); s21.intoArray(acc, at + 9 * w); s22.intoArray(acc, at + 10 * w); s23.intoArray(acc, at + 11 * w);
+        s30.intoArray(acc, at + 12 * w); s31.intoArray(acc, at + 13 * w); s32.intoArray(acc, at + 14 * w); s33.intoArray(acc, at + 15 * w);
     }
 
     /** acc[at] + acc[at+1] + … over one vector's lanes, in lane order. */

@@ -187,6 +187,17 @@ class CliTest {
             assertTrue(h.out().contains(c), c);
         }
         assertTrue(dsire("--version").out().startsWith("dsire "));
+        // only the named subcommand is built (start-up time); help and errors still see them all
+        for (String c : Main.SUBCOMMANDS.keySet()) {
+            assertTrue(h.out().contains(c), c);
+        }
+        Run sub = dsire("help", "scan");
+        assertEquals(0, sub.code());
+        assertTrue(sub.out().contains("Usage: dsire scan"), sub.out());
+        assertTrue(dsire("features", "--help").out().contains("Usage: dsire features"));
+        Run typo = dsire("feature", "x.safetensors");
+        assertEquals(Main.USAGE, typo.code());
+        assertTrue(typo.err().contains("features"), typo.err()); // picocli's suggestion
     }
 
     @Test

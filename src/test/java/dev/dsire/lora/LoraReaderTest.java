@@ -146,7 +146,13 @@ class LoraReaderTest {
         String[][] cases = {
                 {"lora_unet_x.hada_w1_a", "LoHa"}, {"lora_unet_x.lokr_w1", "LoKr"}, {"lora_unet_x.lora_mid.weight", "lora_mid"},
                 {"lora_unet_x.dora_scale", "DoRA"}, {"base_model.model.x.lora_magnitude_vector", "DoRA"},
-                {"lora_unet_x.diff", "full weight difference"}, {"lora_unet_x.on_input", "IA3"}, {"lora_unet_x.oft_blocks", "OFT"}};
+                {"lora_unet_x.diff", "full weight difference"}, {"lora_unet_x.on_input", "IA3"}, {"lora_unet_x.oft_blocks", "OFT"},
+                // every alternative of every pattern (AdapterType skips its regexes for keys without a marker)
+                {"lora_unet_x.hada_t2", "LoHa"}, {"lora_unet_x.lokr_w2_b", "LoKr"}, {"lora_unet_x.lokr_t2", "LoKr"},
+                {"base_model.model.x.lora_magnitude_vector.default.weight", "DoRA"},
+                {"base_model.model.x.lora_magnitude_vector.lora_A.weight", "DoRA"}, {"lora_unet_x.diff_b", "full weight difference"},
+                {"lora_unet_x.oft_diag", "OFT"}, {"lora_unet_x.oft_r", "OFT"}, {"lora_unet_x.w_norm", "norm-layer"},
+                {"lora_unet_x.b_norm", "norm-layer"}};
         for (String[] c : cases) {
             Path p = dir.resolve("other.safetensors");
             new SafetensorsWriter().put(c[0], DType.F32, new long[] {2}, new double[2]).write(p);
