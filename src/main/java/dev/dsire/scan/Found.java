@@ -7,5 +7,6 @@ import java.nio.file.Path;
  * problem is set when it could not be visited, and becomes the row's error.
  */
 public record Found(Path path, long size, long mtime, String problem) {
+    /** Marks the end of the walk on the readers' queue. */
     static final Found END = new Found(null, 0, 0, null);
 }

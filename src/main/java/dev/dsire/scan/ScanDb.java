@@ -61,6 +61,7 @@ public final class ScanDb implements AutoCloseable {
     }
 
     public static ScanDb open(Path file) {
+        SqliteLibrary.prepare();
         try {
             return new ScanDb(DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath()));
         } catch (SQLException e) {

@@ -58,6 +58,7 @@ public final class Scanner {
                     t.join();
                 }
                 pipe.readersDone = true;
+                pipe.results.offer(ScanRecord.END); // wakes the writer now; were the queue full, its poll times out
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -162,6 +163,11 @@ public final class Scanner {
         } finally {
             pipe.progress.walkFinished = true;
             pipe.walkDone = true;
+            // one end mark per reader wakes it at once; a reader that finds none (a full queue) sees
+            // walkDone when its poll times out
+            for (int i = 0; i < threads && pipe.found.offer(Found.END); i++) {
+                // offered
+            }
         }
     }
 
@@ -171,6 +177,9 @@ public final class Scanner {
             FileScanner scanner = new FileScanner(shared != null ? shared : own, model);
             while (pipe.running()) {
                 Found f = pipe.found.poll(100, TimeUnit.MILLISECONDS);
+                if (f == Found.END) {
+                    return;
+                }
                 if (f == null) {
                     if (pipe.walkDone && pipe.found.isEmpty()) {
                         return;
@@ -208,12 +217,14 @@ public final class Scanner {
             // read the flag before polling: once every reader is done, an empty poll means nothing more comes
             boolean last = pipe.readersDone;
             ScanRecord r = pipe.results.poll(100, TimeUnit.MILLISECONDS);
-            if (r != null) {
+            boolean marked = r == ScanRecord.END; // put after every reader ended: nothing comes after it
+            if (r != null && !marked) {
                 batch.add(r);
             }
-            boolean end = r == null && last || pipe.failed.get() != null;
+            boolean end = marked || r == null && last || pipe.failed.get() != null;
             if (pipe.failed.get() != null) {
                 pipe.results.drainTo(batch); // a stage died: save the rows already made before stopping
+                batch.removeIf(x -> x == ScanRecord.END);
             }
             if (!batch.isEmpty() && (end || batch.size() >= BATCH || System.nanoTime() - lastCommit > 1_000_000_000L)) {
                 try {
