@@ -47,10 +47,11 @@ public final class Main {
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cl = new CommandLine(new Main());
         Class<?> named = SUBCOMMANDS.get(firstWord(args));
+        // each built as its own CommandLine first: addSubcommand(Class) skips the command's modelTransformer
         if (named != null && named != CommandLine.HelpCommand.class) {
-            cl.addSubcommand(named);
+            cl.addSubcommand(new CommandLine(named));
         } else { // top-level help, `help X`, or a usage error: picocli lists (or suggests) every subcommand
-            SUBCOMMANDS.values().forEach(cl::addSubcommand);
+            SUBCOMMANDS.values().forEach(c -> cl.addSubcommand(new CommandLine(c)));
         }
         cl.setOut(out);
         cl.setErr(err);

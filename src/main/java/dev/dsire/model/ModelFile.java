@@ -7,21 +7,28 @@ import dev.dsire.lora.LayerShape;
 import dev.dsire.lora.Layout;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 
 /**
  * Saved models as JSON: format name and version, the method's name and composition, the layout
  * with its fingerprint, labels, each voter's reference vectors (standardised ones with their
  * standardiser) and the leave-one-group-out calibration. Writing is deterministic (same model,
- * same bytes); loading checks everything it reads. Version 1 files (no composition, no
- * calibration) still load: their calibration is refitted leave-one-out from the stored references.
+ * same bytes); loading checks everything it reads. Since version 3 a voter's vectors are base64
+ * strings of little-endian IEEE-754 doubles: the same values, a third of the bytes, and decoded
+ * in milliseconds where parsing them as JSON numbers took about a second of every cold `predict`
+ * (a 24-adapter SD 1.5 model). Version 2 files (numbers) still load, and so do version 1 files
+ * (no composition, no calibration): their calibration is refitted leave-one-out from the stored
+ * references.
  */
 public final class ModelFile {
     public static final String FORMAT = "dsire-model";
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private ModelFile() {}
@@ -70,10 +77,10 @@ public final class ModelFile {
                 g.writeStringField("name", m.voters().get(v));
                 g.writeNumberField("dim", m.index().get(v).dim());
                 if (!m.scalers().isEmpty()) {
-                    numbers(g, "mean", m.scalers().get(v).mean());
-                    numbers(g, "std", m.scalers().get(v).std());
+                    binary(g, "mean", m.scalers().get(v).mean());
+                    binary(g, "std", m.scalers().get(v).std());
                 }
-                numbers(g, "refs", m.index().get(v).refs());
+                binary(g, "refs", m.index().get(v).refs());
                 g.writeEndObject();
                 g.writeRaw('\n');
             }
@@ -89,6 +96,36 @@ public final class ModelFile {
             g.writeNumber(d);
         }
         g.writeEndArray();
+    }
+
+    private static void binary(JsonGenerator g, String name, double[] xs) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(8 * xs.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.asDoubleBuffer().put(xs);
+        g.writeStringField(name, Base64.getEncoder().encodeToString(b.array()));
+    }
+
+    /** A voter's vector: base64 little-endian doubles (version 3) or an array of numbers (1 and 2). */
+    private static double[] vector(Path path, JsonNode node, String what) {
+        if (!node.isTextual()) {
+            return numbers(path, node, what);
+        }
+        byte[] bytes;
+        try {
+            bytes = Base64.getDecoder().decode(node.asText());
+        } catch (IllegalArgumentException e) {
+            throw new ModelFileException(path, what + " is not base64");
+        }
+        if (bytes.length % 8 != 0) {
+            throw new ModelFileException(path, what + " is " + bytes.length + " bytes, not whole doubles");
+        }
+        double[] r = new double[bytes.length / 8];
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().get(r);
+        for (double d : r) {
+            if (!Double.isFinite(d)) {
+                throw new ModelFileException(path, what + " holds a non-finite value");
+            }
+        }
+        return r;
     }
 
     private static double[] numbers(Path path, JsonNode node, String what) {
@@ -125,8 +162,8 @@ public final class ModelFile {
             throw new ModelFileException(path, "not a dsire model (no \"format\": \"" + FORMAT + "\")");
         }
         int version = root.path("version").asInt();
-        if (version != 1 && version != VERSION) {
-            throw new ModelFileException(path, "model format version " + root.path("version").asText() + " is not one this dsire reads (1 or " + VERSION + ")");
+        if (version < 1 || version > VERSION) {
+            throw new ModelFileException(path, "model format version " + root.path("version").asText() + " is not one this dsire reads (1 to " + VERSION + ")");
         }
         Method method;
         try {
@@ -157,12 +194,12 @@ public final class ModelFile {
         for (JsonNode v : root.path("voters")) {
             int dim = v.path("dim").asInt();
             String name = v.path("name").asText();
-            double[] r = numbers(path, v.path("refs"), "voter " + name + " refs");
+            double[] r = vector(path, v.path("refs"), "voter " + name + " refs");
             if (dim <= 0 || r.length != labels.length * dim) {
                 throw new ModelFileException(path, "voter " + name + " has " + r.length + " values, expected " + labels.length + "×" + dim);
             }
             if (method.transform().standardised()) {
-                double[] mean = numbers(path, v.path("mean"), "voter " + name + " mean"), std = numbers(path, v.path("std"), "voter " + name + " std");
+                double[] mean = vector(path, v.path("mean"), "voter " + name + " mean"), std = vector(path, v.path("std"), "voter " + name + " std");
                 if (mean.length != dim || std.length != dim) {
                     throw new ModelFileException(path, "voter " + name + " standardiser does not have " + dim + " values");
                 }

@@ -1,5 +1,12 @@
 package dev.dsire.model;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Base64;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.dsire.eval.Evaluation;
@@ -161,11 +168,54 @@ class DsireModelTest {
         for (Sample x : s.subList(0, 6)) {
             assertEquals(x.size(), m.predict(x.path(), x.spectra()).size(), "its own training adapters: distance 0");
         }
-        Path again = dir.resolve("v2.json");
+        Path again = dir.resolve("v3.json");
         ModelFile.save(m, again);
-        assertTrue(Files.readString(again).contains("\"version\":2"));
+        assertTrue(Files.readString(again).contains("\"version\":3"));
         for (Sample x : s) {
             assertEquals(m.predict(x.path(), x.spectra()), ModelFile.load(again).predict(x.path(), x.spectra()));
+        }
+    }
+
+    @Test
+    void aModelWithItsVectorsAsNumbersStillLoadsAndVectorsAreChecked() throws IOException {
+        List<Sample> s = samples(Zoo.write(dir.resolve("zoo"), Naming.KOHYA, 3, List.of(1, 2, 3)));
+        DsireModel m = DsireModel.fit(Method.POSTERIOR, s.stream().map(Sample::labelled).toList());
+        Path v3 = dir.resolve("v3.json"), v2 = dir.resolve("v2.json");
+        ModelFile.save(m, v3);
+        // the same model as format 2 wrote it: every vector an array of numbers
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode root = (ObjectNode) json.readTree(v3.toFile());
+        root.put("version", 2);
+        for (JsonNode v : root.path("voters")) {
+            for (String field : List.of("refs", "mean", "std")) {
+                byte[] b = Base64.getDecoder().decode(v.path(field).asText());
+                ArrayNode numbers = ((ObjectNode) v).putArray(field);
+                ByteBuffer d = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+                while (d.hasRemaining()) {
+                    numbers.add(d.getDouble());
+                }
+            }
+        }
+        json.writeValue(v2.toFile(), root);
+        DsireModel back = ModelFile.load(v2);
+        for (Sample x : s) {
+            assertEquals(m.predict(x.path(), x.spectra()), back.predict(x.path(), x.spectra()));
+        }
+        Path resaved = dir.resolve("resaved.json");
+        ModelFile.save(back, resaved);
+        assertArrayEquals(Files.readAllBytes(v3), Files.readAllBytes(resaved), "numbers and base64 hold the same doubles");
+        assertTrue(Files.size(v3) < Files.size(v2), "base64 is the smaller file");
+
+        String text = Files.readString(v3);
+        String first = json.readTree(text).path("voters").get(0).path("refs").asText();
+        String nan = Base64.getEncoder().encodeToString(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putDouble(Double.NaN).array());
+        for (String[] c : new String[][] {{"@@@", "is not base64"}, {Base64.getEncoder().encodeToString(new byte[7]), "not whole doubles"},
+                {nan, "non-finite"}}) {
+            Path bad = dir.resolve("bad.json");
+            Files.writeString(bad, text.replace(first, c[0]));
+            ModelFileException e = assertThrows(ModelFileException.class, () -> ModelFile.load(bad));
+            assertTrue(e.getMessage().contains(c[1]), e.getMessage());
+            assertEquals(1, e.getMessage().lines().count());
         }
     }
 
