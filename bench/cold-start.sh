@@ -32,6 +32,7 @@ add "dsire scan, AOT cache" "rm -f $work/s.db; $here/dsire scan --threads $threa
 add "dsire scan --model, AOT cache" "rm -f $work/s.db; $here/dsire scan --threads $threads --db $work/s.db --model $work/model.json $dir"
 add "numpy script (numpy_gram.py, imports included)" "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $py $here/bench/peers/numpy_gram.py $q"
 declare -A t
+steal=$("$here/bench/cpu-steal.sh" read)
 for ((r = 0; r < runs; r++)); do
   for i in "${!cmds[@]}"; do
     s=$(date +%s%N); bash -c "${cmds[$i]}" >/dev/null 2>&1 || echo "run failed: ${names[$i]}" >&2; e=$(date +%s%N)
@@ -48,3 +49,4 @@ for i in "${!cmds[@]}"; do
   m=$(echo "${t[$i]}" | median)
   awk -v name="${names[$i]}" -v m="$m" -v np="$np" -v f="$feat" 'BEGIN { printf "| %s | %.2f | %.2f | %.2f |\n", name, m / 1000, m / np, m / f }'
 done
+"$here/bench/cpu-steal.sh" since "$steal"

@@ -13,6 +13,7 @@ mkdir -p "$dir"
 # a folder left half-written (an interrupted run) would silently shrink the batch: start it again
 [ "$(find "$dir" -maxdepth 1 -name '*.safetensors' | wc -l)" = "$n" ] || rm -f "$dir"/*.safetensors
 out=${DSIRE_PEERS_OUT:-$dir}
+steal=$("$here/bench/cpu-steal.sh" read)
 bench=$("$here/dsire" bench --dir "$dir" --files "$n" --family "$family" --threads 2 --repeats "$((repeats + 2))" 2>/dev/null)
 echo "$bench" > "$out/dsire-bench.txt"
 echo "$bench" | head -1
@@ -40,3 +41,4 @@ for p in peers[1:]:
           f"| {p['cpu_ms_per_model'] / one_cpu:.2f}× | {p['max_rel_dev']:.1e} |")
 PY
 echo "$bench" | grep -i agreement || true
+"$here/bench/cpu-steal.sh" since "$steal"
