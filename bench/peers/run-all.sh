@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # dsire and every Python peer on the same adapter files, one core each, in one run, one table.
 # Usage: bench/peers/run-all.sh [FILES=8] [FAMILY=sd15|sdxl] [REPEATS=3]
+# dsire times 5×REPEATS passes (its passes are short: fewer made the 2-thread row swing by ±25 %).
 # Python: $PYTHON (default /work/venv/bin/python, else python3) with bench/peers/requirements.txt.
 # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are unset for the peers: a forced older kernel makes numpy slower
 # than a user's install; the kernel OpenBLAS actually runs is printed with the table.
@@ -14,7 +15,7 @@ mkdir -p "$dir"
 [ "$(find "$dir" -maxdepth 1 -name '*.safetensors' | wc -l)" = "$n" ] || rm -f "$dir"/*.safetensors
 out=${DSIRE_PEERS_OUT:-$dir}
 steal=$("$here/bench/cpu-steal.sh" read)
-bench=$("$here/dsire" bench --dir "$dir" --files "$n" --family "$family" --threads 2 --repeats "$((repeats + 2))" 2>/dev/null)
+bench=$("$here/dsire" bench --dir "$dir" --files "$n" --family "$family" --threads 2 --repeats "$((repeats * 5))" 2>/dev/null)
 echo "$bench" > "$out/dsire-bench.txt"
 echo "$bench" | head -1
 peers=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
