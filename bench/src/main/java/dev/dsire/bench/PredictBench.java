@@ -70,7 +70,7 @@ public class PredictBench {
     }
 
     /** Descending singular values that grow with the size, with noise: the shape of real spectra. */
-    private static AdapterSpectra spectra(Layout layout, int size, SplittableRandom r) {
+    static AdapterSpectra spectra(Layout layout, int size, SplittableRandom r) {
         List<LayerSpectrum> layers = new ArrayList<>();
         for (LayerShape l : layout.layers()) {
             double[][] s = new double[3][RANK];
