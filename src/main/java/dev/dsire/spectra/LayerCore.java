@@ -508,18 +508,27 @@ final class LayerCore {
 
     /**
      * Adds xᵀx into the lower triangle of g (n×n), x row-major with len rows of length n, n a
-     * multiple of the vector length: tiles of 4 rows × 2 vectors of g, each a sweep over a chunk of
-     * x's rows with one broadcast per row of the tile and one vector load per column vector.
+     * multiple of the vector length: tiles of 8 rows × 2 vectors of g (4 rows where n is not a
+     * multiple of 8), each a sweep over a chunk of x's rows with one broadcast per row of the tile
+     * and one vector load per column vector. Loads, not FMAs, bound these tiles (bench/README):
+     * 8 rows × 2 vectors take 10 loads per 16 FMAs where 4 × 2 took 6 per 8.
      */
     static void gramRowsAdd(double[] x, int len, int n, double[] g) {
-        int chunk = Math.max(1, CHUNK / n);
+        // 8-row tiles hold 16 accumulators: only where there are 32 vector registers (AVX-512)
+        int w = LANES.length(), h = w >= 8 && n % 8 == 0 ? 8 : 4, chunk = Math.max(1, CHUNK / n);
         for (int from = 0; from < len; from += chunk) {
             int to = Math.min(len, from + chunk);
-            for (int p = 0; p < n; p += 4) {
-                for (int q = 0; q < p + 4 && q < n; q += 2 * LANES.length()) {
-                    // one vector where the second would lie wholly above the diagonal (rows p..p+3):
-                    // for r = 32 the tiles then compute 640 entries for the 528 needed, not 768
-                    if (q + 2 * LANES.length() <= n && q + LANES.length() < p + 4) {
+            for (int p = 0; p < n; p += h) {
+                // a second vector only where it reaches below the diagonal of rows p..p+h-1
+                for (int q = 0; q < p + h && q < n; q += 2 * w) {
+                    boolean two = q + 2 * w <= n && q + w < p + h;
+                    if (h == 8) {
+                        if (two) {
+                            rowsTile8x2(x, from, to, n, p, q, g);
+                        } else {
+                            rowsTile8x1(x, from, to, n, p, q, g);
+                        }
+                    } else if (two) {
                         rowsTile2(x, from, to, n, p, q, g);
                     } else {
                         rowsTile1(x, from, to, n, p, q, g);
@@ -530,7 +539,59 @@ final class LayerCore {
     }
 
     // g's entries are the accumulators, loaded and stored once per chunk: the sum of a lane is the
-    // same sequence of FMAs in the same order however the rows are chunked
+    // same sequence of FMAs in the same order however the rows are chunked or tiled
+    private static void rowsTile8x2(double[] x, int from, int to, int n, int p, int q, double[] g) {
+        int w = LANES.length(), o0 = p * n + q, o1 = o0 + w;
+        DoubleVector a0 = load(g, o0), a1 = load(g, o1), b0 = load(g, o0 + n), b1 = load(g, o1 + n);
+        DoubleVector c0 = load(g, o0 + 2 * n), c1 = load(g, o1 + 2 * n), d0 = load(g, o0 + 3 * n), d1 = load(g, o1 + 3 * n);
+        DoubleVector e0 = load(g, o0 + 4 * n), e1 = load(g, o1 + 4 * n), f0 = load(g, o0 + 5 * n), f1 = load(g, o1 + 5 * n);
+        DoubleVector g0 = load(g, o0 + 6 * n), g1 = load(g, o1 + 6 * n), h0 = load(g, o0 + 7 * n), h1 = load(g, o1 + 7 * n);
+        for (int i = from, o = from * n; i < to; i++, o += n) {
+            DoubleVector y0 = DoubleVector.fromArray(LANES, x, o + q);
+            DoubleVector y1 = DoubleVector.fromArray(LANES, x, o + q + w);
+            DoubleVector v = DoubleVector.broadcast(LANES, x[o + p]);
+            a0 = v.fma(y0, a0); a1 = v.fma(y1, a1);
+            v = DoubleVector.broadcast(LANES, x[o + p + 1]);
+            b0 = v.fma(y0, b0); b1 = v.fma(y1, b1);
+            v = DoubleVector.broadcast(LANES, x[o + p + 2]);
+            c0 = v.fma(y0, c0); c1 = v.fma(y1, c1);
+            v = DoubleVector.broadcast(LANES, x[o + p + 3]);
+            d0 = v.fma(y0, d0); d1 = v.fma(y1, d1);
+            v = DoubleVector.broadcast(LANES, x[o + p + 4]);
+            e0 = v.fma(y0, e0); e1 = v.fma(y1, e1);
+            v = DoubleVector.broadcast(LANES, x[o + p + 5]);
+            f0 = v.fma(y0, f0); f1 = v.fma(y1, f1);
+            v = DoubleVector.broadcast(LANES, x[o + p + 6]);
+            g0 = v.fma(y0, g0); g1 = v.fma(y1, g1);
+            v = DoubleVector.broadcast(LANES, x[o + p + 7]);
+            h0 = v.fma(y0, h0); h1 = v.fma(y1, h1);
+        }
+        a0.intoArray(g, o0); a1.intoArray(g, o1); b0.intoArray(g, o0 + n); b1.intoArray(g, o1 + n);
+        c0.intoArray(g, o0 + 2 * n); c1.intoArray(g, o1 + 2 * n); d0.intoArray(g, o0 + 3 * n); d1.intoArray(g, o1 + 3 * n);
+        e0.intoArray(g, o0 + 4 * n); e1.intoArray(g, o1 + 4 * n); f0.intoArray(g, o0 + 5 * n); f1.intoArray(g, o1 + 5 * n);
+        g0.intoArray(g, o0 + 6 * n); g1.intoArray(g, o1 + 6 * n); h0.intoArray(g, o0 + 7 * n); h1.intoArray(g, o1 + 7 * n);
+    }
+
+    private static void rowsTile8x1(double[] x, int from, int to, int n, int p, int q, double[] g) {
+        int o0 = p * n + q;
+        DoubleVector a = load(g, o0), b = load(g, o0 + n), c = load(g, o0 + 2 * n), d = load(g, o0 + 3 * n);
+        DoubleVector e = load(g, o0 + 4 * n), f = load(g, o0 + 5 * n), gg = load(g, o0 + 6 * n), h = load(g, o0 + 7 * n);
+        for (int i = from, o = from * n; i < to; i++, o += n) {
+            DoubleVector y = DoubleVector.fromArray(LANES, x, o + q);
+            a = DoubleVector.broadcast(LANES, x[o + p]).fma(y, a);
+            b = DoubleVector.broadcast(LANES, x[o + p + 1]).fma(y, b);
+            c = DoubleVector.broadcast(LANES, x[o + p + 2]).fma(y, c);
+            d = DoubleVector.broadcast(LANES, x[o + p + 3]).fma(y, d);
+            e = DoubleVector.broadcast(LANES, x[o + p + 4]).fma(y, e);
+            f = DoubleVector.broadcast(LANES, x[o + p + 5]).fma(y, f);
+            gg = DoubleVector.broadcast(LANES, x[o + p + 6]).fma(y, gg);
+            h = DoubleVector.broadcast(LANES, x[o + p + 7]).fma(y, h);
+        }
+        a.intoArray(g, o0); b.intoArray(g, o0 + n); c.intoArray(g, o0 + 2 * n); d.intoArray(g, o0 + 3 * n);
+        e.intoArray(g, o0 + 4 * n); f.intoArray(g, o0 + 5 * n); gg.intoArray(g, o0 + 6 * n); h.intoArray(g, o0 + 7 * n);
+    }
+
+    // 4-row twins of the above, for n a multiple of the vector length but not of 8
     private static void rowsTile2(double[] x, int from, int to, int n, int p, int q, double[] g) {
         int w = LANES.length();
         DoubleVector a0 = load(g, p * n + q), a1 = load(g, p * n + q + w);
