@@ -14,10 +14,10 @@ public record ScanRecord(String path, long size, long mtime, String headerHash, 
                          String error, String layoutFingerprint, String layoutJson, byte[] spectra, Integer prediction,
                          String votes, String answer, String probabilities) {
 
-    /** A file that was not read. */
     /** Marks the end of the readers' results on the writer's queue; never written. */
     static final ScanRecord END = failed("", -1, 0, ScanStatus.ERROR, "end of results");
 
+    /** A file that was not read. */
     public static ScanRecord failed(String path, long size, long mtime, ScanStatus status, String error) {
         return new ScanRecord(path, size, mtime, null, null, null, null, null, null, size < 0 ? null : size, null, null, status, error,
                 null, null, null, null, null, null, null);

@@ -165,8 +165,10 @@ public final class Scanner {
             pipe.walkDone = true;
             // one end mark per reader wakes it at once; a reader that finds none (a full queue) sees
             // walkDone when its poll times out
-            for (int i = 0; i < threads && pipe.found.offer(Found.END); i++) {
-                // offered
+            for (int i = 0; i < threads; i++) {
+                if (!pipe.found.offer(Found.END)) {
+                    break;
+                }
             }
         }
     }

@@ -40,7 +40,7 @@ final class LayerCore {
     private static final int BLOCK = 1 << 16;
 
     private final SymmetricEigenvalues eig = new SymmetricEigenvalues();
-    private double[] tileLanes = new double[0];
+    private double[] laneBuf = new double[0]; // gramAdd's tile lanes
     private double[] block = new double[0], scratch = new double[0], rows = new double[0];
 
     /** Which path the last call took; for tests. */
@@ -304,6 +304,11 @@ final class LayerCore {
         return scratch.length >= n ? scratch : (scratch = new double[n]);
     }
 
+    private double[] lanes(int n) {
+        int size = tileLanes(n);
+        return laneBuf.length >= size ? laneBuf : (laneBuf = new double[size]);
+    }
+
     /** g = XᵀX (n×n row-major), accumulated over blocks of rows of X. */
     private void gram(Panel x, double[] g) {
         int n = x.cols();
@@ -319,7 +324,7 @@ final class LayerCore {
                 gramRowsAdd(buf, l, n, g);
             } else {
                 finite = x.fill(from, l, buf, tmp);
-                gramAdd(buf, n, l, g, tileLanes.length >= tileLanes(n) ? tileLanes : (tileLanes = new double[tileLanes(n)]));
+                gramAdd(buf, n, l, g, lanes(n));
             }
             if (!finite) {
                 throw new NonFiniteException();
@@ -473,9 +478,8 @@ final class LayerCore {
 
     /** As above, with acc ({@link #tileLanes} doubles) to hold the tiles' lanes between chunks. */
     static void gramAdd(double[] x, int n, int len, double[] g, double[] acc) {
-        int w = LANES.length(), tiles = (n / 4) * (n / 4 + 1) / 2;
-        int bound = LANES.loopBound(len), chunk = Math.max(w, (CHUNK / Math.max(1, n)) / w * w);
-        Arrays.fill(acc, 0, tiles * 16 * w, 0);
+        int w = LANES.length(), bound = LANES.loopBound(len), chunk = Math.max(w, (CHUNK / Math.max(1, n)) / w * w);
+        Arrays.fill(acc, 0, tileLanes(n), 0);
         // 4×4 tiles: 16 accumulators and 8 loads per step fit the 32 vector registers of AVX-512
         for (int from = 0; from < bound; from += chunk) {
             int to = Math.min(bound, from + chunk);
@@ -508,14 +512,15 @@ final class LayerCore {
 
     /**
      * Adds xᵀx into the lower triangle of g (n×n), x row-major with len rows of length n, n a
-     * multiple of the vector length: tiles of 8 rows × 2 vectors of g (4 rows where n is not a
-     * multiple of 8), each a sweep over a chunk of x's rows with one broadcast per row of the tile
+     * multiple of the vector length: tiles of 8 rows × 2 vectors of g (4 rows where a vector holds
+     * fewer than 8 doubles), each a sweep over a chunk of x's rows with one broadcast per row of the tile
      * and one vector load per column vector. Loads, not FMAs, bound these tiles (bench/README):
      * 8 rows × 2 vectors take 10 loads per 16 FMAs where 4 × 2 took 6 per 8.
      */
     static void gramRowsAdd(double[] x, int len, int n, double[] g) {
-        // 8-row tiles hold 16 accumulators: only where there are 32 vector registers (AVX-512)
-        int w = LANES.length(), h = w >= 8 && n % 8 == 0 ? 8 : 4, chunk = Math.max(1, CHUNK / n);
+        // 8-row tiles hold 16 accumulators: only where there are 32 vector registers (AVX-512, whose
+        // 8-double vectors make n a multiple of 8); 4-row tiles where there are 16 (AVX2)
+        int w = LANES.length(), h = w >= 8 ? 8 : 4, chunk = Math.max(1, CHUNK / n);
         for (int from = 0; from < len; from += chunk) {
             int to = Math.min(len, from + chunk);
             for (int p = 0; p < n; p += h) {
@@ -591,7 +596,7 @@ final class LayerCore {
         e.intoArray(g, o0 + 4 * n); f.intoArray(g, o0 + 5 * n); gg.intoArray(g, o0 + 6 * n); h.intoArray(g, o0 + 7 * n);
     }
 
-    // 4-row twins of the above, for n a multiple of the vector length but not of 8
+    // 4-row twins of the above, for 16-register machines (AVX2), where 8-row tiles would spill
     private static void rowsTile2(double[] x, int from, int to, int n, int p, int q, double[] g) {
         int w = LANES.length();
         DoubleVector a0 = load(g, p * n + q), a1 = load(g, p * n + q + w);
