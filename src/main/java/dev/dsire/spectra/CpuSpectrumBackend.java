@@ -119,7 +119,7 @@ public final class CpuSpectrumBackend implements SpectrumBackend {
      * threads end within one task of each other. A parallel stream split the range into 4 leaves per
      * thread up front: with 16 tasks per leaf at the end of a batch, one thread idled for half a leaf
      * and 2 threads gave 1.4–1.7× one in `dsire bench`. The first exception a task throws is rethrown
-     * once every thread has stopped (the others stop taking tasks).
+     * once every thread has stopped (the others stop taking tasks), as is an interrupt of the caller.
      */
     private void run(int count, IntConsumer task) {
         if (pool == null || count < 2) {
@@ -150,7 +150,9 @@ public final class CpuSpectrumBackend implements SpectrumBackend {
                     r.get();
                     break;
                 } catch (InterruptedException e) {
-                    interrupted = true; // keep waiting: the tasks hold the caller's arrays
+                    // the threads stop taking tasks; wait for the running ones, which hold the caller's files
+                    interrupted = true;
+                    failed.compareAndSet(null, e);
                 } catch (ExecutionException e) {
                     failed.compareAndSet(null, e.getCause());
                     break;

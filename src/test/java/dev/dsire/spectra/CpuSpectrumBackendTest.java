@@ -80,4 +80,29 @@ class CpuSpectrumBackendTest {
             assertEquals("an error is rethrown as itself", err.getMessage());
         }
     }
+
+    @Test
+    void anInterruptedCallerStopsTheThreadsAndWaitsForTheRunningTasks() throws Exception {
+        try (CpuSpectrumBackend cpu = new CpuSpectrumBackend(2)) {
+            AtomicInteger running = new AtomicInteger(), ran = new AtomicInteger();
+            Thread caller = Thread.currentThread();
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> cpu.forEach(1000, i -> {
+                running.incrementAndGet();
+                try {
+                    if (ran.incrementAndGet() == 5) {
+                        caller.interrupt();
+                    }
+                    Thread.sleep(2);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    running.decrementAndGet();
+                }
+            }));
+            assertEquals("interrupted", e.getMessage());
+            assertTrue(Thread.interrupted(), "the caller's interrupt status is kept");
+            assertEquals(0, running.get(), "no task is still running when forEach returns");
+            assertTrue(ran.get() < 1000, "the threads stopped taking tasks: " + ran.get());
+        }
+    }
 }
