@@ -123,9 +123,7 @@ public final class CpuSpectrumBackend implements SpectrumBackend {
      */
     private void run(int count, IntConsumer task) {
         if (pool == null || count < 2) {
-            for (int i = 0; i < count; i++) {
-                task.accept(i);
-            }
+            SpectrumBackend.super.forEach(count, task); // in order, on the caller's thread
             return;
         }
         AtomicInteger next = new AtomicInteger();
