@@ -6,6 +6,12 @@ public enum Status {
     OK("ok"),
     /** A size, but the adapter is much farther from every training adapter than they are from each other. */
     OUT_OF_DISTRIBUTION("out_of_distribution"),
+    /** The bound of the trained sizes: the adapter looks trained on more images than the largest training size. */
+    ABOVE_RANGE("above_range"),
+    /** The bound of the trained sizes: the adapter looks trained on fewer images than the smallest training size. */
+    BELOW_RANGE("below_range"),
+    /** No size: no model fits this file's layout. */
+    NO_MODEL("no_model"),
     /** No size: B is zero in every layer, a LoRA that was never trained. */
     UNTRAINED("untrained"),
     /** No size: ΔW = s·B·A is zero in every layer, though B is not. */
@@ -24,6 +30,6 @@ public enum Status {
     }
 
     public boolean hasSize() {
-        return this == OK || this == OUT_OF_DISTRIBUTION;
+        return this == OK || this == OUT_OF_DISTRIBUTION || this == ABOVE_RANGE || this == BELOW_RANGE;
     }
 }
