@@ -178,12 +178,12 @@ def pretrain(path, steps, seed=0):
     torch.save(model.state_dict(), path)
 
 
-def attach_lora(model):
+def attach_lora(model, lora_seed):
     loras = {}
     for bi, blk in enumerate(model.transformer_blocks):
         att = blk.attn1
         for ti, name in enumerate(TARGETS):
-            seed = LORA_SEED + 16 * bi + ti
+            seed = lora_seed + 16 * bi + ti
             if name == "to_out.0":
                 lin = LoRALinear(att.to_out[0], RANK, ALPHA, seed); att.to_out[0] = lin
             else:
@@ -211,14 +211,41 @@ def save_safetensors(path, tensors, metadata):
             f.write(b)
 
 
+class Recipe:
+    """A group's training recipe. fixed: every group the same (the zoo's original setting); mixed: each group
+    its own learning rate, step count and LoRA-init seed; epochs: kohya-style, steps = E·n for the group's E."""
+
+    def __init__(self, kind, lr, steps, lora_seed, epochs_per_image=None):
+        self.kind, self.lr, self.fixed_steps, self.lora_seed, self.e = kind, lr, steps, lora_seed, epochs_per_image
+        # kohya counts an epoch as every image seen n_repeats times; the epoch recipe uses one repeat
+        self.repeats = 1 if kind == "epochs" else 10
+
+    def steps(self, n):
+        return self.e * n if self.kind == "epochs" else self.fixed_steps
+
+    def epochs(self, n):
+        return self.e if self.kind == "epochs" else max(1, math.ceil(self.fixed_steps / (n * self.repeats)))
+
+    @staticmethod
+    def for_group(kind, g, args):
+        if kind == "fixed":
+            return Recipe(kind, args.lr, args.steps, LORA_SEED)
+        rng = random.Random(args.recipe_seed * 1000003 + g)
+        seed = rng.randrange(1, 10 ** 6)
+        if kind == "mixed":
+            return Recipe(kind, rng.choice((5e-4, 1e-3, 2e-3)), rng.choice((200, 300, 450)), seed)
+        return Recipe(kind, args.lr, None, seed, rng.choice((40, 60, 80)))
+
+
 def finetune(job):
-    base_path, out_path, font_path, group, group_seed, n, steps, lr, fmt, dtype = job
+    base_path, out_path, font_path, group, group_seed, n, recipe, fmt, dtype = job
+    steps, lr = recipe.steps(n), recipe.lr
     torch.set_num_threads(1)
     model = TinyDiT()
     model.load_state_dict(torch.load(base_path))
     for p in model.parameters():
         p.requires_grad_(False)
-    loras = attach_lora(model)
+    loras = attach_lora(model, recipe.lora_seed)
     params = [p for _, l in loras.values() for p in (l.down, l.up)]
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=1e-2)
     images = group_images(font_path, group_seed)[:n]
@@ -248,10 +275,11 @@ def finetune(job):
         tensors[key + ".alpha"] = torch.tensor(ALPHA, dtype=torch.float16)
         tensors[key + ".lora_down.weight"] = l.down.detach().to(half)
         tensors[key + ".lora_up.weight"] = l.up.detach().to(half)
-    repeats = 10
+    repeats = recipe.repeats
     meta = {
         "ss_network_module": "networks.lora", "ss_network_dim": str(RANK), "ss_network_alpha": str(ALPHA),
         "ss_base_model_version": "tiny-dit-glyphs", "ss_max_train_steps": str(steps),
+        "ss_num_epochs": str(recipe.epochs(n)),
         "ss_learning_rate": str(lr), "ss_seed": str(NOISE_SEED),
         "ss_num_train_images": str(n * repeats),
         "ss_dataset_dirs": json.dumps({f"{repeats}_{group}": {"n_repeats": repeats, "img_count": n}}),
@@ -281,6 +309,10 @@ def main():
     ap.add_argument("--alpha", type=float, default=ALPHA)
     ap.add_argument("--lora-seed", type=int, default=LORA_SEED, help="seed of the LoRA A initialisation")
     ap.add_argument("--group-seed", type=int, default=GROUP_SEED, help="group g draws its characters with seed GROUP_SEED+g")
+    ap.add_argument("--recipe", choices=("fixed", "mixed", "epochs"), default="fixed",
+                    help="fixed: one recipe for every group; mixed: each group draws lr in {5e-4,1e-3,2e-3}, steps in "
+                         "{200,300,450} and its LoRA-init seed; epochs: steps = E*n with E in {40,60,80} per group")
+    ap.add_argument("--recipe-seed", type=int, default=42, help="seed of the per-group recipe draws")
     ap.add_argument("--targets", default=",".join(TARGETS), help="attention projections to adapt")
     ap.add_argument("--work", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "work"),
                     help="where the pretrained base model is kept (not committed)")
@@ -298,16 +330,20 @@ def main():
     for rng_name in args.ranges.split(","):
         d = os.path.join(args.out, f"zoo-{args.name + '-' if args.name else ''}{rng_name}")
         os.makedirs(d, exist_ok=True)
-        jobs, rows = [], []
+        jobs, rows, recipes = [], [], []
         for g in range(args.groups):
             font = faces[g % len(faces)]
             group = f"g{g:02d}-" + os.path.basename(font)[:-4]
+            recipe = Recipe.for_group(args.recipe, g, args)
             for n in RANGES[rng_name]:
                 rel = f"{group}-n{n:02d}" + ("/adapter_model.safetensors" if args.format == "peft" else ".safetensors")
                 rows.append((rel, group, n))
+                recipes.append((rel, group, n, recipe.lr, recipe.steps(n), recipe.epochs(n), recipe.lora_seed))
                 if not os.path.exists(os.path.join(d, rel)):
-                    jobs.append((base, os.path.join(d, rel), font, group, GROUP_SEED + g, n, args.steps, args.lr,
+                    jobs.append((base, os.path.join(d, rel), font, group, GROUP_SEED + g, n, recipe,
                                  args.format, args.dtype))
+        # longest fine-tunes first, so the pool does not end on one long job
+        jobs.sort(key=lambda j: -j[6].steps(j[5]))
         with Pool(args.jobs) as pool:
             for i, (path, loss) in enumerate(pool.imap_unordered(finetune, jobs)):
                 if i % 20 == 0:
@@ -317,6 +353,10 @@ def main():
             w = csv.writer(f, lineterminator="\n")
             w.writerow(["path", "group", "size"])
             w.writerows(rows)
+        with open(os.path.join(d, "recipe.csv"), "w", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["path", "group", "size", "lr", "steps", "epochs", "lora_seed"])
+            w.writerows(recipes)
     print(f"done in {time.time() - t0:.0f}s")
 
 

@@ -17,16 +17,21 @@ public enum Combiner implements MethodPart {
      * As {@link #POSTERIOR} with a weight per voter, fitted by leave-one-group-out likelihood with an
      * L2 penalty. Measured: no better than equal weights on the untuned zoos (it learns the training groups).
      */
-    WEIGHTED_POSTERIOR("weighted-posterior", "log-likelihoods weighted per voter by leave-one-group-out likelihood: posterior median, probabilities, 80% interval");
+    WEIGHTED_POSTERIOR("weighted-posterior", "log-likelihoods weighted per voter by leave-one-group-out likelihood: posterior median, probabilities, 80% interval"),
+    /**
+     * One voter's score, Gaussian per size around the size's mean held-out score (one pooled
+     * variance): the most probable size, probabilities, a calibrated interval, range and shift statuses.
+     */
+    SCORE_POSTERIOR("score-posterior", "Gaussian likelihood of the score per size (held-out means, pooled variance): most probable size, probabilities, interval");
 
     /** Whether the answer is a posterior over sizes (probabilities, interval, continuous estimate). */
     public boolean probabilistic() {
-        return this == POSTERIOR || this == WEIGHTED_POSTERIOR;
+        return this == POSTERIOR || this == WEIGHTED_POSTERIOR || this == SCORE_POSTERIOR;
     }
 
     /** Whether the model keeps a weight per voter. */
     public boolean weighted() {
-        return probabilistic() || this == WEIGHTED_VOTE;
+        return this == POSTERIOR || this == WEIGHTED_POSTERIOR || this == WEIGHTED_VOTE;
     }
 
     private final String key;

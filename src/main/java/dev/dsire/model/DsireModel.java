@@ -20,11 +20,12 @@ import java.util.TreeSet;
  * Untrained and degenerate adapters get no size; far-away ones are flagged out of distribution.
  */
 public record DsireModel(Method method, Layout layout, int[] labels, List<String> voters, List<NearestNeighbour> index,
-                         List<Standardiser> scalers, Calibration calibration, List<VoterHead> heads, List<CompactIndex> compact) {
+                         List<Standardiser> scalers, Calibration calibration, List<VoterHead> heads, List<CompactIndex> compact,
+                         PooledScore pooled) {
 
     /** A bare 1-NN vote model over an index (no standardisation, unit distance scales, no out-of-distribution flag). */
     public DsireModel(Method method, Layout layout, int[] labels, List<String> voters, List<NearestNeighbour> index) {
-        this(method, layout, labels, voters, index, List.of(), unitCalibration(index.size()), List.of(), List.of());
+        this(method, layout, labels, voters, index, List.of(), unitCalibration(index.size()), List.of(), List.of(), null);
     }
 
     private static Calibration unitCalibration(int voters) {
@@ -36,6 +37,16 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
     /** A model from its stored parts; ridge and GDA heads are refitted from the references. */
     public static DsireModel of(Method method, Layout layout, int[] labels, List<String> voters, List<NearestNeighbour> index,
                                 List<Standardiser> scalers, Calibration calibration) {
+        return of(method, layout, labels, voters, index, scalers, calibration, null);
+    }
+
+    /** A model from its stored parts, with the pooled method's fitted score (null for the other methods). */
+    public static DsireModel of(Method method, Layout layout, int[] labels, List<String> voters, List<NearestNeighbour> index,
+                                List<Standardiser> scalers, Calibration calibration, PooledScore pooled) {
+        if ((method.rule() == VoterRule.POOLED_RIDGE) != (pooled != null)) {
+            throw new IllegalArgumentException(pooled == null ? "method " + method.key() + " needs its pooled score"
+                    : "method " + method.key() + " has no pooled score");
+        }
         List<Integer> sizes = sizesOf(labels);
         int[] classOf = classes(labels, sizes);
         List<VoterHead> heads = new ArrayList<>();
@@ -47,7 +58,7 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
         // the posterior searches float32 copies of the references (see CompactIndex); the stored model keeps doubles
         List<CompactIndex> compact = method.combiner().probabilistic()
                 ? index.stream().map(nn -> CompactIndex.of(nn, classOf, sizes.size())).toList() : List.of();
-        return new DsireModel(method, layout, labels, voters, index, scalers, calibration, heads, compact);
+        return new DsireModel(method, layout, labels, voters, index, scalers, calibration, heads, compact, pooled);
     }
 
     /** Fits on adapters that all share one layout, in the given order (which breaks distance ties). */
@@ -96,6 +107,14 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
         List<Integer> sizes = sizesOf(labels);
         Map<String, Integer> groupIds = new HashMap<>();
         int[] group = training.stream().mapToInt(t -> groupIds.computeIfAbsent(t.group(), g -> groupIds.size())).toArray();
+        if (method.rule() == VoterRule.POOLED_RIDGE) {
+            if (!method.voterSet().concatenated()) {
+                throw new IllegalArgumentException("the pooled ridge needs one concatenated voter");
+            }
+            PooledScore pooled = PooledScore.fit(flat.getFirst(), n, dims[0], labels, group);
+            Calibration c = new Calibration(new double[] {1}, new double[0], Double.POSITIVE_INFINITY, pooled.intervalMass());
+            return of(method, layout, labels, voters, index, scalers, c, pooled);
+        }
         Calibration calibration = LeaveOneGroupOut.fit(method.combiner(), method.rule().neighbours(), index, classes(labels, sizes), sizes, group);
         return of(method, layout, labels, voters, index, scalers, calibration);
     }
@@ -129,6 +148,9 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
         }
         if (method.nearestVote()) {
             return answer(spectra, f, NeighbourSearch.CPU.nearest(this, List.of(f))[0]);
+        }
+        if (pooled != null) {
+            return pooled.predict(f.getFirst());
         }
         return method.combiner().probabilistic() ? posterior(f) : flagged(tally(votesOf(f)), f);
     }
@@ -192,7 +214,7 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
             out[v] = switch (method.rule()) {
                 case NEAREST -> labels[index.get(v).nearest(f.get(v))];
                 case RIDGE, GDA -> sizes.get(heads.get(v).vote(f.get(v)));
-                case SOFT_NEAREST, SOFT_3NN -> throw new IllegalStateException("soft k-NN voters give likelihoods, not votes");
+                case SOFT_NEAREST, SOFT_3NN, POOLED_RIDGE -> throw new IllegalStateException("soft k-NN voters give likelihoods, not votes");
             };
         }
         return out;

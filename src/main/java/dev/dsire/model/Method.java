@@ -47,8 +47,19 @@ public record Method(String key, FeatureTransform transform, VoterSet voterSet, 
     public static final Method WEIGHTED_POSTERIOR = new Method("weighted-posterior", FeatureTransform.LOG_STANDARDISED, ALL, VoterRule.SOFT_NEAREST,
             Combiner.WEIGHTED_POSTERIOR);
 
+    /**
+     * dsire's default: one ridge regression of log n over every layer's standardised log spectra, read
+     * per size leave-one-group-out; the most probable size, probabilities, an interval, and statuses for
+     * adapters beyond the trained range or unlike the training ones (see {@link PooledScore}).
+     */
+    public static final Method POOLED = new Method("pooled", FeatureTransform.LOG_STANDARDISED, new VoterSet(ALL.kinds(), true),
+            VoterRule.POOLED_RIDGE, Combiner.SCORE_POSTERIOR);
+
+    /** The method fit uses when none is named. */
+    public static final Method DEFAULT = POOLED;
+
     private static final List<Method> ALL_METHODS = List.of(DSIRE, FROBENIUS, A_ONLY, B_ONLY, BA_ONLY, NN_FULL, AVG_VOTE, RIDGE, GDA,
-            WEIGHTED_VOTE, WEIGHTED_POSTERIOR, POSTERIOR_LOG, POSTERIOR_RAW, POSTERIOR);
+            WEIGHTED_VOTE, WEIGHTED_POSTERIOR, POSTERIOR_LOG, POSTERIOR_RAW, POSTERIOR, POOLED);
 
     /** Every named method, the paper's first. */
     public static List<Method> all() {

@@ -71,6 +71,10 @@ public final class ModelFile {
             g.writeNumberField("interval_mass", m.calibration().intervalMass());
             g.writeEndObject();
             g.writeRaw('\n');
+            if (m.pooled() != null) {
+                writePooled(g, m.pooled());
+                g.writeRaw('\n');
+            }
             g.writeArrayFieldStart("voters");
             for (int v = 0; v < m.voters().size(); v++) {
                 g.writeStartObject();
@@ -88,6 +92,119 @@ public final class ModelFile {
             g.writeEndObject();
             g.writeRaw('\n');
         }
+    }
+
+    /** The pooled method's score: ridge weights, per-size held-out means, bounds and the shift detector. */
+    private static void writePooled(JsonGenerator g, PooledScore s) throws IOException {
+        g.writeObjectFieldStart("pooled");
+        binary(g, "weights", s.weights());
+        g.writeNumberField("intercept", s.intercept());
+        g.writeNumberField("lambda", s.lambda());
+        g.writeArrayFieldStart("sizes");
+        for (int size : s.sizes()) {
+            g.writeNumber(size);
+        }
+        g.writeEndArray();
+        numbers(g, "means", s.means());
+        g.writeNumberField("variance", s.variance());
+        g.writeNumberField("interval_mass", s.intervalMass());
+        finiteOrNull(g, "low", s.low());
+        finiteOrNull(g, "high", s.high());
+        g.writeObjectFieldStart("shift");
+        binary(g, "components", s.shift().components());
+        numbers(g, "variances", s.shift().variances());
+        g.writeNumberField("residual", s.shift().residual());
+        finiteOrNull(g, "threshold", s.shift().threshold());
+        g.writeEndObject();
+        g.writeEndObject();
+    }
+
+    private static void finiteOrNull(JsonGenerator g, String name, double x) throws IOException {
+        if (Double.isFinite(x)) {
+            g.writeNumberField(name, x);
+        } else {
+            g.writeNullField(name);
+        }
+    }
+
+    /** Reads and checks the pooled score against the model's labels and feature dimension. */
+    private static PooledScore readPooled(Path path, JsonNode node, int[] labels, int dim) {
+        if (!node.isObject()) {
+            throw new ModelFileException(path, "pooled is missing (the pooled method's fitted score)");
+        }
+        double[] weights = vector(path, node.path("weights"), "pooled weights");
+        if (weights.length != dim) {
+            throw new ModelFileException(path, "pooled weights has " + weights.length + " values, expected " + dim);
+        }
+        double intercept = finite(path, node.path("intercept"), "pooled intercept");
+        double lambda = finite(path, node.path("lambda"), "pooled lambda");
+        if (!(lambda > 0)) {
+            throw new ModelFileException(path, "pooled lambda must be positive");
+        }
+        double[] sizesD = numbers(path, node.path("sizes"), "pooled sizes");
+        int[] sizes = new int[sizesD.length];
+        int[] expected = java.util.stream.IntStream.of(labels).sorted().distinct().toArray();
+        for (int i = 0; i < sizes.length; i++) {
+            sizes[i] = (int) sizesD[i];
+            if (sizes[i] != sizesD[i]) {
+                throw new ModelFileException(path, "pooled sizes must be whole numbers");
+            }
+        }
+        if (!java.util.Arrays.equals(sizes, expected)) {
+            throw new ModelFileException(path, "pooled sizes " + java.util.Arrays.toString(sizes) + " are not the labels' sizes "
+                    + java.util.Arrays.toString(expected));
+        }
+        double[] means = numbers(path, node.path("means"), "pooled means");
+        if (means.length != sizes.length) {
+            throw new ModelFileException(path, "pooled means has " + means.length + " values, expected one per size (" + sizes.length + ")");
+        }
+        for (double m : means) {
+            if (!Double.isFinite(m)) {
+                throw new ModelFileException(path, "pooled means holds a non-finite value");
+            }
+        }
+        double variance = finite(path, node.path("variance"), "pooled variance");
+        double mass = finite(path, node.path("interval_mass"), "pooled interval_mass");
+        if (!(variance > 0)) {
+            throw new ModelFileException(path, "pooled variance must be positive");
+        }
+        if (!(mass > 0 && mass < 1)) {
+            throw new ModelFileException(path, "pooled interval_mass must lie between 0 and 1");
+        }
+        double low = orInfinite(path, node.path("low"), "pooled low", Double.NEGATIVE_INFINITY);
+        double high = orInfinite(path, node.path("high"), "pooled high", Double.POSITIVE_INFINITY);
+        JsonNode sh = node.path("shift");
+        double[] comps = vector(path, sh.path("components"), "pooled shift components");
+        double[] vars = numbers(path, sh.path("variances"), "pooled shift variances");
+        if (vars.length * (long) dim != comps.length) {
+            throw new ModelFileException(path, "pooled shift components has " + comps.length + " values, expected " + vars.length + "×" + dim);
+        }
+        for (double v : vars) {
+            if (!(v > 0 && Double.isFinite(v))) {
+                throw new ModelFileException(path, "pooled shift variances must be positive and finite");
+            }
+        }
+        double residual = finite(path, sh.path("residual"), "pooled shift residual");
+        if (!(residual > 0)) {
+            throw new ModelFileException(path, "pooled shift residual must be positive");
+        }
+        double threshold = orInfinite(path, sh.path("threshold"), "pooled shift threshold", Double.POSITIVE_INFINITY);
+        if (!(threshold > 0)) {
+            throw new ModelFileException(path, "pooled shift threshold must be positive");
+        }
+        return new PooledScore(weights, intercept, lambda, sizes, means, variance, mass, low, high,
+                new ShiftDetector(comps, vars, residual, threshold));
+    }
+
+    private static double finite(Path path, JsonNode n, String what) {
+        if (!n.isNumber() || !Double.isFinite(n.asDouble())) {
+            throw new ModelFileException(path, what + " must be a finite number");
+        }
+        return n.asDouble();
+    }
+
+    private static double orInfinite(Path path, JsonNode n, String what, double infinite) {
+        return n.isNull() ? infinite : finite(path, n, what);
     }
 
     private static void numbers(JsonGenerator g, String name, double[] xs) throws IOException {
@@ -235,7 +352,12 @@ public final class ModelFile {
             double t = c.path("ood_threshold").asDouble();
             calibration = new Calibration(tau, weights, t < 0 ? Double.POSITIVE_INFINITY : t, mass);
         }
-        return DsireModel.of(method, layout, labels, voters, index, scalers, calibration);
+        PooledScore pooled = method.rule() == VoterRule.POOLED_RIDGE ? readPooled(path, root.path("pooled"), labels, index.getFirst().dim()) : null;
+        try {
+            return DsireModel.of(method, layout, labels, voters, index, scalers, calibration, pooled);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFileException(path, e.getMessage());
+        }
     }
 
     /** The named method, checked against the stored composition; an unnamed composition is built from its parts. */

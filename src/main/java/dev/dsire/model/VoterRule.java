@@ -17,7 +17,13 @@ public enum VoterRule implements MethodPart {
      * As {@link #SOFT_NEAREST}, with each size's distance the mean over its 3 nearest training
      * adapters: one lucky neighbour of a size counts less (measured better than 1, 2 or 5 on every zoo but one).
      */
-    SOFT_3NN("soft-3nn", "softmax over each size's mean distance to its 3 nearest training adapters, scaled by the voter's typical distance", 3);
+    SOFT_3NN("soft-3nn", "softmax over each size's mean distance to its 3 nearest training adapters, scaled by the voter's typical distance", 3),
+    /**
+     * One ridge regression of log n over the (concatenated) features, its penalty chosen
+     * leave-one-group-out; the score's held-out distribution per size turns it into a likelihood
+     * (see {@link PooledScore}).
+     */
+    POOLED_RIDGE("pooled-ridge", "ridge regression of log size over every layer at once, read per size leave-one-group-out");
 
     private final String key;
     private final String description;
