@@ -108,7 +108,7 @@ public record ScanRow(Object[] values) {
     static ScanRow read(ResultSet rs, boolean withSpectra) throws SQLException {
         Answer a = null;
         if (rs.getString(3) != null) {
-            a = new Answer(rs.getString(3), status(rs.getString(4)), (Integer) rs.getObject(5, Integer.class),
+            a = new Answer(rs.getString(3), status(rs.getString(4)), intOrNull(rs, 5),
                     rs.getObject(6) == null ? null : rs.getDouble(6), interval(rs.getString(7)), sizes(rs.getString(8), Double.class),
                     sizes(rs.getString(9), Integer.class), rs.getString(10));
         }
@@ -116,11 +116,16 @@ public record ScanRow(Object[] values) {
         if (fileStatus.equals("mismatch")) {
             fileStatus = ScanStatus.OK.key(); // a database of an earlier dsire: read, but no model had its layout
         }
-        return build(rs.getString(1), fileStatus, a, rs.getString(11), (Integer) rs.getObject(12, Integer.class), rs.getString(13),
-                rs.getString(14), rs.getString(15), rs.getString(16), rs.getString(17), (Integer) rs.getObject(18, Integer.class),
+        return build(rs.getString(1), fileStatus, a, rs.getString(11), intOrNull(rs, 12), rs.getString(13),
+                rs.getString(14), rs.getString(15), rs.getString(16), rs.getString(17), intOrNull(rs, 18),
                 rs.getString(19), rs.getObject(20) == null ? null : rs.getLong(20), rs.getString(21), rs.getString(22), rs.getString(23),
                 rs.getLong(24), rs.getLong(25), rs.getString(26), rs.getString(27), withSpectra ? rs.getString(28) : null,
                 withSpectra ? floats(rs.getBytes(29)) : null, rs.getString(30));
+    }
+
+    private static Integer intOrNull(ResultSet rs, int i) throws SQLException {
+        int v = rs.getInt(i);
+        return rs.wasNull() ? null : v;
     }
 
     private static Status status(String key) {
