@@ -41,7 +41,7 @@ public final class HubFit {
 
     /** The declared files grouped by layout. */
     public List<LayoutLabels> layouts() {
-        return LayoutLabels.group(source.declared(), fp -> LayoutName.of(source.layout(fp)));
+        return LayoutLabels.group(source.declared(), source.layouts(), fp -> LayoutName.of(source.layout(fp)));
     }
 
     /**

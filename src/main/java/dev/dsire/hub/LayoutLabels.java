@@ -13,14 +13,20 @@ import java.util.TreeSet;
  */
 public record LayoutLabels(String fingerprint, String name, String family, List<ScanSource.Declared> files) {
 
-    /** Groups declared files by layout, in layout-name order. */
-    public static List<LayoutLabels> group(List<ScanSource.Declared> declared, java.util.function.Function<String, String> nameOf) {
+    /**
+     * Groups declared files by layout, in layout-name order; every layout of {@code all}
+     * (fingerprint → family) is listed, those without a declared file with none.
+     */
+    public static List<LayoutLabels> group(List<ScanSource.Declared> declared, Map<String, String> all,
+                                           java.util.function.Function<String, String> nameOf) {
         Map<String, List<ScanSource.Declared>> by = new LinkedHashMap<>();
+        all.keySet().forEach(fp -> by.put(fp, new ArrayList<>()));
         for (ScanSource.Declared d : declared) {
             by.computeIfAbsent(d.fingerprint(), k -> new ArrayList<>()).add(d);
         }
         List<LayoutLabels> out = new ArrayList<>();
-        by.forEach((fp, files) -> out.add(new LayoutLabels(fp, nameOf.apply(fp), files.getFirst().family(), List.copyOf(files))));
+        by.forEach((fp, files) -> out.add(new LayoutLabels(fp, nameOf.apply(fp), files.isEmpty() ? all.get(fp) : files.getFirst().family(),
+                List.copyOf(files))));
         out.sort(java.util.Comparator.comparing(LayoutLabels::name));
         return out;
     }
@@ -42,6 +48,9 @@ public record LayoutLabels(String fingerprint, String name, String family, List<
 
     /** Why this layout cannot be fitted, or null when it can. */
     public String tooFew(int minRuns) {
+        if (files.isEmpty()) {
+            return "no file of this layout states its training-image count";
+        }
         if (runs() < minRuns) {
             return runs() + " training run" + (runs() == 1 ? "" : "s") + " with a declared size (at least " + minRuns + " needed)";
         }

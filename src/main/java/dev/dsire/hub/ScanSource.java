@@ -96,6 +96,21 @@ public final class ScanSource implements AutoCloseable {
         return out;
     }
 
+    /** Every layout the scan read a file of: fingerprint → family, in fingerprint order. */
+    public Map<String, String> layouts() {
+        String sql = parquet ? "SELECT layout_fingerprint, min(family) FROM scan WHERE layout_fingerprint IS NOT NULL GROUP BY 1 ORDER BY 1"
+                : "SELECT layout, min(family) FROM files WHERE layout IS NOT NULL GROUP BY 1 ORDER BY 1";
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            while (rs.next()) {
+                out.put(rs.getString(1), rs.getString(2));
+            }
+        } catch (SQLException e) {
+            throw new HubException(origin, "cannot read the layouts: " + firstLine(e));
+        }
+        return out;
+    }
+
     /** The layout of this fingerprint, as the scan stored it. */
     public Layout layout(String fingerprint) {
         Layout known = layouts.get(fingerprint);
