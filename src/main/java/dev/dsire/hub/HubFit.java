@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The hub labels itself: from a finished scan, every layout with enough files that state their
@@ -96,12 +95,17 @@ public final class HubFit {
     /** One layout's labelled adapters with their stored spectra; group = training run. */
     private List<Labelled> load(LayoutLabels l) {
         Map<String, ScanSource.Declared> byPath = new HashMap<>();
-        l.files().forEach(d -> byPath.put(d.path(), d));
+        Map<String, Long> wanted = new HashMap<>();
+        l.files().forEach(d -> {
+            byPath.put(d.path(), d);
+            wanted.put(d.path(), d.mtime());
+        });
         List<Labelled> data = new ArrayList<>(byPath.size());
-        source.spectra(l.fingerprint(), Set.copyOf(byPath.keySet()), (path, spectra) -> {
+        source.spectra(l.fingerprint(), wanted, (path, spectra) -> {
             ScanSource.Declared d = byPath.get(path);
             data.add(new Labelled(Path.of(path), spectra, d.images(), d.run()));
         }, err::println);
+        data.sort(java.util.Comparator.comparing(t -> t.path().toString())); // rows arrive in storage order; the fit's tie-breaks need one order
         return data;
     }
 }

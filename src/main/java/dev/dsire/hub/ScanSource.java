@@ -34,7 +34,7 @@ public final class ScanSource implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** A file whose metadata states its training-image count (no spectra). */
-    public record Declared(String path, String fingerprint, String family, int images, String source, String run) {}
+    public record Declared(String path, String fingerprint, String family, int images, String source, String run, long mtime) {}
 
     private final Path origin;
     private final Connection conn;
@@ -57,9 +57,8 @@ public final class ScanSource implements AutoCloseable {
                 Connection c = DriverManager.getConnection("jdbc:duckdb:");
                 String glob = Files.isDirectory(db) ? db.toAbsolutePath() + "/**/*.parquet" : db.toAbsolutePath().toString();
                 try (Statement s = c.createStatement()) {
-                    // a path scanned twice (a changed file) keeps its newest row; one file answered by several models is one file here
-                    s.execute("CREATE VIEW scan AS SELECT * FROM read_parquet('" + glob.replace("'", "''") + "', hive_partitioning = true, union_by_name = true) "
-                            + "QUALIFY row_number() OVER (PARTITION BY path ORDER BY mtime DESC, model) = 1");
+                    // a path may have several rows (one per model, or an older scan of a changed file): the newest is taken below
+                    s.execute("CREATE VIEW scan AS SELECT * FROM read_parquet('" + glob.replace("'", "''") + "', hive_partitioning = true, union_by_name = true)");
                 }
                 return new ScanSource(db, c, true);
             }
@@ -73,21 +72,25 @@ public final class ScanSource implements AutoCloseable {
         return String.valueOf(e.getMessage()).lines().findFirst().orElse("");
     }
 
-    /** The files (read without error) that state their size, in path order. */
+    /** The files (read without error) that state their size, in path order; a path's newest row when it has several. */
     public List<Declared> declared() {
         String sql = parquet
-                ? "SELECT path, layout_fingerprint, family, declared_images, label_source, run FROM scan "
-                  + "WHERE declared_images IS NOT NULL AND spectra IS NOT NULL AND status NOT IN ('error', 'pickle') ORDER BY path"
-                : "SELECT path, layout, family, train_images, label_source, run FROM files "
+                ? "SELECT path, layout_fingerprint, family, declared_images, label_source, run, mtime FROM scan "
+                  + "WHERE declared_images IS NOT NULL AND spectra IS NOT NULL AND status NOT IN ('error', 'pickle') ORDER BY path, mtime DESC"
+                : "SELECT path, layout, family, train_images, label_source, run, mtime FROM files "
                   + "WHERE train_images IS NOT NULL AND spectra IS NOT NULL AND status NOT IN ('error', 'pickle') ORDER BY path";
         List<Declared> out = new ArrayList<>();
         try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             while (rs.next()) {
                 String path = rs.getString(1);
+                if (!out.isEmpty() && out.getLast().path().equals(path)) {
+                    continue;
+                }
                 String source = rs.getString(5);
                 String run = rs.getString(6);
+                // a database scanned before labels had their source recorded: its counts came from ss_dataset_dirs/ss_datasets
                 out.add(new Declared(path, rs.getString(2), rs.getString(3), rs.getInt(4),
-                        source == null ? "ss_dataset_dirs" : source, run == null ? "file:" + path : run));
+                        source == null ? "ss_dataset_dirs" : source, run == null ? "file:" + path : run, rs.getLong(7)));
             }
         } catch (SQLException e) {
             throw new HubException(origin, "cannot read the declared sizes: " + firstLine(e)
@@ -139,23 +142,28 @@ public final class ScanSource implements AutoCloseable {
     }
 
     /**
-     * Streams the stored spectra (float32, widened to double) of this layout's files among
-     * {@code wanted}, one at a time; a row whose spectra do not fit the layout is skipped and named.
+     * Streams the stored spectra (float32, widened to double) of the {@code wanted} files of this
+     * layout, one row at a time (path → the mtime {@link #declared()} chose), each once; a row whose
+     * spectra do not fit the layout is skipped and named.
      */
-    public void spectra(String fingerprint, java.util.Set<String> wanted, BiConsumer<String, AdapterSpectra> each,
+    public void spectra(String fingerprint, Map<String, Long> wanted, BiConsumer<String, AdapterSpectra> each,
                         java.util.function.Consumer<String> skipped) {
         Layout layout = layout(fingerprint);
-        String sql = parquet ? "SELECT path, spectra FROM scan WHERE layout_fingerprint = ? AND spectra IS NOT NULL ORDER BY path"
-                : "SELECT path, spectra FROM files WHERE layout = ? AND spectra IS NOT NULL ORDER BY path";
+        Map<String, Long> left = new HashMap<>(wanted);
+        // no ORDER BY: sorting would hold the layout's spectra; the wanted (path, mtime) picks each file's row
+        String sql = parquet ? "SELECT path, mtime, spectra FROM scan WHERE layout_fingerprint = ? AND spectra IS NOT NULL"
+                : "SELECT path, mtime, spectra FROM files WHERE layout = ? AND spectra IS NOT NULL";
         try (PreparedStatement p = conn.prepareStatement(sql)) {
             p.setString(1, fingerprint);
             try (ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
                     String path = rs.getString(1);
-                    if (!wanted.contains(path)) {
+                    Long mtime = left.get(path);
+                    if (mtime == null || mtime != rs.getLong(2)) {
                         continue;
                     }
-                    float[] f = parquet ? floats(rs.getArray(2)) : floats(rs.getBytes(2));
+                    left.remove(path);
+                    float[] f = parquet ? floats(rs.getArray(3)) : floats(rs.getBytes(3));
                     AdapterSpectra s = unpack(layout, f);
                     if (s == null) {
                         skipped.accept(path + ": stored spectra do not match its layout");

@@ -43,7 +43,14 @@ final class ScanRows {
         for (ScanRow row : ScanRow.of(r, modelSet)) {
             Object[] v = new Object[ParquetColumns.ALL.size()];
             for (int i = 0; i < v.length; i++) {
-                v[i] = row.get(ParquetColumns.ALL.get(i).name());
+                ParquetColumns.Column c = ParquetColumns.ALL.get(i);
+                Object x = row.get(c.name());
+                // Spark's row encoder takes Java arrays and Scala maps, not Java lists and maps
+                v[i] = x == null ? null : switch (c.type()) {
+                    case INT_ARRAY -> ((List<?>) x).stream().mapToInt(o -> (Integer) o).toArray();
+                    case DOUBLE_MAP, INT_MAP -> scala.jdk.javaapi.CollectionConverters.asScala((java.util.Map<?, ?>) x);
+                    default -> x;
+                };
             }
             out.add(RowFactory.create(v));
         }
