@@ -50,7 +50,7 @@ public final class ScanDb implements AutoCloseable {
         answer = conn.prepareStatement("INSERT INTO answers (path, model, status, reason, prediction, estimate, interval80, probabilities, votes) "
                 + "VALUES (?,?,?,?,?,?,?,?,?)");
         layout = conn.prepareStatement("INSERT OR IGNORE INTO layouts (fingerprint, layers) VALUES (?, ?)");
-        stamp = conn.prepareStatement("SELECT size, mtime, model FROM files WHERE path = ?");
+        stamp = conn.prepareStatement("SELECT size, mtime, model, status, layout_name FROM files WHERE path = ?");
         conn.commit();
     }
 
@@ -82,7 +82,9 @@ public final class ScanDb implements AutoCloseable {
     public boolean unchanged(String path, long size, long mtime, String model) throws SQLException {
         stamp.setString(1, path);
         try (ResultSet rs = stamp.executeQuery()) {
-            return rs.next() && rs.getLong(1) == size && rs.getLong(2) == mtime && (model == null || model.equals(rs.getString(3)));
+            // a file read by an earlier dsire (no layout name) is scanned again: its answers were not kept per model
+            return rs.next() && rs.getLong(1) == size && rs.getLong(2) == mtime && (model == null || model.equals(rs.getString(3)))
+                    && (rs.getString(5) != null || "error".equals(rs.getString(4)) || "pickle".equals(rs.getString(4)));
         } finally {
             conn.commit(); // ends the read transaction so the writer's commits stay visible
         }

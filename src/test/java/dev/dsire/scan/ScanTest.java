@@ -117,6 +117,27 @@ class ScanTest {
     }
 
     @Test
+    void aDatabaseOfAnEarlierDsireIsRescannedNotSkipped() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("old"));
+        Zoo.write(root, Naming.KOHYA, 1, List.of(2));
+        Path file = root.resolve("g0-n2/g0-n2.safetensors");
+        Path db = dir.resolve("old.sqlite");
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db)) { // the files table as earlier versions wrote it
+            c.createStatement().execute("CREATE TABLE files (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, header_sha256 TEXT, "
+                    + "format TEXT, family TEXT, rank TEXT, layers INTEGER, dtype TEXT, bytes INTEGER, train_images INTEGER, "
+                    + "train_group TEXT, status TEXT NOT NULL, error TEXT, layout TEXT, spectra BLOB, prediction INTEGER, votes TEXT, model TEXT)");
+            c.createStatement().execute("INSERT INTO files (path, size, mtime, status) VALUES ('" + file + "', " + Files.size(file) + ", "
+                    + Files.getLastModifiedTime(file).toMillis() + ", 'mismatch')");
+        }
+        Run r = dsire("scan", root, "--db", db);
+        assertTrue(r.out().startsWith("1 scanned, 0 skipped"), r.out());
+        JsonNode row = rows(db).get(file.toString());
+        assertEquals(2, row.get("declared_images").asInt());
+        assertEquals("no_model", row.get("status").asText());
+        assertTrue(row.get("layout").asText().contains("-r4-4l-"), row.toString());
+    }
+
+    @Test
     void exportWritesCsvAndAManifestFromMetadata() throws IOException {
         Path root = Files.createDirectories(dir.resolve("t"));
         Zoo.write(root, Naming.KOHYA, 2, List.of(1, 3));
