@@ -70,6 +70,15 @@ class ScanJobTest {
         assertEquals(types(spark.read().parquet(out.toString())), types(spark.read().parquet(dir.resolve("local.parquet").toString())),
                 "the export has the job's schema");
 
+        // the job's output feeds the hub fit as the local database does
+        Run fromSpark = dsire("fit", "--from-scan", out, "--out", dir.resolve("hub-spark"), "--min-runs", 4);
+        Run fromDb = dsire("fit", "--from-scan", db, "--out", dir.resolve("hub-db"), "--min-runs", 4);
+        assertEquals(0, fromSpark.code(), fromSpark.err());
+        assertEquals(0, fromDb.code(), fromDb.err());
+        assertEquals(2, new com.fasterxml.jackson.databind.ObjectMapper().readTree(dir.resolve("hub-db/index.json").toFile()).get("layouts").size(),
+                "zoo-low's and the synthetic zoo's layouts have a model: " + fromDb.out());
+        assertEquals(Files.readString(dir.resolve("hub-db/index.json")), Files.readString(dir.resolve("hub-spark/index.json")));
+
         ScanJob.Summary again = job(out, 100, -1);
         assertEquals(0, again.scanned(), "a rerun finds everything done");
         assertEquals(local.size(), again.skipped());
