@@ -6,6 +6,10 @@ import dev.dsire.eval.MethodResult;
 import dev.dsire.eval.Protocol;
 import dev.dsire.eval.SweepPoint;
 import dev.dsire.eval.UnseenResult;
+import dev.dsire.hub.HubFit;
+import dev.dsire.hub.LayoutLabels;
+import dev.dsire.hub.RunCrossValidation;
+import dev.dsire.hub.ScanSource;
 import dev.dsire.model.Method;
 import dev.dsire.spectra.SpectrumBackend;
 import java.io.IOException;
@@ -64,6 +68,9 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--report", paramLabel = "HTML", description = "also write a self-contained HTML report")
     Path report;
 
+    @Mixin
+    HubOptions hub;
+
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
@@ -71,6 +78,9 @@ final class EvalCommand implements Callable<Integer> {
         List<Method> chosen = parseMethods(methods);
         if (sweepGroups != null && sweepGroups < 1) {
             throw new IllegalArgumentException("--sweep-train-groups needs at least 1 group");
+        }
+        if (labels.source.fromScan != null) {
+            return fromScan(out, err, chosen);
         }
         Protocol protocol = new Protocol(trainGroups, repeats, seed);
         LabelledSamples data;
@@ -107,6 +117,47 @@ final class EvalCommand implements Callable<Integer> {
             err.println("report written to " + report);
         }
         return data.failed() == 0 ? 0 : Main.INPUT_ERROR;
+    }
+
+    /** Per layout of a scan, every method cross-validated by training run: how far to trust each layout's model. */
+    private int fromScan(PrintWriter out, PrintWriter err, List<Method> chosen) {
+        try (ScanSource source = ScanSource.open(labels.source.fromScan)) {
+            HubFit fit = new HubFit(source, hub.options(chosen), err);
+            List<LayoutLabels> layouts = fit.layouts();
+            List<Map<String, Object>> rows = new java.util.ArrayList<>();
+            if (!json) {
+                HubOptions.header(out);
+            }
+            fit.forEachLayout(layouts, r -> {
+                for (RunCrossValidation.Result cv : r.cv()) {
+                    if (json) {
+                        Map<String, Object> m = new java.util.LinkedHashMap<>();
+                        m.put("layout", r.labels().name());
+                        m.put("family", r.labels().family());
+                        m.put("method", cv.method());
+                        m.put("adapters", cv.adapters());
+                        m.put("runs", cv.runs());
+                        m.put("folds", cv.folds());
+                        m.put("sizes", r.labels().sizes());
+                        m.put("mae", cv.mae());
+                        m.put("mape", cv.mape());
+                        m.put("accuracy", cv.accuracy());
+                        m.put("coverage80", Double.isNaN(cv.coverage80()) ? null : cv.coverage80());
+                        m.put("constant_mae", cv.constantMae());
+                        m.put("answered", cv.answered());
+                        rows.add(m);
+                    } else {
+                        HubOptions.row(out, r.labels(), cv);
+                    }
+                }
+            });
+            if (json) {
+                out.println(Json.line(Map.of("layouts", rows)));
+            } else {
+                HubOptions.skipped(out, layouts, hub.minRuns);
+            }
+        }
+        return 0;
     }
 
     static List<Method> parseMethods(String list) {

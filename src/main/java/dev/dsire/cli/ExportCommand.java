@@ -2,15 +2,13 @@ package dev.dsire.cli;
 
 import dev.dsire.scan.ParquetExport;
 import dev.dsire.scan.ScanDb;
+import dev.dsire.scan.ScanRow;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -18,13 +16,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "export", mixinStandardHelpOptions = true,
-        description = {"Writes a scan database as CSV or JSON lines, one row per file, in path order,",
-                "or as Parquet (--format parquet --out FILE) with the columns of the Spark job's dataset (see README).",
+        description = {"Writes a scan database as CSV or JSON lines, one row per file and model that answered it, in path order,",
+                "or as Parquet (--format parquet --out FILE) with the Spark job's columns; every format has the fields of docs/schema.md.",
                 "With --labels-from-metadata: a manifest (path,group,size) of the kohya-labelled files, for fit and eval."})
 final class ExportCommand implements Callable<Integer> {
-    static final List<String> COLUMNS = List.of("path", "status", "error", "format", "family", "rank", "layers", "dtype", "bytes",
-            "train_images", "prediction", "votes", "answer", "probabilities", "header_sha256");
-
     @Spec
     CommandSpec spec;
 
@@ -73,9 +68,9 @@ final class ExportCommand implements Callable<Integer> {
                 });
             } else {
                 if (format.equals("csv")) {
-                    w.println(String.join(",", COLUMNS));
+                    w.println(ScanRow.csvHeader());
                 }
-                database.forEachRow(String.join(", ", COLUMNS), rs -> w.println(format.equals("csv") ? csvRow(rs) : Json.line(map(rs))));
+                database.forEachScanRow(false, r -> w.println(format.equals("csv") ? r.csv() : Json.line(r.json())));
             }
         } finally {
             if (out != null) {
@@ -85,24 +80,6 @@ final class ExportCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    private static Map<String, Object> map(ResultSet rs) {
-        try {
-            Map<String, Object> m = new LinkedHashMap<>();
-            for (int i = 0; i < COLUMNS.size(); i++) {
-                m.put(COLUMNS.get(i), rs.getObject(i + 1));
-            }
-            return m;
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static String csvRow(ResultSet rs) {
-        StringBuilder s = new StringBuilder();
-        map(rs).values().forEach(v -> s.append(s.isEmpty() ? "" : ",").append(v == null ? "" : csv(v.toString())));
-        return s.toString();
     }
 
     private static String csv(String v) {

@@ -25,6 +25,10 @@ final class LabelOptions {
 
         @ArgGroup(exclusive = false)
         Wise wise;
+
+        @Option(names = "--from-scan", paramLabel = "DB",
+                description = "a scan (SQLite database, or the Spark job's Parquet folder): per layout, the files whose metadata states their size")
+        Path fromScan;
     }
 
     /** LoRA-WiSE rows straight from Parquet: size = label, group = name. */
@@ -42,6 +46,9 @@ final class LabelOptions {
     }
 
     Manifest load(PrintWriter err) {
+        if (source.fromScan != null) {
+            throw new IllegalArgumentException("--from-scan fits one model per layout: it cannot be combined with this command's other options");
+        }
         if (source.wise != null) {
             throw new IllegalArgumentException("--wise reads rows, not files: import them with 'dsire wise PARQUET... --out DIR', then use DIR/manifest.csv");
         }

@@ -32,7 +32,7 @@ public final class Main {
      */
     static final Map<String, Class<?>> SUBCOMMANDS = subcommands(InspectCommand.class, FeaturesCommand.class,
             FitCommand.class, PredictCommand.class, EvalCommand.class, DemoCommand.class, ScanCommand.class,
-            WiseCommand.class, ExportCommand.class, BenchCommand.class, DoctorCommand.class, CommandLine.HelpCommand.class);
+            WiseCommand.class, ExportCommand.class, ReportCommand.class, BenchCommand.class, DoctorCommand.class, CommandLine.HelpCommand.class);
 
     public static void main(String[] args) {
         // UTF-8 whatever the locale: every line dsire writes is UTF-8 text (JSON lines included)

@@ -2,10 +2,13 @@ package dev.dsire.cli;
 
 import dev.dsire.FileFailure;
 import dev.dsire.InputException;
+import dev.dsire.hub.DeclaredLabel;
 import dev.dsire.model.DsireModel;
 import dev.dsire.model.ModelFile;
 import dev.dsire.model.Prediction;
 import dev.dsire.model.Status;
+import dev.dsire.safetensors.SafetensorsFile;
+import dev.dsire.scan.Answer;
 import dev.dsire.spectra.SpectraExtractor;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -41,7 +44,8 @@ final class PredictCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = {"one JSON object per line: path, prediction (a training size), estimate (continuous),",
             "probabilities (size -> p) and interval80 [lo, hi] (posterior methods), status (ok | out_of_distribution | untrained |",
-            "degenerate | error), votes (vote methods), reason (of a status other than ok), error"})
+            "degenerate | error), votes (vote methods), reason (of a status other than ok), error, declared_images (what the",
+            "file's metadata states), agrees (declared_images inside interval80), model (docs/schema.md)"})
     boolean json;
 
     /** One batch: a single batched 1-NN search for the files of the model's layout, then one output row each. */
@@ -107,6 +111,11 @@ final class PredictCommand implements Callable<Integer> {
                     .collect(Collectors.toMap(v -> v.getKey().toString(), Map.Entry::getValue, (a, b) -> a, LinkedHashMap::new)));
             row.put("reason", p == null ? null : p.reason());
             row.put("error", errors[i] == null ? null : errors[i].reason());
+            Integer declared = declared(path);
+            Boolean agrees = p == null ? null : Answer.of(modelName(), p).agrees(declared);
+            row.put("declared_images", declared);
+            row.put("agrees", agrees);
+            row.put("model", modelName());
             if (errors[i] != null) {
                 failed++;
                 err.println(errors[i].getMessage());
@@ -114,10 +123,26 @@ final class PredictCommand implements Callable<Integer> {
             if (json) {
                 out.println(Json.line(row));
             } else if (p != null) {
-                out.println(path + ": " + describe(p));
+                out.println(path + ": " + describe(p) + (declared == null ? ""
+                        : "  declared " + declared + (agrees == null ? "" : agrees ? " (agrees)" : " (disagrees)")));
             }
         }
         return failed;
+    }
+
+    /** The training images the file's metadata states (see hub.DeclaredLabel), or null; read from the header alone. */
+    private static Integer declared(Path path) {
+        try (SafetensorsFile f = SafetensorsFile.open(path)) {
+            return DeclaredLabel.of(f.metadata()).map(DeclaredLabel::images).orElse(null);
+        } catch (RuntimeException e) {
+            return null; // the file's own error is reported with its prediction
+        }
+    }
+
+    /** What rows call the model: its file name without .json. */
+    private String modelName() {
+        String n = modelPath.getFileName().toString();
+        return n.endsWith(".json") ? n.substring(0, n.length() - 5) : n;
     }
 
     /** One text line: the size, then the evidence (interval and probability, or votes), then any status. */

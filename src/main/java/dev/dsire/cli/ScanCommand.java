@@ -2,15 +2,15 @@ package dev.dsire.cli;
 
 import dev.dsire.model.ModelSet;
 import dev.dsire.scan.ScanDb;
-import dev.dsire.scan.ScanRecord;
+import dev.dsire.hub.HubIndex;
+import dev.dsire.scan.ScanRow;
+import dev.dsire.scan.ScanStatus;
 import dev.dsire.scan.Scanner;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,8 +37,9 @@ final class ScanCommand implements Callable<Integer> {
     @Option(names = "--db", required = true, paramLabel = "SQLITE", description = "database file (created if missing)")
     Path db;
 
-    @Option(names = "--model", paramLabel = "MODEL", description = {"also predict each file: a model file or a folder of them; repeatable.",
-            "Each file goes to the model of its layout, and is a 'mismatch' only when none has it"})
+    @Option(names = "--model", paramLabel = "MODEL", description = {"also predict each file: a model file or a folder of them",
+            "(a folder written by 'fit --from-scan' is read through its index.json); repeatable.",
+            "Every model of a file's layout answers it, a row each under the model's name; a file no model fits gets status no_model"})
     List<Path> modelPaths = List.of();
 
     @Option(names = "--jsonl", paramLabel = "OUT", description = "also write one JSON line per scanned file")
@@ -52,35 +53,27 @@ final class ScanCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(r + " is not a directory");
             }
         }
-        ModelSet models = ModelSet.load(modelPaths);
+        ModelSet models = ModelSet.load(modelPaths.stream()
+                .flatMap(p -> Files.isRegularFile(p.resolve(HubIndex.FILE)) ? HubIndex.models(p).stream() : java.util.stream.Stream.of(p))
+                .toList());
+        String modelSet = models.id();
+        long[] noModel = {0};
         try (ComputeOptions.Engine engine = compute.open(err);
              ScanDb database = ScanDb.open(db);
              PrintWriter lines = jsonl == null ? null : new PrintWriter(Files.newBufferedWriter(jsonl))) {
             boolean terminal = System.console() != null && System.console().isTerminal();
-            Scanner.Summary s = new Scanner(database, db, models, models.id(), compute.threads,
+            Scanner.Summary s = new Scanner(database, db, models, modelSet, compute.threads,
                     engine.cuda() != null ? engine.spectra() : null).run(roots, err, terminal, r -> {
+                if (r.status() == ScanStatus.OK && r.answers().isEmpty()) {
+                    noModel[0]++;
+                }
                 if (lines != null) {
-                    lines.println(Json.line(row(r)));
+                    ScanRow.of(r, modelSet).forEach(row -> lines.println(Json.line(row.json())));
                 }
             });
-            spec.commandLine().getOut().printf("%d scanned, %d skipped (unchanged), %d errors -> %s%n", s.scanned(), s.skipped(), s.errors(), db);
+            spec.commandLine().getOut().printf("%d scanned, %d skipped (unchanged), %d errors%s -> %s%n", s.scanned(), s.skipped(), s.errors(),
+                    models.isEmpty() ? "" : ", " + noModel[0] + " no_model (no model for their layout)", db);
         }
         return 0;
-    }
-
-    static Map<String, Object> row(ScanRecord r) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("path", r.path());
-        m.put("status", r.status().key());
-        m.put("error", r.error());
-        m.put("format", r.format());
-        m.put("family", r.family());
-        m.put("rank", r.rank());
-        m.put("layers", r.layers());
-        m.put("dtype", r.dtype());
-        m.put("bytes", r.bytes());
-        m.put("train_images", r.trainImages());
-        m.put("prediction", r.prediction());
-        return m;
     }
 }

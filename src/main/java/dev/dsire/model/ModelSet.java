@@ -12,10 +12,11 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * The fitted models a scan predicts with, one per base layout (SD 1.5, SDXL, ...): each file goes to
- * the first model whose layout it has, and is a mismatch only when none has it. May be empty.
+ * The fitted models a scan predicts with (SD 1.5, SDXL, ... a hub's models, one per layout): each
+ * file is answered by every model of its layout, each under its own name; a file no model fits
+ * gets none. May be empty.
  *
- * @param models in the order given (a folder's files by name); the first of equal layouts wins
+ * @param models in the order given (a folder's files by name); names are unique
  */
 public record ModelSet(List<Entry> models) {
     /** No model: scan without predicting. */
@@ -27,10 +28,22 @@ public record ModelSet(List<Entry> models) {
      * @param id   the first 16 hex digits of the file's SHA-256: what resume compares
      * @param json the file's bytes, to ship to cluster executors
      */
-    public record Entry(String id, Path source, byte[] json, DsireModel model) {}
+    public record Entry(String id, Path source, byte[] json, DsireModel model) {
+        /** What rows call the model: its file name without .json (a hub model's file is named after its layout). */
+        public String name() {
+            String n = source.getFileName().toString();
+            return n.endsWith(".json") ? n.substring(0, n.length() - 5) : n;
+        }
+    }
 
     public ModelSet {
         models = List.copyOf(models);
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (Entry e : models) {
+            if (!names.add(e.name())) {
+                throw new ModelFileException(e.source(), "two models are named " + e.name() + ": rows could not tell their answers apart");
+            }
+        }
     }
 
     /** Model files, or folders whose *.json files are models (taken in name order). */
@@ -39,7 +52,8 @@ public record ModelSet(List<Entry> models) {
         for (Path p : paths) {
             if (Files.isDirectory(p)) {
                 try (Stream<Path> s = Files.list(p)) {
-                    List<Path> json = s.filter(f -> f.getFileName().toString().endsWith(".json") && Files.isRegularFile(f)).sorted().toList();
+                    List<Path> json = s.filter(f -> f.getFileName().toString().endsWith(".json") && !f.getFileName().toString().equals("index.json")
+                            && Files.isRegularFile(f)).sorted().toList();
                     if (json.isEmpty()) {
                         throw new ModelFileException(p, "folder holds no *.json model");
                     }
@@ -88,21 +102,9 @@ public record ModelSet(List<Entry> models) {
         return sha256(String.join(",", models.stream().map(Entry::id).sorted().toList()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
-    /** The model for this layout's file; throws the mismatch when none has it. */
-    public DsireModel route(Path file, AdapterSpectra spectra) {
-        for (Entry e : models) {
-            if (e.model().layout().equals(spectra.layout())) {
-                return e.model();
-            }
-        }
-        if (models.size() == 1) {
-            throw new LayoutMismatchException(file, models.getFirst().model().layout(), spectra.layout());
-        }
-        throw new LayoutMismatchException(file, models.size(), spectra.layout());
-    }
-
-    public Prediction predict(Path file, AdapterSpectra spectra) {
-        return route(file, spectra).predict(file, spectra);
+    /** Every model of this layout, in the set's order (empty when none has it). */
+    public List<Entry> matching(dev.dsire.lora.Layout layout) {
+        return models.stream().filter(e -> e.model().layout().equals(layout)).toList();
     }
 
     private static String sha256(byte[] b) {

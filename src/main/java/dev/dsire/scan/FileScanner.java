@@ -10,9 +10,10 @@ import dev.dsire.lora.Layout;
 import dev.dsire.lora.LoraAdapter;
 import dev.dsire.lora.LoraException;
 import dev.dsire.lora.LoraReader;
+import dev.dsire.hub.DeclaredLabel;
+import dev.dsire.hub.LayoutName;
+import dev.dsire.hub.TrainingRun;
 import dev.dsire.model.ModelSet;
-import dev.dsire.model.LayoutMismatchException;
-import dev.dsire.model.Prediction;
 import dev.dsire.spectra.AdapterSpectra;
 import dev.dsire.spectra.Computed;
 import dev.dsire.spectra.LayerSpectrum;
@@ -23,7 +24,10 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -94,45 +98,30 @@ public final class FileScanner {
     private ScanRecord read(Found f, String path, LoraAdapter a) {
         Layout layout = a.layout();
         KohyaMetadata k = a.kohya();
+        Map<String, String> meta = a.metadata();
+        Optional<DeclaredLabel> declared = DeclaredLabel.of(meta);
         List<Integer> ranks = layout.ranks();
         List<Computed> c = backend.compute(List.of(a));
         Computed computed = c.getFirst();
         ScanStatus status = ScanStatus.OK;
         String error = null;
         byte[] spectra = null;
-        Integer prediction = null;
-        String votes = null;
-        String answer = null;
-        String probabilities = null;
+        List<Answer> answers = new ArrayList<>();
         if (!computed.ok()) {
             status = ScanStatus.ERROR;
             error = computed.error().reason();
         } else {
             spectra = pack(computed.spectra());
-            if (!models.isEmpty()) {
-                try {
-                    Prediction p = models.predict(f.path(), computed.spectra());
-                    prediction = p.size();
-                    answer = p.status().key();
-                    if (p.posterior() != null) {
-                        probabilities = p.posterior().sizes().stream()
-                                .map(s -> "\"" + s + "\":" + p.posterior().probability(s))
-                                .collect(Collectors.joining(",", "{", "}"));
-                    } else if (p.status().hasSize()) {
-                        votes = p.votes().entrySet().stream().map(e -> "\"" + e.getKey() + "\":" + e.getValue())
-                                .collect(Collectors.joining(",", "{", "}"));
-                    }
-                } catch (LayoutMismatchException e) {
-                    status = ScanStatus.MISMATCH;
-                    error = e.reason();
-                }
+            for (ModelSet.Entry e : models.matching(layout)) { // every model of the layout answers, each under its name
+                answers.add(Answer.of(e.name(), e.model().predict(f.path(), computed.spectra())));
             }
         }
         return new ScanRecord(path, f.size(), f.mtime(), a.file().headerSha256(), a.format().label(),
                 layout.family().label(), ranks.stream().map(String::valueOf).collect(Collectors.joining(",")), a.layers().size(),
-                a.dtype(), a.bytes(), k.trainImages().isPresent() ? k.trainImages().getAsInt() : null,
-                k.trainImages().isPresent() ? k.trainGroup() : null, status, error,
-                layout.fingerprint(), layoutJson(layout), spectra, prediction, votes, answer, probabilities);
+                a.dtype(), a.bytes(), a.facts().scaleSource(), declared.map(DeclaredLabel::images).orElse(null),
+                declared.map(DeclaredLabel::source).orElse(null), TrainingRun.of(meta, path),
+                declared.isPresent() ? k.trainGroup() : null, status, error,
+                layout.fingerprint(), layoutJson(layout), LayoutName.of(layout), spectra, answers);
     }
 
     /** null when the file still has the size and mtime it was found with. */

@@ -1,18 +1,15 @@
 package dev.dsire.scan;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
-import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
@@ -35,12 +32,17 @@ public final class ParquetExport {
                 s.execute("CREATE TABLE scan (" + ParquetColumns.ALL.stream().map(c -> c.name() + " " + sqlType(c.type()))
                         .collect(Collectors.joining(", ")) + ")");
             }
-            String marks = String.join(",", Collections.nCopies(ParquetColumns.ALL.size(), "?"));
+            String marks = ParquetColumns.ALL.stream().map(c -> switch (c.type()) {
+                // a size map is bound as its keys and its values; NULL keys make a NULL map
+                case DOUBLE_MAP, INT_MAP -> "CASE WHEN ?::VARCHAR[] IS NULL THEN NULL ELSE MAP(?::VARCHAR[], ?::" + sqlType(c.type())
+                        .replace("MAP(VARCHAR, ", "").replace(")", "") + "[]) END";
+                default -> "?";
+            }).collect(Collectors.joining(","));
             try (PreparedStatement insert = duck.prepareStatement("INSERT INTO scan VALUES (" + marks + ")")) {
                 long[] count = {0};
-                db.forEachRow(selectList(), rs -> {
+                db.forEachScanRow(true, row -> {
                     try {
-                        bind(duck, insert, rs);
+                        bind(duck, insert, row);
                         insert.addBatch();
                         if (++count[0] % BATCH == 0) {
                             insert.executeBatch();
@@ -64,52 +66,48 @@ public final class ParquetExport {
         return n;
     }
 
-    /** The database's columns under the Parquet names, in Parquet order. */
-    private static String selectList() {
-        return ParquetColumns.ALL.stream().map(c -> switch (c.name()) {
-            case "reason" -> "error";
-            case "layout_fingerprint" -> "layout";
-            case "layout" -> "(SELECT l.layers FROM layouts l WHERE l.fingerprint = files.layout)";
-            default -> c.name();
-        }).collect(Collectors.joining(", "));
-    }
-
-    private static void bind(Connection duck, PreparedStatement p, ResultSet rs) throws SQLException {
-        List<ParquetColumns.Column> cols = ParquetColumns.ALL;
-        for (int i = 0; i < cols.size(); i++) {
-            int at = i + 1;
-            if (rs.getObject(at) == null) {
-                p.setNull(at, switch (cols.get(i).type()) {
-                    case STRING -> Types.VARCHAR;
-                    case INT -> Types.INTEGER;
-                    case LONG -> Types.BIGINT;
-                    case FLOAT_ARRAY -> Types.ARRAY;
-                });
-                continue;
-            }
-            switch (cols.get(i).type()) {
-                case STRING -> p.setString(at, rs.getString(at));
-                case INT -> p.setInt(at, rs.getInt(at));
-                case LONG -> p.setLong(at, rs.getLong(at));
-                case FLOAT_ARRAY -> p.setArray(at, duck.createArrayOf("FLOAT", floats(rs.getBytes(at))));
+    private static void bind(Connection duck, PreparedStatement p, ScanRow row) throws SQLException {
+        int at = 1;
+        for (ParquetColumns.Column c : ParquetColumns.ALL) {
+            Object v = row.get(c.name());
+            switch (c.type()) {
+                case STRING -> p.setString(at++, (String) v);
+                case INT -> p.setObject(at++, v, Types.INTEGER);
+                case LONG -> p.setObject(at++, v, Types.BIGINT);
+                case DOUBLE -> p.setObject(at++, v, Types.DOUBLE);
+                case BOOLEAN -> p.setObject(at++, v, Types.BOOLEAN);
+                case INT_ARRAY -> p.setObject(at++, v == null ? null : duck.createArrayOf("INTEGER", ((List<?>) v).toArray()));
+                case FLOAT_ARRAY -> p.setObject(at++, v == null ? null : duck.createArrayOf("FLOAT", boxed((float[]) v)));
+                case DOUBLE_MAP, INT_MAP -> {
+                    Map<?, ?> m = (Map<?, ?>) v;
+                    Object keys = m == null ? null : duck.createArrayOf("VARCHAR", m.keySet().toArray());
+                    p.setObject(at++, keys);
+                    p.setObject(at++, keys);
+                    p.setObject(at++, m == null ? null : duck.createArrayOf(c.type() == ParquetColumns.Type.INT_MAP ? "INTEGER" : "DOUBLE",
+                            m.values().toArray()));
+                }
             }
         }
     }
 
-    private static Float[] floats(byte[] packed) {
-        var b = ByteBuffer.wrap(packed).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-        Float[] f = new Float[b.remaining()];
+    private static Float[] boxed(float[] f) {
+        Float[] b = new Float[f.length];
         for (int i = 0; i < f.length; i++) {
-            f[i] = b.get(i);
+            b[i] = f[i];
         }
-        return f;
+        return b;
     }
 
-    private static String sqlType(ParquetColumns.Type t) {
+    static String sqlType(ParquetColumns.Type t) {
         return switch (t) {
             case STRING -> "VARCHAR";
             case INT -> "INTEGER";
             case LONG -> "BIGINT";
+            case DOUBLE -> "DOUBLE";
+            case BOOLEAN -> "BOOLEAN";
+            case INT_ARRAY -> "INTEGER[]";
+            case DOUBLE_MAP -> "MAP(VARCHAR, DOUBLE)";
+            case INT_MAP -> "MAP(VARCHAR, INTEGER)";
             case FLOAT_ARRAY -> "FLOAT[]";
         };
     }

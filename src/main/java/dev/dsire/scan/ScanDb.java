@@ -18,12 +18,15 @@ import java.util.function.Consumer;
  */
 public final class ScanDb implements AutoCloseable {
     static final String COLUMNS = "path, size, mtime, header_sha256, format, family, rank, layers, dtype, bytes, train_images, "
-            + "train_group, status, error, layout, spectra, prediction, votes, model, answer, probabilities";
+            + "train_group, status, error, layout, spectra, prediction, votes, model, answer, probabilities, scale_source, label_source, run, "
+            + "layout_name";
 
     private final Connection conn;
     private final PreparedStatement upsert;
     private final PreparedStatement layout;
     private final PreparedStatement stamp;
+    private final PreparedStatement forget;
+    private final PreparedStatement answer;
 
     private ScanDb(Connection conn) throws SQLException {
         this.conn = conn;
@@ -37,11 +40,17 @@ public final class ScanDb implements AutoCloseable {
                     + "answer TEXT, probabilities TEXT)");
             addMissingColumns(s);
             s.execute("CREATE TABLE IF NOT EXISTS layouts (fingerprint TEXT PRIMARY KEY, layers TEXT NOT NULL)");
+            // one row per (file, model): every model of a file's layout answers
+            s.execute("CREATE TABLE IF NOT EXISTS answers (path TEXT NOT NULL, model TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, "
+                    + "prediction INTEGER, estimate REAL, interval80 TEXT, probabilities TEXT, votes TEXT, PRIMARY KEY (path, model))");
         }
         conn.setAutoCommit(false);
-        upsert = conn.prepareStatement("INSERT OR REPLACE INTO files (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        upsert = conn.prepareStatement("INSERT OR REPLACE INTO files (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        forget = conn.prepareStatement("DELETE FROM answers WHERE path = ?");
+        answer = conn.prepareStatement("INSERT INTO answers (path, model, status, reason, prediction, estimate, interval80, probabilities, votes) "
+                + "VALUES (?,?,?,?,?,?,?,?,?)");
         layout = conn.prepareStatement("INSERT OR IGNORE INTO layouts (fingerprint, layers) VALUES (?, ?)");
-        stamp = conn.prepareStatement("SELECT size, mtime, model FROM files WHERE path = ?");
+        stamp = conn.prepareStatement("SELECT size, mtime, model, status, layout_name FROM files WHERE path = ?");
         conn.commit();
     }
 
@@ -53,7 +62,7 @@ public final class ScanDb implements AutoCloseable {
                 have.add(rs.getString("name"));
             }
         }
-        for (String c : new String[] {"answer", "probabilities"}) {
+        for (String c : new String[] {"answer", "probabilities", "scale_source", "label_source", "run", "layout_name"}) {
             if (!have.contains(c)) {
                 s.execute("ALTER TABLE files ADD COLUMN " + c + " TEXT");
             }
@@ -73,7 +82,9 @@ public final class ScanDb implements AutoCloseable {
     public boolean unchanged(String path, long size, long mtime, String model) throws SQLException {
         stamp.setString(1, path);
         try (ResultSet rs = stamp.executeQuery()) {
-            return rs.next() && rs.getLong(1) == size && rs.getLong(2) == mtime && (model == null || model.equals(rs.getString(3)));
+            // a file read by an earlier dsire (no layout name) is scanned again: its answers were not kept per model
+            return rs.next() && rs.getLong(1) == size && rs.getLong(2) == mtime && (model == null || model.equals(rs.getString(3)))
+                    && (rs.getString(5) != null || "error".equals(rs.getString(4)) || "pickle".equals(rs.getString(4)));
         } finally {
             conn.commit(); // ends the read transaction so the writer's commits stay visible
         }
@@ -97,18 +108,40 @@ public final class ScanDb implements AutoCloseable {
             } else {
                 upsert.setLong(i++, r.bytes());
             }
-            setInt(upsert, i++, r.trainImages());
+            setInt(upsert, i++, r.declaredImages());
             upsert.setString(i++, r.trainGroup());
             upsert.setString(i++, r.status().key());
             upsert.setString(i++, r.error());
             upsert.setString(i++, r.layoutFingerprint());
             upsert.setBytes(i++, r.spectra());
-            setInt(upsert, i++, r.prediction());
-            upsert.setString(i++, r.votes());
+            upsert.setNull(i++, Types.INTEGER); // prediction, votes: answers are in their own table now
+            upsert.setNull(i++, Types.VARCHAR);
             upsert.setString(i++, model);
-            upsert.setString(i++, r.answer());
-            upsert.setString(i, r.probabilities());
+            upsert.setNull(i++, Types.VARCHAR); // answer, probabilities: likewise
+            upsert.setNull(i++, Types.VARCHAR);
+            upsert.setString(i++, r.scaleSource());
+            upsert.setString(i++, r.labelSource());
+            upsert.setString(i++, r.run());
+            upsert.setString(i, r.layoutName());
             upsert.addBatch();
+            forget.setString(1, r.path());
+            forget.addBatch();
+            for (Answer a : r.answers()) {
+                answer.setString(1, r.path());
+                answer.setString(2, a.model());
+                answer.setString(3, a.status().key());
+                answer.setString(4, a.reason());
+                setInt(answer, 5, a.prediction());
+                if (a.estimate() == null) {
+                    answer.setNull(6, Types.REAL);
+                } else {
+                    answer.setDouble(6, a.estimate());
+                }
+                answer.setString(7, ScanRow.json(a.interval80()));
+                answer.setString(8, ScanRow.json(a.probabilities()));
+                answer.setString(9, ScanRow.json(a.votes()));
+                answer.addBatch();
+            }
             if (r.layoutFingerprint() != null) {
                 layout.setString(1, r.layoutFingerprint());
                 layout.setString(2, r.layoutJson());
@@ -116,6 +149,8 @@ public final class ScanDb implements AutoCloseable {
             }
         }
         upsert.executeBatch();
+        forget.executeBatch();
+        answer.executeBatch();
         layout.executeBatch();
         conn.commit();
     }
@@ -133,6 +168,17 @@ public final class ScanDb implements AutoCloseable {
         try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("SELECT " + columns + " FROM files ORDER BY path")) {
             while (rs.next()) {
                 row.accept(rs);
+            }
+        } finally {
+            conn.commit();
+        }
+    }
+
+    /** Every output row ({@link ScanRow}: a file with each model's answer), in path then model order. */
+    public void forEachScanRow(boolean withSpectra, Consumer<ScanRow> row) throws SQLException {
+        try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery(ScanRow.SELECT)) {
+            while (rs.next()) {
+                row.accept(ScanRow.read(rs, withSpectra));
             }
         } finally {
             conn.commit();

@@ -1,15 +1,13 @@
 package dev.dsire.scan;
 
-/** What became of one file in a scan. */
+/** What became of one file in a scan, before any model answers it. */
 public enum ScanStatus {
-    /** Read, spectra computed (and predicted, with a model). */
+    /** Read, spectra computed; its rows' status is the models' answers (or no_model). */
     OK("ok"),
     /** Not read: the reason is in the error column. */
     ERROR("error"),
     /** A pickle checkpoint: recorded, never read. */
-    PICKLE("pickle"),
-    /** Read, but of another layout than the model's: spectra kept, no prediction. */
-    MISMATCH("mismatch");
+    PICKLE("pickle");
 
     private final String key;
 

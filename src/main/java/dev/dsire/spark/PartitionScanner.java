@@ -46,19 +46,23 @@ final class PartitionScanner implements FlatMapFunction<Iterator<Row>, Row> {
         Configuration conf = new Configuration();
         return new Iterator<>() {
             int n;
+            final java.util.ArrayDeque<Row> pending = new java.util.ArrayDeque<>(); // a file answered by several models gives several rows
 
             @Override
             public boolean hasNext() {
-                return in.hasNext();
+                return !pending.isEmpty() || in.hasNext();
             }
 
             @Override
             public Row next() {
-                if (failMidway && n++ == 1) {
-                    throw new IllegalStateException("injected failure (test)");
+                if (pending.isEmpty()) {
+                    if (failMidway && n++ == 1) {
+                        throw new IllegalStateException("injected failure (test)");
+                    }
+                    Row l = in.next();
+                    pending.addAll(ScanRows.of(scan(scanner, conf, l.getString(0), l.getLong(1), l.getLong(2), l.getString(3)), modelId));
                 }
-                Row l = in.next();
-                return ScanRows.of(scan(scanner, conf, l.getString(0), l.getLong(1), l.getLong(2), l.getString(3)), modelId);
+                return pending.poll();
             }
         };
     }

@@ -77,8 +77,8 @@ public final class ScanJob {
         if (!hasData(fs, out)) {
             return new ArrayList<>(listed);
         }
-        Dataset<Row> done = spark.read().parquet(out.toString()).select("path", "size", "mtime", "model");
-        Column model = modelId == null ? done.col("model").isNull() : done.col("model").equalTo(functions.lit(modelId));
+        Dataset<Row> done = spark.read().parquet(out.toString()).select("path", "size", "mtime", "model_set").distinct();
+        Column model = modelId == null ? done.col("model_set").isNull() : done.col("model_set").equalTo(functions.lit(modelId));
         Column same = files.col("path").equalTo(done.col("path")).and(files.col("size").equalTo(done.col("size")))
                 .and(files.col("mtime").equalTo(done.col("mtime"))).and(model);
         return new ArrayList<>(files.join(done, same, "left_anti").collectAsList());

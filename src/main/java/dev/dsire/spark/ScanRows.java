@@ -2,8 +2,7 @@ package dev.dsire.spark;
 
 import dev.dsire.scan.ParquetColumns;
 import dev.dsire.scan.ScanRecord;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import dev.dsire.scan.ScanRow;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.Row;
@@ -13,7 +12,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
-/** Scan records as Spark rows of {@link Columns}. */
+/** Scan records as Spark rows of {@link ParquetColumns}. */
 final class ScanRows {
     static final StructType SCHEMA = schema();
 
@@ -26,6 +25,11 @@ final class ScanRows {
                 case STRING -> DataTypes.StringType;
                 case INT -> DataTypes.IntegerType;
                 case LONG -> DataTypes.LongType;
+                case DOUBLE -> DataTypes.DoubleType;
+                case BOOLEAN -> DataTypes.BooleanType;
+                case INT_ARRAY -> DataTypes.createArrayType(DataTypes.IntegerType, false);
+                case DOUBLE_MAP -> DataTypes.createMapType(DataTypes.StringType, DataTypes.DoubleType, false);
+                case INT_MAP -> DataTypes.createMapType(DataTypes.StringType, DataTypes.IntegerType, false);
                 case FLOAT_ARRAY -> DataTypes.createArrayType(DataTypes.FloatType, false);
             };
             f.add(DataTypes.createStructField(c.name(), t, !c.name().equals("path") && !c.name().equals("status")));
@@ -33,19 +37,23 @@ final class ScanRows {
         return DataTypes.createStructType(f);
     }
 
-    static Row of(ScanRecord r, String model) {
-        return RowFactory.create(r.path(), r.size(), r.mtime(), r.headerHash(), r.format(), r.rank(), r.layers(), r.dtype(),
-                r.bytes(), r.trainImages(), r.trainGroup(), r.error(), r.layoutFingerprint(), r.layoutJson(), r.prediction(),
-                r.votes(), r.answer(), r.probabilities(), floats(r.spectra()), model, r.status().key(), r.family());
-    }
-
-    /** The scan database's packed little-endian float32 spectra as an array (null stays null). */
-    static float[] floats(byte[] packed) {
-        if (packed == null) {
-            return null;
+    /** A scanned file's rows (one per model that answered it, else one), in the one schema. */
+    static List<Row> of(ScanRecord r, String modelSet) {
+        List<Row> out = new ArrayList<>();
+        for (ScanRow row : ScanRow.of(r, modelSet)) {
+            Object[] v = new Object[ParquetColumns.ALL.size()];
+            for (int i = 0; i < v.length; i++) {
+                ParquetColumns.Column c = ParquetColumns.ALL.get(i);
+                Object x = row.get(c.name());
+                // Spark's row encoder takes Java arrays and Scala maps, not Java lists and maps
+                v[i] = x == null ? null : switch (c.type()) {
+                    case INT_ARRAY -> ((List<?>) x).stream().mapToInt(o -> (Integer) o).toArray();
+                    case DOUBLE_MAP, INT_MAP -> scala.jdk.javaapi.CollectionConverters.asScala((java.util.Map<?, ?>) x);
+                    default -> x;
+                };
+            }
+            out.add(RowFactory.create(v));
         }
-        float[] f = new float[packed.length / 4];
-        ByteBuffer.wrap(packed).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(f);
-        return f;
+        return out;
     }
 }

@@ -81,7 +81,7 @@ class ScanTest {
         assertEquals("ok", rows.get(root.resolve("peft/g0-n5/adapter_model.safetensors").toString()).get("status").asText());
         assertEquals(5, rows.get(root.resolve("diffusers/g0-n5/g0-n5.safetensors").toString()).get("prediction").asInt(),
                 "a kohya-fitted model predicts other formats of the same layout");
-        assertEquals(5, rows.get(root.resolve("kohya/g0-n5/g0-n5.safetensors").toString()).get("train_images").asInt());
+        assertEquals(5, rows.get(root.resolve("kohya/g0-n5/g0-n5.safetensors").toString()).get("declared_images").asInt());
         assertEquals("pickle", rows.get(bad.resolve("model.ckpt").toString()).get("status").asText());
         assertEquals("pickle", rows.get(bad.resolve("pytorch_model.bin").toString()).get("status").asText());
         for (String f : List.of("truncated.safetensors", "checkpoint.safetensors", "loha.safetensors", "nan.safetensors",
@@ -101,7 +101,7 @@ class ScanTest {
     }
 
     @Test
-    void aSizeMismatchIsAPerFileStatus() throws IOException {
+    void aFileOfAnotherLayoutGetsNoModel() throws IOException {
         Path root = Files.createDirectories(dir.resolve("t"));
         Zoo.write(root.resolve("a"), Naming.KOHYA, 1, List.of(2));
         List<ModuleSpec> other = List.of(new ModuleSpec("unet", "z.to_q", 8, 8));
@@ -111,8 +111,30 @@ class ScanTest {
         Path db = dir.resolve("s.sqlite");
         assertEquals(0, dsire("scan", root, "--db", db, "--model", model).code());
         JsonNode n = rows(db).get(root.resolve("other.safetensors").toString());
-        assertEquals("mismatch", n.get("status").asText());
-        assertTrue(n.get("error").asText().startsWith("model expects"));
+        assertEquals("no_model", n.get("status").asText());
+        assertTrue(n.get("reason").asText().startsWith("no model for layout "), n.toString());
+        assertTrue(n.get("error").isNull());
+    }
+
+    @Test
+    void aDatabaseOfAnEarlierDsireIsRescannedNotSkipped() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("old"));
+        Zoo.write(root, Naming.KOHYA, 1, List.of(2));
+        Path file = root.resolve("g0-n2/g0-n2.safetensors");
+        Path db = dir.resolve("old.sqlite");
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db)) { // the files table as earlier versions wrote it
+            c.createStatement().execute("CREATE TABLE files (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, header_sha256 TEXT, "
+                    + "format TEXT, family TEXT, rank TEXT, layers INTEGER, dtype TEXT, bytes INTEGER, train_images INTEGER, "
+                    + "train_group TEXT, status TEXT NOT NULL, error TEXT, layout TEXT, spectra BLOB, prediction INTEGER, votes TEXT, model TEXT)");
+            c.createStatement().execute("INSERT INTO files (path, size, mtime, status) VALUES ('" + file + "', " + Files.size(file) + ", "
+                    + Files.getLastModifiedTime(file).toMillis() + ", 'mismatch')");
+        }
+        Run r = dsire("scan", root, "--db", db);
+        assertTrue(r.out().startsWith("1 scanned, 0 skipped"), r.out());
+        JsonNode row = rows(db).get(file.toString());
+        assertEquals(2, row.get("declared_images").asInt());
+        assertEquals("no_model", row.get("status").asText());
+        assertTrue(row.get("layout").asText().contains("-r4-4l-"), row.toString());
     }
 
     @Test
@@ -123,7 +145,7 @@ class ScanTest {
         assertEquals(0, dsire("scan", root, "--db", db).code());
         Run csv = dsire("export", "--db", db, "--format", "csv");
         List<String> lines = csv.out().lines().toList();
-        assertTrue(lines.getFirst().startsWith("path,status,error,format,family,rank,layers,dtype,bytes,train_images,prediction"));
+        assertEquals(ScanRow.csvHeader(), lines.getFirst());
         assertEquals(5, lines.size());
         Path manifest = dir.resolve("labels.csv");
         assertEquals(0, dsire("export", "--db", db, "--labels-from-metadata", "--out", manifest).code());

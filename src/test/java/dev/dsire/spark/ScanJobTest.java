@@ -7,13 +7,8 @@ import static org.junit.jupiter.api.Assertions.*;
 import dev.dsire.model.ModelSet;
 import dev.dsire.testutil.Cli.Run;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -43,8 +38,11 @@ class ScanJobTest {
         db = dir.resolve("scan.sqlite");
         Run r = dsire("scan", tree.root(), "--db", db, "--model", tree.lowModel(), "--model", tree.synthModel(), "--threads", 2, "--device", "cpu");
         assertEquals(0, r.code(), r.err());
-        local = sqliteRows(db);
         spark = SparkTestSession.get();
+        Path exported = dir.resolve("local.parquet");
+        Run e = dsire("export", "--db", db, "--format", "parquet", "--out", exported);
+        assertEquals(0, e.code(), e.err());
+        local = parquetRows(spark, exported);
     }
 
     private static ScanJob.Summary job(Path out, int chunk, int failAfter) throws IOException {
@@ -62,19 +60,24 @@ class ScanJobTest {
             assertEquals(local.get(p), rows.get(p), p);
         }
         Map<String, Long> statuses = local.values().stream()
-                .collect(Collectors.groupingBy(v -> (String) v.get(ParquetColumns.ALL.size() - 2), TreeMap::new, Collectors.counting()));
-        assertEquals(List.of("error", "mismatch", "ok", "pickle"), List.copyOf(statuses.keySet()), statuses.toString());
+                .collect(Collectors.groupingBy(v -> (String) v.get(index("status")), TreeMap::new, Collectors.counting()));
+        assertTrue(statuses.keySet().containsAll(List.of("error", "no_model", "ok", "pickle")), statuses.toString());
         for (String base : List.of("/synth/", "/zoo-low/")) {
             assertTrue(local.values().stream().anyMatch(v -> v.get(0).toString().contains(base) && v.get(index("prediction")) != null),
                     "each base layout is predicted by its own model: " + base);
         }
-        assertEquals("mismatch", local.get(tree.root().resolve("other-layout.safetensors").toString()).get(index("status")));
+        assertEquals("no_model", local.get(tree.root().resolve("other-layout.safetensors") + "|null").get(index("status")));
+        assertEquals(types(spark.read().parquet(out.toString())), types(spark.read().parquet(dir.resolve("local.parquet").toString())),
+                "the export has the job's schema");
 
-        Path exported = dir.resolve("export.parquet");
-        Run e = dsire("export", "--db", db, "--format", "parquet", "--out", exported);
-        assertEquals(0, e.code(), e.err());
-        assertEquals(local, parquetRows(spark, exported), "export writes the same rows");
-        assertEquals(types(spark.read().parquet(out.toString())), types(spark.read().parquet(exported.toString())), "and the same schema");
+        // the job's output feeds the hub fit as the local database does
+        Run fromSpark = dsire("fit", "--from-scan", out, "--out", dir.resolve("hub-spark"), "--min-runs", 4);
+        Run fromDb = dsire("fit", "--from-scan", db, "--out", dir.resolve("hub-db"), "--min-runs", 4);
+        assertEquals(0, fromSpark.code(), fromSpark.err());
+        assertEquals(0, fromDb.code(), fromDb.err());
+        assertEquals(2, new com.fasterxml.jackson.databind.ObjectMapper().readTree(dir.resolve("hub-db/index.json").toFile()).get("layouts").size(),
+                "zoo-low's and the synthetic zoo's layouts have a model: " + fromDb.out());
+        assertEquals(Files.readString(dir.resolve("hub-db/index.json")), Files.readString(dir.resolve("hub-spark/index.json")));
 
         ScanJob.Summary again = job(out, 100, -1);
         assertEquals(0, again.scanned(), "a rerun finds everything done");
@@ -144,54 +147,21 @@ class ScanJobTest {
         throw new IllegalArgumentException(column);
     }
 
-    /** Each row as its values in {@link Columns} order, spectra as a list of floats. */
+    /** Each row as its values in {@link ParquetColumns} order (arrays as lists, maps as maps), keyed by path|model. */
     static Map<String, List<Object>> parquetRows(SparkSession spark, Path data) {
         Map<String, List<Object>> out = new TreeMap<>();
         for (Row r : spark.read().parquet(data.toString()).collectAsList()) {
             List<Object> v = new ArrayList<>();
             for (ParquetColumns.Column c : ParquetColumns.ALL) {
                 int i = r.fieldIndex(c.name());
-                v.add(r.isNullAt(i) ? null : c.type() == ParquetColumns.Type.FLOAT_ARRAY ? List.copyOf(r.<Float>getList(i)) : r.get(i));
+                v.add(r.isNullAt(i) ? null : switch (c.type()) {
+                    case FLOAT_ARRAY, INT_ARRAY -> List.copyOf(r.getList(i));
+                    case DOUBLE_MAP, INT_MAP -> new java.util.HashMap<>(r.getJavaMap(i));
+                    default -> r.get(i);
+                });
             }
-            assertNull(out.put(r.getString(r.fieldIndex("path")), v), "one row per path");
+            assertNull(out.put(r.getString(r.fieldIndex("path")) + "|" + r.getString(r.fieldIndex("model")), v), "one row per path and model");
         }
         return out;
-    }
-
-    /** The local scan's database rows, in the same shape. */
-    static Map<String, List<Object>> sqliteRows(Path db) throws Exception {
-        Map<String, List<Object>> out = new TreeMap<>();
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
-             ResultSet rs = c.createStatement().executeQuery("SELECT f.*, l.layers AS layout_json FROM files f LEFT JOIN layouts l ON l.fingerprint = f.layout")) {
-            while (rs.next()) {
-                List<Object> v = new ArrayList<>();
-                for (ParquetColumns.Column col : ParquetColumns.ALL) {
-                    String n = switch (col.name()) {
-                        case "reason" -> "error";
-                        case "layout_fingerprint" -> "layout";
-                        case "layout" -> "layout_json";
-                        default -> col.name();
-                    };
-                    Object o = rs.getObject(n);
-                    v.add(o == null ? null : switch (col.type()) {
-                        case STRING -> rs.getString(n);
-                        case INT -> rs.getInt(n);
-                        case LONG -> rs.getLong(n);
-                        case FLOAT_ARRAY -> floats(rs.getBytes(n));
-                    });
-                }
-                out.put(rs.getString("path"), v);
-            }
-        }
-        return out;
-    }
-
-    private static List<Float> floats(byte[] b) {
-        List<Float> f = new ArrayList<>();
-        ByteBuffer buf = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
-        while (buf.hasRemaining()) {
-            f.add(buf.getFloat());
-        }
-        return f;
     }
 }

@@ -66,6 +66,12 @@ public final class Zoo {
         return AdapterWriter.write(file, Naming.KOHYA, MODULES, RANK, alpha, DType.F32, w, Map.of());
     }
 
+    /** One zoo adapter (group g, size n), kohya-named, carrying exactly the given metadata. */
+    public static Path writeWithMetadata(Path file, int group, int size, Map<String, String> metadata) throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        return AdapterWriter.write(file, Naming.KOHYA, MODULES, RANK, RANK, DType.F32, weights(group, size), metadata);
+    }
+
     static List<LayerWeights> weights(int group, int size) {
         List<LayerWeights> base = AdapterWriter.random(MODULES, RANK, 99); // shared LoRA init: one recipe
         List<LayerWeights> jitter = AdapterWriter.random(MODULES, RANK, 1000 + group);
