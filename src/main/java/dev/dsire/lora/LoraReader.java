@@ -183,17 +183,17 @@ public final class LoraReader {
         }
         LoraFormat format = formats.iterator().next();
         Source cfg = config(path, file, format);
-        PeftConfig config = cfg == null ? null : cfg.config;
-        if (config != null && config.patternStates() > 0) {
+        if (cfg != null && cfg.patternStates() > 0) {
             long chars = 0;
             for (Pending p : layers.values()) {
                 chars += p.module.length() + 1;
             }
-            if (config.patternStates() * chars > PeftConfig.MAX_MATCH_WORK) {
-                throw new LoraException(path, BAD_CONFIG, "rank_pattern / alpha_pattern regexes (" + config.patternStates()
+            if (cfg.patternStates() * chars > PeftConfig.MAX_MATCH_WORK) {
+                throw new LoraException(path, BAD_CONFIG, "rank_pattern / alpha_pattern regexes (" + cfg.patternStates()
                         + " states) are too costly to match against " + layers.size() + " modules");
             }
         }
+        PeftConfig config = null; // the last layer's: the adapter's facts and variants (one config, or one per component)
         Map<String, Integer> nestings = new TreeMap<>();
         layers.values().forEach(p -> nestings.merge(p.module, p.nesting + 1, Math::max));
         Set<String> sources = new TreeSet<>();
@@ -201,7 +201,12 @@ public final class LoraReader {
         for (Pending p : layers.values()) {
             LayerReader.Tensors t = new LayerReader.Tensors(p.layer, p.module, p.nesting, p.embedding, p.down, p.up, p.alpha,
                     p.diag, p.singular, p.bias);
-            LayerReader reading = new LayerReader(path, file, t, config, cfg == null ? null : cfg.name, maxRank, variants, sources);
+            Source.Picked picked = cfg == null ? null : cfg.pick(p.module);
+            if (picked != null) {
+                config = picked.config();
+            }
+            LayerReader reading = new LayerReader(path, file, t, picked == null ? null : picked.config(),
+                    picked == null ? null : picked.name(), maxRank, variants, sources);
             out.addAll(reading.layers(nestings.get(p.module)));
         }
         out.sort(java.util.Comparator.comparing(LoraLayer::name));
@@ -266,17 +271,38 @@ public final class LoraReader {
         return key;
     }
 
-    private record Source(PeftConfig config, String name) {}
+    /** Where a layer's PEFT config comes from: one config, or one per pipeline component (diffusers' prefixed metadata). */
+    private record Source(Map<String, PeftConfig> components, String name) {
+        /** The config of a module (named as in the file), and the name of its source; null when none applies. */
+        Source.Picked pick(String module) {
+            PeftConfig bare = components.get("");
+            if (bare != null) {
+                return new Picked(bare, name);
+            }
+            int dot = module.indexOf('.');
+            PeftConfig c = dot < 0 ? null : components.get(module.substring(0, dot));
+            if (c != null) {
+                return new Picked(c, name + "(" + module.substring(0, dot) + ")");
+            }
+            return null;
+        }
+
+        long patternStates() {
+            return components.values().stream().mapToLong(PeftConfig::patternStates).max().orElse(0);
+        }
+
+        record Picked(PeftConfig config, String name) {}
+    }
 
     private static Source config(Path path, SafetensorsFile file, LoraFormat format) {
         String meta = file.metadata().get("lora_adapter_metadata");
         if (meta != null) {
-            Optional<PeftConfig> c = PeftConfig.fromMetadata(path, meta);
-            if (c.isPresent()) {
-                return new Source(c.get(), "metadata");
+            Map<String, PeftConfig> c = PeftConfig.componentsFromMetadata(path, meta);
+            if (!c.isEmpty()) {
+                return new Source(c, "metadata");
             }
         }
-        return format == LoraFormat.PEFT ? PeftConfig.besides(path).map(c -> new Source(c, "config")).orElse(null) : null;
+        return format == LoraFormat.PEFT ? PeftConfig.besides(path).map(c -> new Source(Map.of("", c), "config")).orElse(null) : null;
     }
 
     /** Sends a note (not an error) about a file to the note sink, once per file. */

@@ -95,14 +95,45 @@ public record PeftConfig(String peftType, int r, double alpha, List<Keyed<Intege
         }
     }
 
-    /** A config stored as JSON in the safetensors metadata (diffusers' lora_adapter_metadata). */
+    /** A config stored as JSON in the safetensors metadata (diffusers' lora_adapter_metadata), unprefixed. */
     public static Optional<PeftConfig> fromMetadata(Path file, String json) {
+        return Optional.ofNullable(componentsFromMetadata(file, json).get(""));
+    }
+
+    /**
+     * The configs in diffusers' lora_adapter_metadata by pipeline component: diffusers' pipelines save
+     * one config per component with its keys prefixed ({"transformer.r": 2, "transformer.lora_alpha": 4,
+     * "text_encoder.r": …}); a config saved from one model has its keys bare (key ""). Empty when the
+     * JSON holds no r at all.
+     */
+    public static Map<String, PeftConfig> componentsFromMetadata(Path file, String json) {
+        JsonNode n;
         try {
-            JsonNode n = JSON.readTree(json);
-            return n != null && n.has("r") ? Optional.of(parse(n, file)) : Optional.empty();
+            n = JSON.readTree(json);
         } catch (IOException e) {
             throw bad(file, "lora_adapter_metadata is not valid JSON");
         }
+        if (n == null || !n.isObject()) {
+            return Map.of();
+        }
+        if (n.has("r")) {
+            return Map.of("", parse(n, file));
+        }
+        Map<String, com.fasterxml.jackson.databind.node.ObjectNode> parts = new java.util.TreeMap<>();
+        for (Map.Entry<String, JsonNode> e : n.properties()) {
+            int dot = e.getKey().indexOf('.');
+            if (dot > 0 && dot < e.getKey().length() - 1) {
+                parts.computeIfAbsent(e.getKey().substring(0, dot), k -> JSON.createObjectNode())
+                        .set(e.getKey().substring(dot + 1), e.getValue());
+            }
+        }
+        Map<String, PeftConfig> out = new java.util.TreeMap<>();
+        parts.forEach((component, cfg) -> {
+            if (cfg.has("r")) {
+                out.put(component, parse(cfg, file));
+            }
+        });
+        return out;
     }
 
     static PeftConfig parse(JsonNode n, Path where) {
