@@ -43,7 +43,7 @@ final class InspectCommand implements Callable<Integer> {
                 List<Integer> ranks = a.layout().ranks();
                 List<Double> alphas = a.alphas();
                 row.put("format", a.format().label());
-                row.put("family", a.family().label());
+                row.put("family", a.base().label()); // the variant where known: SD3.5 large, Wan 2.1 1.3B, FramePack
                 row.put("rank", ranks.size() == 1 ? ranks.getFirst() : ranks);
                 row.put("alpha", alphas.isEmpty() ? null : alphas.size() == 1 ? alphas.getFirst() : alphas);
                 row.put("layers", a.layers().size());

@@ -9,7 +9,10 @@ import java.util.Locale;
  * adapter_config.json when there is one (Llama and Mistral name their layers alike).
  */
 public enum BaseFamily {
-    SD1("SD1.x"), SD2("SD2.x"), SDXL("SDXL"), FLUX("Flux"),
+    SD1("SD1.x"), SD2("SD2.x"), SDXL("SDXL"), KOLORS("Kolors"), STABLE_CASCADE("Stable Cascade"), SD3("SD3"),
+    FLUX("Flux"), FLUX2("Flux.2"), CHROMA("Chroma"), HUNYUAN_VIDEO("HunyuanVideo"), WAN("Wan"), QWEN_IMAGE("Qwen-Image"),
+    Z_IMAGE("Z-Image"), LUMINA2("Lumina 2"), LTX_VIDEO("LTX-Video"), HIDREAM("HiDream"), SANA("Sana"), AURAFLOW("AuraFlow"),
+    COGVIDEOX("CogVideoX"), MOCHI("Mochi"), PIXART("PixArt"),
     LLAMA("llama"), MISTRAL("mistral"), MIXTRAL("mixtral"), QWEN2("qwen2"), GEMMA("gemma"), PHI("phi"),
     GPT2("gpt2"), OPT("opt"), BERT("bert"), WHISPER("whisper"), T5("t5"), RESNET("resnet"), VIT("vit"),
     LLM("transformer LLM"), OTHER("other");
@@ -62,18 +65,23 @@ public enum BaseFamily {
 
     /**
      * Cross-attention context width tells the Stable Diffusion generations apart (768 SD1, 1024 SD2,
-     * 2048 SDXL); a second text encoder or sgm block names mean SDXL; Flux has its own names; a
-     * transformers model is told by its module names.
+     * 2048 SDXL); a second text encoder or sgm block names mean SDXL; each diffusion transformer is
+     * told by its canonical module names and widths ({@link BaseModel#detect}); a transformers model
+     * is told by its module names.
      */
     public static BaseFamily guess(List<LayerShape> layers) {
-        boolean te2 = false, flux = false;
+        BaseModel dit = BaseModel.transformer(layers, java.util.Set.of(), "");
+        if (dit != null) {
+            return dit.family();
+        }
+        boolean te2 = false, kolors = false;
         int context = 0, teWidth = 0;
         BaseFamily model = null;
         for (LayerShape l : layers) {
             String n = l.name();
             te2 |= n.startsWith("te2.");
-            flux |= n.startsWith("unet.") && (n.contains("double_blocks_") || n.contains("single_blocks_")
-                    || n.contains("single_transformer_blocks_"));
+            // ChatGLM's fused query_key_value (Kolors' text encoder) or the UNet's projection of its 4096-wide states
+            kolors |= n.contains("_self_attention_query_key_value") || n.equals("unet.encoder_hid_proj") && l.inDim() == 4096;
             if (n.startsWith("unet.") && n.contains("attn2_to_k") && context == 0) {
                 context = l.inDim();
             }
@@ -87,8 +95,8 @@ public enum BaseFamily {
                 }
             }
         }
-        if (flux) {
-            return FLUX;
+        if (kolors) {
+            return KOLORS;
         }
         if (te2 || context == 2048) {
             return SDXL;

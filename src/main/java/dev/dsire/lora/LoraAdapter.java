@@ -24,9 +24,10 @@ public record LoraAdapter(Path path, LoraFormat format, List<LoraLayer> layers, 
      *                    target_parameters, lora_bias, conv, rslora (empty for plain LoRA)
      * @param modelClass  the base model class PEFT recorded (auto_mapping.base_model_class), or null
      * @param modelName   the base model PEFT recorded (base_model_name_or_path), or null
+     * @param base        the base model the reader decided on (names, widths, original naming, metadata), or null
      */
-    public record Facts(String scaleSource, List<String> variants, String modelClass, String modelName) {
-        public static final Facts UNKNOWN = new Facts("assumed", List.of(), null, null);
+    public record Facts(String scaleSource, List<String> variants, String modelClass, String modelName, BaseModel base) {
+        public static final Facts UNKNOWN = new Facts("assumed", List.of(), null, null, null);
     }
 
     /** Shares the facts of the adapter it was cut from (one-layer views for backends). */
@@ -40,7 +41,12 @@ public record LoraAdapter(Path path, LoraFormat format, List<LoraLayer> layers, 
 
     /** The base model family: from layer names, refined by the model class in the config when there is one. */
     public BaseFamily family() {
-        return BaseFamily.guess(layout().layers(), facts.modelClass(), facts.modelName());
+        return base().family();
+    }
+
+    /** The base model with its variant where known (SD3.5 large, Wan 2.1 1.3B, FramePack …). */
+    public BaseModel base() {
+        return facts.base() != null ? facts.base() : new BaseModel(BaseFamily.guess(layout().layers(), facts.modelClass(), facts.modelName()), null);
     }
 
     public Map<String, String> metadata() {

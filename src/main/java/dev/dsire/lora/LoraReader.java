@@ -209,8 +209,15 @@ public final class LoraReader {
                     picked == null ? null : picked.name(), maxRank, variants, sources);
             out.addAll(reading.layers(nestings.get(p.module)));
         }
-        out.sort(java.util.Comparator.comparing(LoraLayer::name));
         refuseSwapped(path, out);
+        Canonical.Result canonical = Canonical.apply(out);
+        out = new ArrayList<>(canonical.layers());
+        out.sort(java.util.Comparator.comparing(LoraLayer::name));
+        Set<Canonical.Origin> origins = EnumSet.noneOf(Canonical.Origin.class);
+        origins.addAll(canonical.origins());
+        if (format == LoraFormat.XLABS) {
+            origins.add(Canonical.Origin.FLUX); // XLabs trains Flux only
+        }
         for (int i = 1; i < out.size(); i++) {
             if (out.get(i).name().equals(out.get(i - 1).name())) {
                 throw new LoraException(path, UNPAIRED, "two layers have the canonical name " + out.get(i).name());
@@ -222,8 +229,23 @@ public final class LoraReader {
         if (format == LoraFormat.PEFT && sources.contains("assumed")) {
             note(path, "has no adapter_config.json beside it: scale assumed 1 (PEFT keeps lora_alpha there)");
         }
+        String modelClass = config == null ? null : config.baseModelClass(), modelName = config == null ? null : config.baseModelName();
+        BaseModel base = BaseModel.detect(out.stream().map(LoraLayer::shape).toList(), origins, architecture(file.metadata()),
+                modelClass, modelName);
         return new LoraAdapter(path, format, List.copyOf(out), file, new LoraAdapter.Facts(String.join("+", sources),
-                List.copyOf(variants), config == null ? null : config.baseModelClass(), config == null ? null : config.baseModelName()));
+                List.copyOf(variants), modelClass, modelName, base));
+    }
+
+    /** The base architecture trainers record: kohya's modelspec.architecture and ss_base_model_version, musubi-tuner's ss_architecture. */
+    private static String architecture(Map<String, String> meta) {
+        StringBuilder s = new StringBuilder();
+        for (String k : List.of("modelspec.architecture", "ss_architecture", "ss_base_model_version")) {
+            String v = meta.get(k);
+            if (v != null && v.length() < 200) {
+                s.append(v.toLowerCase(Locale.ROOT)).append(' ');
+            }
+        }
+        return s.toString().trim();
     }
 
     /** PEFT's other tuners name their tensors with their own prefix (ia3_l, vera_lambda_b, oft_R, …). */

@@ -38,6 +38,8 @@ public record TensorRole(LoraFormat format, String layer, String module, Part pa
     private static final Pattern PEFT_PARAMETER = Pattern.compile("^(.+)\\.lora_([ABE])(?:\\.(?!weight$|bias$)[A-Za-z0-9_]+)?$");
     private static final Pattern PEFT_DIAG = Pattern.compile("^(.+)\\.lora_diag(?:\\.[A-Za-z0-9_]+)?$");
     private static final Pattern PEFT_BIAS = Pattern.compile("^(.+)\\.lora_B(?:\\.[A-Za-z0-9_]+)?\\.bias$");
+    /** XLabs x-flux: double_blocks.N.processor.qkv_lora1 (image stream) / qkv_lora2 (text), proj_lora1/2; single_blocks.N.processor.qkv_lora. */
+    private static final Pattern XLABS = Pattern.compile("^(?:diffusion_model\\.)?(double_blocks|single_blocks)\\.(\\d{1,6})\\.processor\\.(qkv|proj)_lora([12]?)\\.(down|up)\\.weight$");
     private static final Pattern ALPHA = Pattern.compile("^(.+)\\.alpha$");
     private static final String PEFT_PREFIX = "base_model.model.";
 
@@ -67,6 +69,9 @@ public record TensorRole(LoraFormat format, String layer, String module, Part pa
                 default -> Part.ALPHA;
             };
             return Optional.of(new TensorRole(LoraFormat.KOHYA, layer, "lora_" + m.group(1) + "_" + m.group(2), part, 0));
+        }
+        if ((m = XLABS.matcher(key)).matches()) {
+            return Optional.of(module(LoraFormat.XLABS, xlabsModule(m), m.group(5).equals("down") ? Part.DOWN : Part.UP));
         }
         if ((m = DIFFUSERS.matcher(key)).matches()) {
             return Optional.of(module(LoraFormat.DIFFUSERS, m.group(1), m.group(2).equals("down") ? Part.DOWN : Part.UP));
@@ -103,9 +108,21 @@ public record TensorRole(LoraFormat format, String layer, String module, Part pa
         return Optional.empty();
     }
 
+    /** The BFL module an XLabs processor LoRA adapts: lora1 the image stream, lora2 the text stream, no digit a single block. */
+    private static String xlabsModule(Matcher m) {
+        String block = m.group(1) + "." + m.group(2) + ".";
+        boolean qkv = m.group(3).equals("qkv");
+        return switch (m.group(4)) {
+            case "1" -> block + (qkv ? "img_attn.qkv" : "img_attn.proj");
+            case "2" -> block + (qkv ? "txt_attn.qkv" : "txt_attn.proj");
+            default -> block + (qkv ? "attn.qkv" : "attn.proj"); // XLabs' single-block processor: attention only, not linear1/linear2
+        };
+    }
+
     private static String kohyaComponent(String token) {
         return switch (token) {
             case "te", "te1" -> "te1";
+            case "transformer" -> "unet"; // OneTrainer names a DiT's denoiser lora_transformer_
             default -> token;
         };
     }
@@ -123,8 +140,12 @@ public record TensorRole(LoraFormat format, String layer, String module, Part pa
         int dot = module.indexOf('.');
         String head = dot < 0 ? module : module.substring(0, dot);
         String rest = dot < 0 ? "" : module.substring(dot + 1);
+        if (head.equals("model") && rest.startsWith("diffusion_model.")) { // a ComfyUI checkpoint's own prefix
+            head = "diffusion_model";
+            rest = rest.substring("diffusion_model.".length());
+        }
         String component = switch (head) {
-            case "unet" -> "unet";
+            case "unet", "diffusion_model" -> "unet"; // diffusion_model.: ComfyUI's name for the denoiser
             case "transformer" -> isLanguageModel(rest) ? null : "unet";
             case "text_encoder" -> "te1";
             case "text_encoder_2" -> "te2";
@@ -137,8 +158,12 @@ public record TensorRole(LoraFormat format, String layer, String module, Part pa
         } else {
             canonical = bare(module);
         }
-        return new TensorRole(format, canonical.substring(0, canonical.indexOf('.') + 1)
-                + canonical.substring(canonical.indexOf('.') + 1).replace('.', '_'), module, part, nesting);
+        String comp = canonical.substring(0, canonical.indexOf('.'));
+        String under = canonical.substring(canonical.indexOf('.') + 1).replace('.', '_');
+        if (comp.equals("unet")) {
+            under = SgmNames.toDiffusers(under); // ComfyUI's SD/SDXL names are the sgm ones kohya writes
+        }
+        return new TensorRole(format, comp + "." + under, module, part, nesting);
     }
 
     private static boolean isLanguageModel(String rest) {

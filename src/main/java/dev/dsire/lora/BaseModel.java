@@ -1,0 +1,247 @@
+package dev.dsire.lora;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The base model an adapter was trained on: its family and, where the weights or the file say, the
+ * variant (SD3.5 large, Wan 2.1 1.3B, LTX-Video 13B…). Decided from the canonical layer names and
+ * their widths, from the original naming the file used (which {@link Canonical} rewrote), and from
+ * the architecture trainers record in the metadata (kohya's modelspec.architecture, musubi-tuner's
+ * ss_architecture) where the weights leave two bases open: FramePack is HunyuanVideo's network, and
+ * Kontext is Flux.1's.
+ *
+ * @param variant null when nothing narrows the family down
+ */
+public record BaseModel(BaseFamily family, String variant) {
+
+    /** "SD3.5 large", or the family's label when no variant is known. */
+    public String label() {
+        return variant != null ? variant : family.label();
+    }
+
+    private static final Pattern INDEX = Pattern.compile("^unet\\.(transformer_blocks|single_transformer_blocks|blocks|layers)_(\\d{1,6})_(.*)$");
+
+    /** What the canonical unet names of a diffusion transformer show. */
+    private static final class Seen {
+        int maxDouble = -1, maxSingle = -1, maxBlocks = -1, maxLayers = -1;
+        int width, width1, blocksWidth, layersWidth;
+        boolean attn, attn1, attn2, addQ1, single, imgMlp, sana, auraflow, hidream, chroma, cascade, nextdit, nextditLumina,
+                wan, wanI2v, hunyuanOnly, framepack, flux2;
+    }
+
+    /**
+     * The family of a diffusion transformer's layers, or null when they are not one (a UNet, a text
+     * encoder alone, a language model).
+     *
+     * @param origins      the original namings the file used
+     * @param architecture the metadata's architecture string, lower-cased ("" when none)
+     */
+    static BaseModel transformer(List<LayerShape> layers, Set<Canonical.Origin> origins, String architecture) {
+        Seen s = new Seen();
+        for (LayerShape l : layers) {
+            String n = l.name();
+            if (!n.startsWith("unet.")) {
+                continue;
+            }
+            String u = n.substring("unet.".length());
+            s.auraflow |= u.startsWith("joint_transformer_blocks_");
+            s.hidream |= u.startsWith("double_stream_blocks_") || u.startsWith("single_stream_blocks_");
+            s.chroma |= u.startsWith("distilled_guidance_layer");
+            s.cascade |= u.contains("_kv_mapper") || u.contains("_channelwise_") || u.startsWith("clf_") || u.startsWith("clip_txt_mapper");
+            s.hunyuanOnly |= u.startsWith("context_embedder_token_refiner") || u.startsWith("txt_in_individual_token_refiner");
+            s.framepack |= u.startsWith("clean_x_embedder") || u.startsWith("image_projection");
+            s.flux2 |= u.startsWith("double_stream_modulation") || u.startsWith("single_stream_modulation");
+            s.nextdit |= u.startsWith("noise_refiner_") || u.startsWith("context_refiner_");
+            Matcher m = INDEX.matcher(n);
+            if (!m.matches()) {
+                continue;
+            }
+            int i = Integer.parseInt(m.group(2));
+            String rest = m.group(3);
+            switch (m.group(1)) {
+                case "transformer_blocks" -> {
+                    if (rest.startsWith("attn_")) {
+                        s.attn = true;
+                        s.maxDouble = Math.max(s.maxDouble, i);
+                        if (rest.equals("attn_to_q") && s.width == 0) {
+                            s.width = l.inDim();
+                        }
+                    } else if (rest.startsWith("attn1_")) {
+                        s.attn1 = true;
+                        s.addQ1 |= rest.startsWith("attn1_add_");
+                        if (rest.equals("attn1_to_q") && s.width1 == 0) {
+                            s.width1 = l.inDim();
+                        }
+                    } else if (rest.startsWith("img_mlp_") || rest.startsWith("txt_mlp_") || rest.startsWith("img_mod_") || rest.startsWith("txt_mod_")) {
+                        s.imgMlp = true; // Qwen-Image's stream MLPs and modulations
+                    } else if (rest.startsWith("ff_conv_")) {
+                        s.sana = true;
+                    }
+                    if (rest.startsWith("attn2_")) {
+                        s.attn2 = true;
+                    }
+                }
+                case "single_transformer_blocks" -> {
+                    s.single = true;
+                    s.maxSingle = Math.max(s.maxSingle, i);
+                    if (rest.equals("attn_to_q") && s.width == 0) {
+                        s.width = l.inDim();
+                    }
+                }
+                case "blocks" -> {
+                    if (rest.startsWith("attn1_") || rest.startsWith("attn2_") || rest.startsWith("ffn_")) {
+                        s.wan = true;
+                        s.maxBlocks = Math.max(s.maxBlocks, i);
+                        s.wanI2v |= rest.startsWith("attn2_add_");
+                        if (rest.equals("attn1_to_q") && s.blocksWidth == 0) {
+                            s.blocksWidth = l.inDim();
+                        }
+                    }
+                }
+                case "layers" -> {
+                    if (rest.startsWith("attention_") || rest.startsWith("feed_forward_") || rest.startsWith("adaLN_modulation")
+                            || rest.startsWith("attn_")) {
+                        s.nextdit = true;
+                        s.nextditLumina |= rest.startsWith("feed_forward_linear_") || rest.startsWith("attn_");
+                        s.maxLayers = Math.max(s.maxLayers, i);
+                        if ((rest.equals("attention_to_q") || rest.equals("attn_to_q")) && s.layersWidth == 0) {
+                            s.layersWidth = l.inDim();
+                        }
+                    }
+                }
+                default -> {}
+            }
+        }
+        String arch = architecture == null ? "" : architecture.toLowerCase(Locale.ROOT);
+        if (origins.contains(Canonical.Origin.SD3)) {
+            return sd3(s);
+        }
+        if (origins.contains(Canonical.Origin.WAN) || s.wan) {
+            return wan(s);
+        }
+        if (origins.contains(Canonical.Origin.NEXTDIT) || s.nextdit) {
+            return nextdit(s);
+        }
+        if (origins.contains(Canonical.Origin.HUNYUAN) || s.hunyuanOnly || s.framepack) {
+            return hunyuan(s, arch);
+        }
+        if (s.auraflow) {
+            return new BaseModel(BaseFamily.AURAFLOW, null);
+        }
+        if (s.hidream) {
+            return new BaseModel(BaseFamily.HIDREAM, null);
+        }
+        if (s.cascade) {
+            return new BaseModel(BaseFamily.STABLE_CASCADE, null);
+        }
+        if (s.chroma || arch.contains("chroma")) {
+            return new BaseModel(BaseFamily.CHROMA, null);
+        }
+        if (s.imgMlp) {
+            return new BaseModel(BaseFamily.QWEN_IMAGE, null);
+        }
+        if (s.attn || s.single) {
+            return joint(s, origins, arch);
+        }
+        if (s.attn1) {
+            return crossAttention(s);
+        }
+        return null;
+    }
+
+    /** Joint-attention DiTs in diffusers names: Flux, Flux.2, HunyuanVideo, SD3, Qwen-Image. */
+    private static BaseModel joint(Seen s, Set<Canonical.Origin> origins, String arch) {
+        boolean fluxNames = origins.contains(Canonical.Origin.FLUX);
+        if (s.flux2 || s.width == 6144 || arch.contains("flux_2") || arch.contains("flux-2") || arch.contains("flux2")) {
+            String v = arch.contains("klein_4b") || arch.contains("klein-4b") ? "Flux.2 klein 4B"
+                    : arch.contains("klein_9b") || arch.contains("klein-9b") ? "Flux.2 klein 9B" : s.width == 6144 ? "Flux.2 dev" : null;
+            return new BaseModel(BaseFamily.FLUX2, v);
+        }
+        if (!fluxNames && (s.maxDouble >= 19 || s.maxSingle >= 38 || arch.contains("hunyuan") || arch.contains("framepack")
+                || arch.equals("fp"))) {
+            if (s.single || arch.contains("hunyuan") || arch.contains("framepack")) {
+                return hunyuan(s, arch); // Flux.1 has 19 double and 38 single blocks; HunyuanVideo 20 and 40
+            }
+            return new BaseModel(BaseFamily.QWEN_IMAGE, null); // 60 joint blocks and no single ones
+        }
+        if (!s.single && !fluxNames && (s.width == 1536 || s.width == 2432)) {
+            return sd3(s);
+        }
+        if (arch.contains("qwen")) {
+            return new BaseModel(BaseFamily.QWEN_IMAGE, null);
+        }
+        String v = arch.contains("kontext") ? "Flux.1 Kontext" : arch.contains("schnell") ? "Flux.1 schnell"
+                : arch.contains("flux") && arch.contains("dev") ? "Flux.1 dev" : null;
+        return new BaseModel(BaseFamily.FLUX, v);
+    }
+
+    private static BaseModel sd3(Seen s) {
+        String v = switch (s.width) {
+            case 2432 -> "SD3.5 large";
+            case 1536 -> s.attn2 ? "SD3.5 medium" : "SD3/SD3.5 medium";
+            default -> null;
+        };
+        return new BaseModel(BaseFamily.SD3, v);
+    }
+
+    private static BaseModel wan(Seen s) {
+        String v = switch (s.blocksWidth) {
+            case 1536 -> "Wan 2.1 1.3B";
+            case 3072 -> "Wan 2.2 5B";
+            case 5120 -> s.wanI2v ? "Wan 2.1 14B I2V" : "Wan 14B";
+            default -> null;
+        };
+        return new BaseModel(BaseFamily.WAN, v);
+    }
+
+    private static BaseModel nextdit(Seen s) {
+        if (s.layersWidth == 3840) {
+            return new BaseModel(BaseFamily.Z_IMAGE, null);
+        }
+        if (s.layersWidth == 2304 || s.nextditLumina) {
+            return new BaseModel(BaseFamily.LUMINA2, null);
+        }
+        return new BaseModel(BaseFamily.Z_IMAGE, null);
+    }
+
+    private static BaseModel hunyuan(Seen s, String arch) {
+        boolean fp = s.framepack || arch.contains("framepack") || arch.equals("fp");
+        return new BaseModel(BaseFamily.HUNYUAN_VIDEO, fp ? "FramePack" : null);
+    }
+
+    /** transformer_blocks with attn1 (self) and maybe attn2 (cross): PixArt, Sana, LTX-Video, CogVideoX, Mochi. */
+    private static BaseModel crossAttention(Seen s) {
+        if (s.addQ1) {
+            return new BaseModel(BaseFamily.MOCHI, null);
+        }
+        if (s.sana || s.width1 == 2240) {
+            return new BaseModel(BaseFamily.SANA, s.width1 == 2240 ? "Sana 1.6B" : s.width1 == 1152 ? "Sana 600M" : null);
+        }
+        if (!s.attn2) {
+            return new BaseModel(BaseFamily.COGVIDEOX, s.width1 == 1920 ? "CogVideoX 2B" : s.width1 == 3072 ? "CogVideoX 5B" : null);
+        }
+        return switch (s.width1) {
+            case 2048 -> new BaseModel(BaseFamily.LTX_VIDEO, "LTX-Video 2B");
+            case 4096 -> new BaseModel(BaseFamily.LTX_VIDEO, "LTX-Video 13B");
+            default -> new BaseModel(BaseFamily.PIXART, null);
+        };
+    }
+
+    /** The base of an adapter: a diffusion transformer's, else {@link BaseFamily#guess}'s with the PEFT hints. */
+    static BaseModel detect(List<LayerShape> layers, Set<Canonical.Origin> origins, String architecture, String modelClass, String modelName) {
+        BaseModel dit = transformer(layers, origins, architecture);
+        if (dit != null) {
+            return dit;
+        }
+        BaseFamily f = BaseFamily.guess(layers, modelClass, modelName);
+        String arch = architecture == null ? "" : architecture.toLowerCase(Locale.ROOT);
+        if (f == BaseFamily.SDXL && arch.contains("kolors")) {
+            f = BaseFamily.KOLORS;
+        }
+        return new BaseModel(f, null);
+    }
+}

@@ -1,0 +1,216 @@
+package dev.dsire.lora;
+
+import dev.dsire.safetensors.TensorView;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * One layout per base model, whichever trainer wrote the file: the DiT bases' original module names
+ * (BFL's Flux and HunyuanVideo {@code double_blocks}, SD3's {@code joint_blocks}, Wan's
+ * {@code self_attn.q}, NextDiT's {@code attention.qkv}), which kohya, musubi-tuner, ComfyUI and XLabs
+ * write, become the diffusers names that diffusers, ai-toolkit, OneTrainer and SimpleTuner write.
+ *
+ * <p>Fused projections are split: a fused qkv (out 3h) becomes the three layers to_q, to_k, to_v
+ * with B's row blocks and A shared, and Flux's single-block linear1 (out 3h + mlp) becomes to_q,
+ * to_k, to_v and proj_mlp. Splitting is exact for any file (each row block of s·B·A is s·B_i·A,
+ * the update of that projection) and keeps each projection's rank r; fusing the split layers of a
+ * diffusers file would instead give one layer of rank 3r (B block-diagonal) whose spectra are not
+ * those of any file that trainer wrote. A fused file converted from split layers (sd-scripts'
+ * convert_flux_lora.py stacks the three A's and lays the B's on a block diagonal) has, in each row
+ * block of B, columns that are exactly zero: they and their rows of A are dropped, which gives back
+ * the split layers exactly.
+ */
+final class Canonical {
+    private Canonical() {}
+
+    /** The original naming a rule recognises, when it says which base the file is for. */
+    enum Origin { NONE, FLUX, HUNYUAN, SD3, WAN, NEXTDIT }
+
+    private enum Split { NONE, QKV, LINEAR1 }
+
+    private record Rule(Pattern from, String to, Split split, Origin origin) {}
+
+    private static final List<Rule> RULES = new ArrayList<>();
+
+    private static void rule(String from, String to, Split split, Origin origin) {
+        RULES.add(new Rule(Pattern.compile("^" + from + "$"), to, split, origin));
+    }
+
+    static {
+        String db = "double_blocks_(\\d{1,6})_", tb = "transformer_blocks_$1_", sb = "single_blocks_(\\d{1,6})_",
+                stb = "single_transformer_blocks_$1_";
+        // BFL double/single stream blocks: Flux.1, Flux.1 Kontext, Chroma, Flux.2 (kohya, musubi, ComfyUI, XLabs)
+        rule(db + "img_attn_qkv", tb + "attn_{to_q,to_k,to_v}", Split.QKV, Origin.NONE);
+        rule(db + "txt_attn_qkv", tb + "attn_{add_q_proj,add_k_proj,add_v_proj}", Split.QKV, Origin.NONE);
+        rule(db + "img_attn_proj", tb + "attn_to_out_0", Split.NONE, Origin.NONE);
+        rule(db + "txt_attn_proj", tb + "attn_to_add_out", Split.NONE, Origin.NONE);
+        rule(db + "img_mlp_0", tb + "ff_net_0_proj", Split.NONE, Origin.FLUX);
+        rule(db + "img_mlp_2", tb + "ff_net_2", Split.NONE, Origin.FLUX);
+        rule(db + "txt_mlp_0", tb + "ff_context_net_0_proj", Split.NONE, Origin.FLUX);
+        rule(db + "txt_mlp_2", tb + "ff_context_net_2", Split.NONE, Origin.FLUX);
+        rule(db + "img_mod_lin", tb + "norm1_linear", Split.NONE, Origin.FLUX);
+        rule(db + "txt_mod_lin", tb + "norm1_context_linear", Split.NONE, Origin.FLUX);
+        rule(sb + "linear1", stb + "{attn_to_q,attn_to_k,attn_to_v,proj_mlp}", Split.LINEAR1, Origin.NONE);
+        rule(sb + "linear2", stb + "proj_out", Split.NONE, Origin.NONE);
+        rule(sb + "modulation_lin", stb + "norm_linear", Split.NONE, Origin.FLUX);
+        rule(sb + "attn_qkv", stb + "attn_{to_q,to_k,to_v}", Split.QKV, Origin.FLUX); // XLabs' single-block processor
+        rule(sb + "attn_proj", stb + "attn_to_out_0", Split.NONE, Origin.FLUX); // its attention output (3072 in, not linear2's 15360)
+        rule("img_in", "x_embedder", Split.NONE, Origin.NONE);
+        rule("txt_in", "context_embedder", Split.NONE, Origin.NONE);
+        rule("time_in_in_layer", "time_text_embed_timestep_embedder_linear_1", Split.NONE, Origin.FLUX);
+        rule("time_in_out_layer", "time_text_embed_timestep_embedder_linear_2", Split.NONE, Origin.FLUX);
+        rule("vector_in_in_layer", "time_text_embed_text_embedder_linear_1", Split.NONE, Origin.FLUX);
+        rule("vector_in_out_layer", "time_text_embed_text_embedder_linear_2", Split.NONE, Origin.FLUX);
+        rule("guidance_in_in_layer", "time_text_embed_guidance_embedder_linear_1", Split.NONE, Origin.FLUX);
+        rule("guidance_in_out_layer", "time_text_embed_guidance_embedder_linear_2", Split.NONE, Origin.FLUX);
+        rule("final_layer_linear", "proj_out", Split.NONE, Origin.NONE);
+        rule("final_layer_adaLN_modulation_1", "norm_out_linear", Split.NONE, Origin.NONE);
+        // HunyuanVideo / FramePack's original blocks (musubi-tuner): the same streams, their own MLP and modulation names
+        rule(db + "img_mlp_fc1", tb + "ff_net_0_proj", Split.NONE, Origin.HUNYUAN);
+        rule(db + "img_mlp_fc2", tb + "ff_net_2", Split.NONE, Origin.HUNYUAN);
+        rule(db + "txt_mlp_fc1", tb + "ff_context_net_0_proj", Split.NONE, Origin.HUNYUAN);
+        rule(db + "txt_mlp_fc2", tb + "ff_context_net_2", Split.NONE, Origin.HUNYUAN);
+        rule(db + "img_mod_linear", tb + "norm1_linear", Split.NONE, Origin.HUNYUAN);
+        rule(db + "txt_mod_linear", tb + "norm1_context_linear", Split.NONE, Origin.HUNYUAN);
+        rule(sb + "modulation_linear", stb + "norm_linear", Split.NONE, Origin.HUNYUAN);
+        // SD3 / SD3.5 MMDiT as kohya's lora_sd3.py names it (sgm joint blocks)
+        String jb = "joint_blocks_(\\d{1,6})_";
+        rule(jb + "x_block_attn_qkv", tb + "attn_{to_q,to_k,to_v}", Split.QKV, Origin.SD3);
+        rule(jb + "x_block_attn_proj", tb + "attn_to_out_0", Split.NONE, Origin.SD3);
+        rule(jb + "x_block_attn2_qkv", tb + "attn2_{to_q,to_k,to_v}", Split.QKV, Origin.SD3);
+        rule(jb + "x_block_attn2_proj", tb + "attn2_to_out_0", Split.NONE, Origin.SD3);
+        rule(jb + "x_block_mlp_fc1", tb + "ff_net_0_proj", Split.NONE, Origin.SD3);
+        rule(jb + "x_block_mlp_fc2", tb + "ff_net_2", Split.NONE, Origin.SD3);
+        rule(jb + "x_block_adaLN_modulation_1", tb + "norm1_linear", Split.NONE, Origin.SD3);
+        rule(jb + "context_block_attn_qkv", tb + "attn_{add_q_proj,add_k_proj,add_v_proj}", Split.QKV, Origin.SD3);
+        rule(jb + "context_block_attn_proj", tb + "attn_to_add_out", Split.NONE, Origin.SD3);
+        rule(jb + "context_block_mlp_fc1", tb + "ff_context_net_0_proj", Split.NONE, Origin.SD3);
+        rule(jb + "context_block_mlp_fc2", tb + "ff_context_net_2", Split.NONE, Origin.SD3);
+        rule(jb + "context_block_adaLN_modulation_1", tb + "norm1_context_linear", Split.NONE, Origin.SD3);
+        rule("x_embedder_proj", "pos_embed_proj", Split.NONE, Origin.SD3);
+        rule("t_embedder_mlp_0", "time_text_embed_timestep_embedder_linear_1", Split.NONE, Origin.SD3);
+        rule("t_embedder_mlp_2", "time_text_embed_timestep_embedder_linear_2", Split.NONE, Origin.SD3);
+        rule("y_embedder_mlp_0", "time_text_embed_text_embedder_linear_1", Split.NONE, Origin.SD3);
+        rule("y_embedder_mlp_2", "time_text_embed_text_embedder_linear_2", Split.NONE, Origin.SD3);
+        // Wan 2.1 / 2.2 original blocks (musubi-tuner, ComfyUI) → diffusers' WanTransformer3DModel
+        String wb = "blocks_(\\d{1,6})_", wt = "blocks_$1_";
+        rule(wb + "self_attn_([qkv])", wt + "attn1_to_$2", Split.NONE, Origin.WAN);
+        rule(wb + "self_attn_o", wt + "attn1_to_out_0", Split.NONE, Origin.WAN);
+        rule(wb + "cross_attn_([qkv])", wt + "attn2_to_$2", Split.NONE, Origin.WAN);
+        rule(wb + "cross_attn_o", wt + "attn2_to_out_0", Split.NONE, Origin.WAN);
+        rule(wb + "cross_attn_k_img", wt + "attn2_add_k_proj", Split.NONE, Origin.WAN);
+        rule(wb + "cross_attn_v_img", wt + "attn2_add_v_proj", Split.NONE, Origin.WAN);
+        rule(wb + "ffn_0", wt + "ffn_net_0_proj", Split.NONE, Origin.WAN);
+        rule(wb + "ffn_2", wt + "ffn_net_2", Split.NONE, Origin.WAN);
+        rule("text_embedding_0", "condition_embedder_text_embedder_linear_1", Split.NONE, Origin.WAN);
+        rule("text_embedding_2", "condition_embedder_text_embedder_linear_2", Split.NONE, Origin.WAN);
+        rule("time_embedding_0", "condition_embedder_time_embedder_linear_1", Split.NONE, Origin.WAN);
+        rule("time_embedding_2", "condition_embedder_time_embedder_linear_2", Split.NONE, Origin.WAN);
+        rule("time_projection_1", "condition_embedder_time_proj", Split.NONE, Origin.WAN);
+        rule("head_head", "proj_out", Split.NONE, Origin.WAN);
+        // NextDiT (Lumina 2, Z-Image) as ComfyUI names it: fused qkv and out → the split names
+        String nb = "(layers|noise_refiner|context_refiner)_(\\d{1,6})_";
+        rule(nb + "attention_qkv", "$1_$2_attention_{to_q,to_k,to_v}", Split.QKV, Origin.NEXTDIT);
+        rule(nb + "attention_out", "$1_$2_attention_to_out_0", Split.NONE, Origin.NEXTDIT);
+    }
+
+    /** The layers under their canonical names, and the original namings the file used. */
+    record Result(List<LoraLayer> layers, java.util.Set<Origin> origins) {}
+
+    static Result apply(List<LoraLayer> layers) {
+        List<LoraLayer> out = new ArrayList<>(layers.size());
+        java.util.EnumSet<Origin> origins = java.util.EnumSet.noneOf(Origin.class);
+        for (LoraLayer l : layers) {
+            if (!l.name().startsWith("unet.")) {
+                out.add(l);
+                continue;
+            }
+            String path = l.name().substring("unet.".length());
+            Rule hit = null;
+            Matcher m = null;
+            for (Rule r : RULES) {
+                m = r.from.matcher(path);
+                if (m.matches()) {
+                    hit = r;
+                    break;
+                }
+            }
+            if (hit == null) {
+                out.add(l);
+                continue;
+            }
+            origins.add(hit.origin);
+            String to = m.replaceFirst(hit.to);
+            switch (hit.split) {
+                case NONE -> out.add(renamed(l, "unet." + to));
+                case QKV -> split(l, to, new int[] {l.outDim() / 3, l.outDim() / 3, l.outDim() / 3}, l.outDim() % 3 == 0, out);
+                case LINEAR1 -> {
+                    int h = l.inDim();
+                    split(l, to, new int[] {h, h, h, l.outDim() - 3 * h}, l.outDim() > 3L * h, out);
+                }
+            }
+        }
+        origins.remove(Origin.NONE);
+        return new Result(out, origins);
+    }
+
+    private static LoraLayer renamed(LoraLayer l, String name) {
+        return new LoraLayer(name, l.down(), l.up(), l.rank(), l.outDim(), l.inDim(), l.alpha(), l.scale(), l.stored());
+    }
+
+    /** to is "prefix{a,b,c}": the names of the row blocks, in order. */
+    private static List<String> names(String to) {
+        int open = to.indexOf('{'), close = to.indexOf('}');
+        List<String> out = new ArrayList<>();
+        for (String p : to.substring(open + 1, close).split(",")) {
+            out.add(to.substring(0, open) + p + to.substring(close + 1));
+        }
+        return out;
+    }
+
+    private static void split(LoraLayer l, String to, int[] rows, boolean fits, List<LoraLayer> out) {
+        List<String> names = names(to);
+        if (!fits) {
+            out.add(l); // not the fused shape: kept whole, under the name the file gives it
+            return;
+        }
+        int r = l.rank(), from = 0;
+        double[] b = DerivedFactor.decode(l.up());
+        for (int i = 0; i < rows.length; i++) {
+            int n = rows[i];
+            boolean[] keep = new boolean[r];
+            int kept = 0;
+            for (int c = 0; c < r; c++) {
+                for (int row = from; row < from + n && !keep[c]; row++) {
+                    keep[c] = b[row * r + c] != 0;
+                }
+                kept += keep[c] ? 1 : 0;
+            }
+            TensorView down = l.down(), up;
+            int rank = r;
+            if (kept > 0 && kept < r) { // a block-diagonal B: this projection's own columns, and A's rows for them
+                double[] a = DerivedFactor.decode(l.down());
+                double[] na = new double[kept * l.inDim()], nb = new double[n * kept];
+                for (int c = 0, k = 0; c < r; c++) {
+                    if (!keep[c]) {
+                        continue;
+                    }
+                    System.arraycopy(a, c * l.inDim(), na, k * l.inDim(), l.inDim());
+                    for (int row = 0; row < n; row++) {
+                        nb[row * kept + k] = b[(from + row) * r + c];
+                    }
+                    k++;
+                }
+                down = DerivedFactor.of(l.down().info().name(), na, kept, l.inDim());
+                up = DerivedFactor.of(l.up().info().name(), nb, n, kept);
+                rank = kept;
+            } else {
+                up = DerivedFactor.rows(l.up(), from, n, r);
+            }
+            out.add(new LoraLayer("unet." + names.get(i), down, up, rank, n, l.inDim(), l.alpha(), l.scale(), l.stored()));
+            from += n;
+        }
+    }
+}
