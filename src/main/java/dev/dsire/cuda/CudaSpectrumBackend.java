@@ -138,8 +138,8 @@ public final class CudaSpectrumBackend implements SpectrumBackend {
             for (int j = 0; j < layers.size(); j++) {
                 LoraLayer l = layers.get(j);
                 LayerRef ref = new LayerRef(i, j, l);
-                if (l.rank() > Solver.MAX_BATCHED) {
-                    onCpu.add(ref); // gesvdjBatched stops at 32×32; larger cores take the CPU's exact path
+                if (l.rank() > Solver.MAX_BATCHED || l.structure() != null) {
+                    onCpu.add(ref); // gesvdjBatched stops at 32×32; larger cores, and LyCORIS products, take the CPU's exact path
                 } else {
                     groups.computeIfAbsent(new Shape(l.rank(), l.inDim(), l.outDim(), l.down().dtype(), l.up().dtype()),
                             s -> new ArrayList<>()).add(ref);

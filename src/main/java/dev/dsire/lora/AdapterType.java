@@ -9,9 +9,6 @@ import java.util.regex.Pattern;
  * than misreading their tensors as LoRA factors.
  */
 public enum AdapterType {
-    LOHA("LoHa (LyCORIS Hadamard product)", "\\.hada_(w[12]_[ab]|t[12])$", null),
-    LOKR("LoKr (LyCORIS Kronecker product)", "\\.lokr_(w[12](_[ab])?|t2)$", null),
-    LOCON_TUCKER("LoCon with a Tucker core (lora_mid)", "\\.lora_mid\\.weight$", null),
     DORA("DoRA (weight-decomposed LoRA, magnitude vectors)", "(\\.dora_scale|lora_magnitude_vector(\\.[A-Za-z0-9_]+)?(\\.weight)?)$",
             "its update m·(W + sBA)/‖W + sBA‖ - W depends on the base weights W, which the file does not hold"),
     FULL_DIFF("full weight difference (diff)", "\\.(diff|diff_b)$", null),
@@ -42,7 +39,7 @@ public enum AdapterType {
      * Literals at least one of which every pattern above needs in a key it matches: a key with none
      * of them (every plain LoRA key) skips the regexes, which cost ~5 % of a model's whole spectra.
      */
-    private static final String[] MARKERS = {"hada_", "lokr_", "lora_mid", "dora_scale", "lora_magnitude_vector",
+    private static final String[] MARKERS = {"dora_scale", "lora_magnitude_vector",
             "diff", "on_input", "oft_", "_norm"};
 
     /** The first not-plain-LoRA type any key reveals, with the key that revealed it. */

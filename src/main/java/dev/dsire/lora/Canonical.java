@@ -157,7 +157,7 @@ final class Canonical {
     }
 
     private static LoraLayer renamed(LoraLayer l, String name) {
-        return new LoraLayer(name, l.down(), l.up(), l.rank(), l.outDim(), l.inDim(), l.alpha(), l.scale(), l.stored());
+        return new LoraLayer(name, l.down(), l.up(), l.rank(), l.outDim(), l.inDim(), l.alpha(), l.scale(), l.stored(), l.structure());
     }
 
     /** to is "prefix{a,b,c}": the names of the row blocks, in order. */
@@ -172,8 +172,8 @@ final class Canonical {
 
     private static void split(LoraLayer l, String to, int[] rows, boolean fits, List<LoraLayer> out) {
         List<String> names = names(to);
-        if (!fits) {
-            out.add(l); // not the fused shape: kept whole, under the name the file gives it
+        if (!fits || l.structure() != null) {
+            out.add(l); // not the fused shape, or a LyCORIS product: kept whole, under the name the file gives it
             return;
         }
         int r = l.rank(), from = 0;

@@ -27,7 +27,7 @@ final class LayerReader {
 
     /** One layer's tensor keys as the file names them (null where absent). */
     record Tensors(String layer, String module, int nesting, boolean embedding, String down, String up, String alpha,
-                   String diag, String singular, String bias) {}
+                   String diag, String singular, String bias, String mid) {}
 
     private final Path path;
     private final SafetensorsFile file;
@@ -56,6 +56,9 @@ final class LayerReader {
 
     List<LoraLayer> layers(int nestedParameters) {
         String name = p.layer();
+        if (p.mid() != null && (p.down() == null || p.up() == null)) {
+            throw new LoraException(path, UNPAIRED, "layer " + name + " has a Tucker core (lora_mid) but not both lora_down and lora_up");
+        }
         if (p.down() == null || p.up() == null) {
             throw new LoraException(path, UNPAIRED, "layer " + name + " has " + (p.down() == null ? "an up (B) tensor but no down (A)" : "a down (A) tensor but no up (B)"));
         }
@@ -68,6 +71,9 @@ final class LayerReader {
         }
         long[] ds = down.info().shape();
         long[] us = up.info().shape();
+        if (p.mid() != null) {
+            return List.of(tucker(down, up, ds, us));
+        }
         if (ds.length < 2 || ds.length > 5 || us.length < 2 || us.length > 5 || !trailingOnes(us)) {
             throw new LoraException(path, BAD_SHAPE, "layer " + name + ": down " + down.info() + " / up " + up.info()
                     + " are not 2-D (or conv 3-D to 5-D with a 1x1 up)");
@@ -173,6 +179,64 @@ final class LayerReader {
         }
         double[] as = scale(p.module(), (int) rank);
         return List.of(new LoraLayer(name, a, b, (int) rank, (int) outDim, (int) inDim, as[0], as[1], stored));
+    }
+
+    /**
+     * LyCORIS LoCon with a Tucker core: lora_down r×in×1×1, lora_mid r×r×k…, lora_up out×r×1×1.
+     * ΔW = s·up ×₁ (mid ×₂ down), as ComfyUI and LyCORIS merge it, is s·B·A with B = up (out×r) and
+     * A[a, (i, k…)] = Σ_b mid[a, b, k…]·down[b, i]: rank r, A of a plain conv LoRA's size.
+     */
+    private LoraLayer tucker(TensorView down, TensorView up, long[] ds, long[] us) {
+        TensorView mid = file.view(p.mid());
+        long[] ms = mid.info().shape();
+        if (!down.dtype().isDecodable() || !up.dtype().isDecodable() || !mid.dtype().isDecodable()) {
+            throw fail(BAD_DTYPE, "Tucker LoCon tensors must be F16, BF16, F32 or F64");
+        }
+        if (ds.length < 2 || us.length < 2 || ms.length < 3 || !trailingOnes(ds) || !trailingOnes(us) || ms[0] != us[1] || ms[1] != ds[0]
+                || ds[0] == 0 || us[1] == 0) {
+            throw fail(BAD_SHAPE, "Tucker LoCon: down " + down.info() + ", mid " + mid.info() + ", up " + up.info()
+                    + " are not r×in×1…, r×r×k…, out×r×1…");
+        }
+        int r = Math.toIntExact(Math.min(us[1], Integer.MAX_VALUE));
+        checkRank(Math.max(ds[0], us[1]));
+        long in = ds[1], out = us[0], kernel = 1;
+        for (int i = 2; i < ms.length; i++) {
+            kernel = Math.multiplyExact(kernel, ms[i]);
+        }
+        rebuildable(Math.multiplyExact(Math.multiplyExact((long) r, in), kernel) + (long) r * r * kernel + ds[0] * in);
+        if (in * kernel > Integer.MAX_VALUE || out > Integer.MAX_VALUE) {
+            throw fail(BAD_SHAPE, "Tucker LoCon layer is too large");
+        }
+        int rb = (int) ds[0], k = (int) kernel, n = (int) in;
+        double[] d = finite(DerivedFactor.decode(down), p.down()), m = finite(DerivedFactor.decode(mid), p.mid());
+        double[] a = new double[r * n * k];
+        for (int i = 0; i < r; i++) {
+            for (int b = 0; b < rb; b++) {
+                for (int kk = 0; kk < k; kk++) {
+                    double w = m[(i * rb + b) * k + kk];
+                    if (w == 0) {
+                        continue;
+                    }
+                    for (int c = 0; c < n; c++) {
+                        a[(i * n + c) * k + kk] += w * d[b * n + c];
+                    }
+                }
+            }
+        }
+        variants.add("tucker");
+        variants.add("conv");
+        double[] as = scale(p.module(), rb); // ComfyUI and LyCORIS divide alpha by the down factor's rank
+        return new LoraLayer(p.layer(), DerivedFactor.of(p.down(), a, r, (long) n * k), DerivedFactor.flat(up, out, r), r, (int) out,
+                n * k, as[0], as[1], down.dtype());
+    }
+
+    private double[] finite(double[] x, String key) {
+        for (double v : x) {
+            if (!Double.isFinite(v)) {
+                throw new LoraException(path, NON_FINITE, "tensor " + key + " holds NaN or infinite values");
+            }
+        }
+        return x;
     }
 
     /**

@@ -13,10 +13,19 @@ import dev.dsire.safetensors.TensorView;
  *
  * @param name   canonical layer name, the same for one base-model layer in every format
  * @param alpha  the alpha in force, or NaN when neither the file nor a config gives one
- * @param stored the element type the file stores the factors in
+ * <p>LyCORIS LoHa and LoKr layers carry their {@link Structure}: B and A are then the structured
+ * products it names (never formed), and down/up are two of the tensors the file stores, for their
+ * element type only.
+ *
+ * @param stored    the element type the file stores the factors in
+ * @param structure how B and A are built from small factors (LoHa, LoKr), or null for a plain B·A
  */
 public record LoraLayer(String name, TensorView down, TensorView up, int rank, int outDim, int inDim,
-                        double alpha, double scale, DType stored) {
+                        double alpha, double scale, DType stored, Structure structure) {
+
+    public LoraLayer(String name, TensorView down, TensorView up, int rank, int outDim, int inDim, double alpha, double scale, DType stored) {
+        this(name, down, up, rank, outDim, inDim, alpha, scale, stored, null);
+    }
 
     /** Shape summary used by layout fingerprints: name, rank, out, in. */
     public LayerShape shape() {

@@ -127,8 +127,13 @@ public final class LoraReader {
 
     private static final class Pending {
         String down, up, alpha, diag, singular, bias, module, layer;
+        String w1a, w1b, w2a, w2b, t1, t2, w1, w2, mid; // LyCORIS pieces
         int nesting;
         boolean embedding;
+
+        boolean lycoris() {
+            return w1a != null || w1b != null || w2a != null || w2b != null || t1 != null || t2 != null || w1 != null || w2 != null;
+        }
     }
 
     static LoraAdapter pair(Path path, SafetensorsFile file, int maxRank) {
@@ -137,6 +142,12 @@ public final class LoraReader {
         if (other.isPresent()) {
             throw new LoraException(path, UNSUPPORTED_TYPE, other.get().type().label() + " is not plain LoRA (tensor "
                     + other.get().key() + "); " + other.get().type().why());
+        }
+        for (String k : tensors.keySet()) {
+            if (k.startsWith("base_model.model.") && (k.contains(".hada_") || k.contains(".lokr_"))) {
+                throw new LoraException(path, UNSUPPORTED_TYPE, "PEFT " + (k.contains(".hada_") ? "LoHa" : "LoKr") + " adapter (tensor " + k
+                        + "): dsire reads LyCORIS's LoHa and LoKr files (alpha in the file), not PEFT's, whose scale is in adapter_config.json");
+            }
         }
         Map<String, Pending> layers = new TreeMap<>();
         EnumSet<LoraFormat> formats = EnumSet.noneOf(LoraFormat.class);
@@ -159,12 +170,25 @@ public final class LoraReader {
                 case DIAG -> p.diag = twice(path, p.diag, key, r.layer());
                 case SINGULAR_E -> p.singular = twice(path, p.singular, key, r.layer());
                 case BIAS -> p.bias = twice(path, p.bias, key, r.layer());
+                case W1A -> p.w1a = twice(path, p.w1a, key, r.layer());
+                case W1B -> p.w1b = twice(path, p.w1b, key, r.layer());
+                case W2A -> p.w2a = twice(path, p.w2a, key, r.layer());
+                case W2B -> p.w2b = twice(path, p.w2b, key, r.layer());
+                case T1 -> p.t1 = twice(path, p.t1, key, r.layer());
+                case T2 -> p.t2 = twice(path, p.t2, key, r.layer());
+                case W1 -> p.w1 = twice(path, p.w1, key, r.layer());
+                case W2 -> p.w2 = twice(path, p.w2, key, r.layer());
+                case MID -> p.mid = twice(path, p.mid, key, r.layer());
             }
-            if (r.part() == TensorRole.Part.DOWN || r.part() == TensorRole.Part.UP) {
-                formats.add(r.format());
+            switch (r.part()) {
+                case DOWN, UP, W1A, W1B, W2A, W2B, T1, T2, W1, W2, MID -> formats.add(r.format());
+                default -> {}
             }
         }
-        layers.values().removeIf(p -> p.down == null && p.up == null); // alphas of layers not in the file
+        layers.values().removeIf(p -> p.down == null && p.up == null && !p.lycoris() && p.mid == null); // alphas of layers not in the file
+        if (formats.contains(LoraFormat.LOHA) || formats.contains(LoraFormat.LOKR)) {
+            formats.remove(LoraFormat.KOHYA); // LyCORIS networks keep LoCon (lora_down/up) layers beside LoHa/LoKr ones
+        }
         if (layers.isEmpty()) {
             Optional<String> tuner = tuner(tensors.keySet());
             if (tuner.isPresent()) {
@@ -199,8 +223,16 @@ public final class LoraReader {
         Set<String> sources = new TreeSet<>();
         List<LoraLayer> out = new ArrayList<>(layers.size());
         for (Pending p : layers.values()) {
+            if (p.lycoris()) {
+                if (p.down != null || p.up != null || p.mid != null) {
+                    throw new LoraException(path, UNPAIRED, "layer " + p.layer + " mixes LyCORIS LoHa/LoKr tensors with lora_down/lora_up");
+                }
+                LycorisReader.Pieces pieces = new LycorisReader.Pieces(p.layer, p.w1a, p.w1b, p.w2a, p.w2b, p.t1, p.t2, p.w1, p.w2, p.alpha);
+                out.add(new LycorisReader(path, file, pieces, maxRank, variants, sources).layer());
+                continue;
+            }
             LayerReader.Tensors t = new LayerReader.Tensors(p.layer, p.module, p.nesting, p.embedding, p.down, p.up, p.alpha,
-                    p.diag, p.singular, p.bias);
+                    p.diag, p.singular, p.bias, p.mid);
             Source.Picked picked = cfg == null ? null : cfg.pick(p.module);
             if (picked != null) {
                 config = picked.config();

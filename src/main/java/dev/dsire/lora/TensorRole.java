@@ -26,7 +26,17 @@ import java.util.regex.Pattern;
  */
 public record TensorRole(LoraFormat format, String layer, String module, Part part, int nesting) {
 
-    public enum Part { DOWN, UP, ALPHA, DIAG, SINGULAR_E, BIAS }
+    /**
+     * DOWN/UP/ALPHA of a LoRA; KaSA's DIAG, AdaLoRA's SINGULAR_E, PEFT's BIAS on B; and LyCORIS's
+     * pieces: LoHa's hada_w1_a/b, hada_w2_a/b, hada_t1/t2 and LoKr's lokr_w1(_a/_b), lokr_w2(_a/_b),
+     * lokr_t2 (W1A … T2, W1, W2), LoCon's Tucker core lora_mid (MID).
+     */
+    public enum Part { DOWN, UP, ALPHA, DIAG, SINGULAR_E, BIAS, W1A, W1B, W2A, W2B, T1, T2, W1, W2, MID }
+
+    /** LyCORIS's LoHa and LoKr tensors: the module name (kohya-style lora_unet_…, or lycoris_… as LyCORIS's own wrapper names it) and the piece. */
+    private static final Pattern LYCORIS = Pattern.compile("^(.+)\\.(hada_w[12]_[ab]|hada_t[12]|lokr_w[12](?:_[ab])?|lokr_t[12])$");
+    private static final Pattern LORA_MID = Pattern.compile("^(.+)\\.lora_mid\\.weight$");
+    private static final Pattern KOHYA_MODULE = Pattern.compile("^lora_([a-z]+[0-9]*)_(.+)$");
 
     private static final Pattern KOHYA = Pattern.compile("^lora_([a-z]+[0-9]*)_(.+)\\.(lora_down\\.weight|lora_up\\.weight|alpha)$");
     private static final Pattern DIFFUSERS = Pattern.compile("^(.+)\\.(?:lora|lora_linear_layer)\\.(down|up)\\.weight$");
@@ -60,15 +70,36 @@ public record TensorRole(LoraFormat format, String layer, String module, Part pa
     public static Optional<TensorRole> of(String key) {
         Matcher m = KOHYA.matcher(key);
         if (m.matches()) {
-            String component = kohyaComponent(m.group(1));
-            String path = component.equals("unet") ? SgmNames.toDiffusers(m.group(2)) : m.group(2);
-            String layer = component + "." + path;
             Part part = switch (m.group(3)) {
                 case "lora_down.weight" -> Part.DOWN;
                 case "lora_up.weight" -> Part.UP;
                 default -> Part.ALPHA;
             };
-            return Optional.of(new TensorRole(LoraFormat.KOHYA, layer, "lora_" + m.group(1) + "_" + m.group(2), part, 0));
+            return Optional.of(kohya(LoraFormat.KOHYA, m.group(1), m.group(2), part));
+        }
+        if ((m = LYCORIS.matcher(key)).matches()) {
+            String piece = m.group(2);
+            Part part = switch (piece.substring(5)) {
+                case "w1_a" -> Part.W1A;
+                case "w1_b" -> Part.W1B;
+                case "w2_a" -> Part.W2A;
+                case "w2_b" -> Part.W2B;
+                case "t1" -> Part.T1;
+                case "t2" -> Part.T2;
+                case "w1" -> Part.W1;
+                default -> Part.W2;
+            };
+            return Optional.of(lycoris(piece.startsWith("hada_") ? LoraFormat.LOHA : LoraFormat.LOKR, m.group(1), part));
+        }
+        if ((m = LORA_MID.matcher(key)).matches()) {
+            return Optional.of(lycoris(LoraFormat.KOHYA, m.group(1), Part.MID));
+        }
+        if (key.startsWith("lycoris_") && (key.endsWith(".lora_down.weight") || key.endsWith(".lora_up.weight"))) {
+            boolean down = key.endsWith(".lora_down.weight");
+            return Optional.of(lycoris(LoraFormat.KOHYA, key.substring(0, key.length() - (down ? 17 : 15)), down ? Part.DOWN : Part.UP));
+        }
+        if (key.startsWith("lycoris_") && key.endsWith(".alpha")) {
+            return Optional.of(lycoris(LoraFormat.LOHA, key.substring(0, key.length() - ".alpha".length()), Part.ALPHA));
         }
         if ((m = XLABS.matcher(key)).matches()) {
             return Optional.of(module(LoraFormat.XLABS, xlabsModule(m), m.group(5).equals("down") ? Part.DOWN : Part.UP));
@@ -106,6 +137,25 @@ public record TensorRole(LoraFormat format, String layer, String module, Part pa
             return Optional.of(module(LoraFormat.DIFFUSERS, m.group(1), Part.ALPHA));
         }
         return Optional.empty();
+    }
+
+    private static TensorRole kohya(LoraFormat format, String token, String rest, Part part) {
+        String component = kohyaComponent(token);
+        String path = component.equals("unet") ? SgmNames.toDiffusers(rest) : rest;
+        return new TensorRole(format, component + "." + path, "lora_" + token + "_" + rest, part, 0);
+    }
+
+    /** A LyCORIS module: kohya's lora_unet_… form, LyCORIS's own lycoris_… (its wrapper's denoiser), or a dotted path. */
+    private static TensorRole lycoris(LoraFormat format, String module, Part part) {
+        Matcher m = KOHYA_MODULE.matcher(module);
+        if (m.matches()) {
+            return kohya(format, m.group(1), m.group(2), part);
+        }
+        if (module.startsWith("lycoris_")) {
+            String rest = module.substring("lycoris_".length());
+            return new TensorRole(format, "unet." + SgmNames.toDiffusers(rest), module, part, 0);
+        }
+        return module(format, module, part);
     }
 
     /** The BFL module an XLabs processor LoRA adapts: lora1 the image stream, lora2 the text stream, no digit a single block. */

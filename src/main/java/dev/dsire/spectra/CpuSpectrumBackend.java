@@ -4,6 +4,7 @@ import dev.dsire.InputException;
 import dev.dsire.lora.LoraAdapter;
 import dev.dsire.lora.LoraException;
 import dev.dsire.lora.LoraLayer;
+import dev.dsire.lora.Structure;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -91,20 +92,30 @@ public final class CpuSpectrumBackend implements SpectrumBackend {
     private void group(LoraAdapter adapter, int from, int count, LayerSpectrum[] out, int at) {
         Worker w = workers.get();
         List<LoraLayer> layers = adapter.layers();
-        for (int i = 0; i < count; i++) {
-            LoraLayer l = layers.get(from + i);
-            int r = l.rank();
-            // X_A = Aᵀ (A is r×k in the file), X_B = B (d×r): read straight from the mapped tensors
-            w.jobs[i] = new LayerCore.Job(l.name(), Panel.transposeOf(l.down(), r, l.inDim()), Panel.of(l.up(), l.outDim(), r), l.scale());
-        }
+        int[] slot = new int[count];
+        int jobs = 0;
         try {
-            w.core.spectra(w.jobs, count, w.results);
+            for (int i = 0; i < count; i++) {
+                LoraLayer l = layers.get(from + i);
+                int r = l.rank();
+                if (l.structure() instanceof Structure.Kronecker k) {
+                    out[at + i] = Structured.kronecker(w.core, l.name(), k, l.scale());
+                    continue;
+                }
+                slot[jobs] = i;
+                // X_A = Aᵀ (A is r×k in the file), X_B = B (d×r): read straight from the mapped tensors
+                w.jobs[jobs++] = l.structure() instanceof Structure.KhatriRao h ? Structured.khatriRao(l.name(), h, l.scale())
+                        : new LayerCore.Job(l.name(), Panel.transposeOf(l.down(), r, l.inDim()), Panel.of(l.up(), l.outDim(), r), l.scale());
+            }
+            w.core.spectra(w.jobs, jobs, w.results);
         } catch (LayerCore.NonFiniteException e) {
             throw new LoraException(adapter.path(), LoraException.Kind.NON_FINITE, "layer " + e.layer + " holds NaN or infinite weights");
         } finally {
             Arrays.fill(w.jobs, null);
         }
-        System.arraycopy(w.results, 0, out, at, count);
+        for (int j = 0; j < jobs; j++) {
+            out[at + slot[j]] = w.results[j];
+        }
         Arrays.fill(w.results, null);
     }
 

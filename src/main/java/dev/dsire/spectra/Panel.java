@@ -14,7 +14,7 @@ import dev.dsire.safetensors.TensorView;
  * scale-equivariant and the caller multiplies it back exactly. F16, BF16 and F32 squares fit in a
  * double as they are.
  */
-abstract sealed class Panel {
+abstract sealed class Panel permits Panel.OfColumns, Panel.OfRows, Panel.OfArray, Panel.OfKhatriRao {
     private final long rows;
     private final int cols;
     private final int exponent;
@@ -38,6 +38,14 @@ abstract sealed class Panel {
     /** X = Tᵀ for a row-major double array of n rows of length m; for tests and callers holding doubles. */
     static Panel transposeOf(double[] t, int n, int m) {
         return new OfArray(t, n, m);
+    }
+
+    /**
+     * X with rows x1[i,:] ⊗ x2[i,:] (x1 m×n1, x2 m×n2, row-major): LoHa's B = B₁ ⊙ᵣ B₂ (X_B), or, for
+     * x1 = A₁ᵀ and x2 = A₂ᵀ, Aᵀ with A = A₁ ⊙꜀ A₂ (X_A). Formed a block of rows at a time as it is read.
+     */
+    static Panel rowKhatriRao(double[] x1, int n1, double[] x2, int n2, int m) {
+        return new OfKhatriRao(x1, n1, x2, n2, m);
     }
 
     /** m, the number of rows of X. */
@@ -128,6 +136,53 @@ abstract sealed class Panel {
                 }
             }
             return unscale(out, n * len, finite);
+        }
+    }
+
+    private static final class OfKhatriRao extends Panel {
+        private final double[] x1, x2;
+        private final int n1, n2;
+
+        OfKhatriRao(double[] x1, int n1, double[] x2, int n2, int m) {
+            super(m, n1 * n2, exponentOf(x1, n1, x2, n2, m));
+            this.x1 = x1;
+            this.x2 = x2;
+            this.n1 = n1;
+            this.n2 = n2;
+        }
+
+        /** The exponent of the largest |x1[i,p]·x2[i,q]|: each row's largest magnitudes multiplied. */
+        private static int exponentOf(double[] x1, int n1, double[] x2, int n2, int m) {
+            double max = 0;
+            for (int i = 0; i < m; i++) {
+                double a = 0, b = 0;
+                for (int p = 0; p < n1; p++) {
+                    a = Math.max(a, Math.abs(x1[i * n1 + p]));
+                }
+                for (int q = 0; q < n2; q++) {
+                    b = Math.max(b, Math.abs(x2[i * n2 + q]));
+                }
+                max = Math.max(max, a * b);
+            }
+            return max == 0 || !Double.isFinite(max) ? 0 : Math.getExponent(max);
+        }
+
+        @Override
+        boolean fill(long from, int len, double[] out, double[] scratch) {
+            boolean finite = true;
+            int f = (int) from;
+            for (int i = 0; i < len; i++) {
+                int row = f + i;
+                for (int p = 0; p < n1; p++) {
+                    double a = x1[row * n1 + p];
+                    for (int q = 0; q < n2; q++) {
+                        double v = a * x2[row * n2 + q];
+                        finite &= Double.isFinite(v);
+                        out[(p * n2 + q) * len + i] = v;
+                    }
+                }
+            }
+            return unscale(out, cols() * len, finite);
         }
     }
 

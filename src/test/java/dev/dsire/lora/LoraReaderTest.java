@@ -144,11 +144,10 @@ class LoraReaderTest {
     @Test
     void notPlainLoraIsNamed() throws IOException {
         String[][] cases = {
-                {"lora_unet_x.hada_w1_a", "LoHa"}, {"lora_unet_x.lokr_w1", "LoKr"}, {"lora_unet_x.lora_mid.weight", "lora_mid"},
                 {"lora_unet_x.dora_scale", "DoRA"}, {"base_model.model.x.lora_magnitude_vector", "DoRA"},
                 {"lora_unet_x.diff", "full weight difference"}, {"lora_unet_x.on_input", "IA3"}, {"lora_unet_x.oft_blocks", "OFT"},
                 // every alternative of every pattern (AdapterType skips its regexes for keys without a marker)
-                {"lora_unet_x.hada_t2", "LoHa"}, {"lora_unet_x.lokr_w2_b", "LoKr"}, {"lora_unet_x.lokr_t2", "LoKr"},
+                {"base_model.model.x.hada_w1_a", "PEFT LoHa"}, {"base_model.model.x.lokr_w1", "PEFT LoKr"},
                 {"base_model.model.x.lora_magnitude_vector.default.weight", "DoRA"},
                 {"base_model.model.x.lora_magnitude_vector.lora_A.weight", "DoRA"}, {"lora_unet_x.diff_b", "full weight difference"},
                 {"lora_unet_x.oft_diag", "OFT"}, {"lora_unet_x.oft_r", "OFT"}, {"lora_unet_x.w_norm", "norm-layer"},
@@ -158,6 +157,19 @@ class LoraReaderTest {
             new SafetensorsWriter().put(c[0], DType.F32, new long[] {2}, new double[2]).write(p);
             LoraException e = assertThrows(LoraException.class, () -> LoraReader.open(p).close());
             assertEquals(UNSUPPORTED_TYPE, e.kind());
+            assertTrue(e.getMessage().contains(c[1]), e.getMessage());
+        }
+    }
+
+    @Test
+    void incompleteLycorisLayersNameWhatIsWrong() throws IOException {
+        String[][] cases = {{"lora_unet_x.hada_w1_a", "hada_w1_a"}, {"lora_unet_x.hada_t2", "Tucker"}, {"lora_unet_x.lokr_w1", "lokr_w1"},
+                {"lora_unet_x.lokr_w2_b", "lokr_w1_a"}, {"lora_unet_x.lora_mid.weight", "lora_mid"}};
+        for (String[] c : cases) {
+            Path p = dir.resolve("lyco.safetensors");
+            new SafetensorsWriter().put(c[0], DType.F32, new long[] {2}, new double[2]).write(p);
+            LoraException e = assertThrows(LoraException.class, () -> LoraReader.open(p).close());
+            assertTrue(e.getMessage().startsWith(p + ": layer unet.x"), e.getMessage());
             assertTrue(e.getMessage().contains(c[1]), e.getMessage());
         }
     }
