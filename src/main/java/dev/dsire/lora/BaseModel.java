@@ -67,7 +67,7 @@ public record BaseModel(BaseFamily family, String variant) {
                     if (rest.startsWith("attn_")) {
                         s.attn = true;
                         s.maxDouble = Math.max(s.maxDouble, i);
-                        if (rest.equals("attn_to_q") && s.width == 0) {
+                        if ((rest.equals("attn_to_q") || rest.equals("attn_to_k") || rest.equals("attn_to_out_0")) && s.width == 0) {
                             s.width = l.inDim();
                         }
                     } else if (rest.startsWith("attn1_")) {
@@ -83,6 +83,9 @@ public record BaseModel(BaseFamily family, String variant) {
                     }
                     if (rest.startsWith("attn2_")) {
                         s.attn2 = true;
+                        if (rest.equals("attn2_to_q") && s.width == 0) {
+                            s.width = l.inDim(); // SD3.5 medium's second self-attention: the same width
+                        }
                     }
                 }
                 case "single_transformer_blocks" -> {
@@ -116,7 +119,10 @@ public record BaseModel(BaseFamily family, String variant) {
                 default -> {}
             }
         }
-        String arch = architecture == null ? "" : architecture.toLowerCase(Locale.ROOT);
+        // musubi-tuner's short names: hv HunyuanVideo, fp FramePack, fk Flux Kontext, f2d/f2k4b/f2k9b Flux.2
+        String arch = " " + (architecture == null ? "" : architecture.toLowerCase(Locale.ROOT)) + " ";
+        arch = arch.replace(" hv ", " hunyuan_video ").replace(" fp ", " framepack ").replace(" fk ", " flux_kontext ")
+                .replace(" f2d ", " flux_2_dev ").replace(" f2k4b ", " flux_2_klein_4b ").replace(" f2k9b ", " flux_2_klein_9b ");
         if (origins.contains(Canonical.Origin.SD3)) {
             return sd3(s);
         }
@@ -161,10 +167,10 @@ public record BaseModel(BaseFamily family, String variant) {
                     : arch.contains("klein_9b") || arch.contains("klein-9b") ? "Flux.2 klein 9B" : s.width == 6144 ? "Flux.2 dev" : null;
             return new BaseModel(BaseFamily.FLUX2, v);
         }
-        if (!fluxNames && (s.maxDouble >= 19 || s.maxSingle >= 38 || arch.contains("hunyuan") || arch.contains("framepack")
-                || arch.equals("fp"))) {
+        // Flux.1 and Chroma have 19 double and 38 single blocks, HunyuanVideo 20 and 40 (ComfyUI names it with Flux's modules)
+        if (s.maxDouble >= 19 || s.maxSingle >= 38 || arch.contains("hunyuan") || arch.contains("framepack")) {
             if (s.single || arch.contains("hunyuan") || arch.contains("framepack")) {
-                return hunyuan(s, arch); // Flux.1 has 19 double and 38 single blocks; HunyuanVideo 20 and 40
+                return hunyuan(s, arch);
             }
             return new BaseModel(BaseFamily.QWEN_IMAGE, null); // 60 joint blocks and no single ones
         }
@@ -209,7 +215,7 @@ public record BaseModel(BaseFamily family, String variant) {
     }
 
     private static BaseModel hunyuan(Seen s, String arch) {
-        boolean fp = s.framepack || arch.contains("framepack") || arch.equals("fp");
+        boolean fp = s.framepack || arch.contains("framepack");
         return new BaseModel(BaseFamily.HUNYUAN_VIDEO, fp ? "FramePack" : null);
     }
 
@@ -241,6 +247,15 @@ public record BaseModel(BaseFamily family, String variant) {
         String arch = architecture == null ? "" : architecture.toLowerCase(Locale.ROOT);
         if (f == BaseFamily.SDXL && arch.contains("kolors")) {
             f = BaseFamily.KOLORS;
+        }
+        if (f == BaseFamily.OTHER) { // no cross-attention or text-encoder layer to measure: kohya's recorded base decides
+            if (arch.contains("sdxl") || arch.contains("stable-diffusion-xl")) {
+                f = BaseFamily.SDXL;
+            } else if (arch.contains("sd_v2") || arch.contains("stable-diffusion-v2")) {
+                f = BaseFamily.SD2;
+            } else if (arch.contains("sd_v1") || arch.contains("stable-diffusion-v1")) {
+                f = BaseFamily.SD1;
+            }
         }
         return new BaseModel(f, null);
     }

@@ -194,6 +194,10 @@ public final class LoraReader {
             if (tuner.isPresent()) {
                 throw new LoraException(path, UNSUPPORTED_TYPE, tuner.get());
             }
+            Optional<String> what = NotAnAdapter.name(tensors);
+            if (what.isPresent()) {
+                throw new LoraException(path, what.get().startsWith("LyCORIS") ? UNSUPPORTED_TYPE : NOT_LORA, what.get());
+            }
             Optional<String> type = PeftConfig.typeBesides(path);
             if (type.isPresent() && !type.get().equals("LORA") && !type.get().equals("ADALORA")) {
                 throw new LoraException(path, UNSUPPORTED_TYPE, "PEFT " + type.get() + " adapter (peft_type in the adapter_config.json beside it)"
