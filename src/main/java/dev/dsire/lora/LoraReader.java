@@ -263,7 +263,7 @@ public final class LoraReader {
             variants.add("rslora");
         }
         if (format == LoraFormat.PEFT && sources.contains("assumed")) {
-            note(path, "has no adapter_config.json beside it: scale assumed 1 (PEFT keeps lora_alpha there)");
+            note(path, "has no alpha tensors, lora_adapter_metadata or adapter_config.json beside it: scale assumed 1 (PEFT keeps lora_alpha in the config)");
         }
         String modelClass = config == null ? null : config.baseModelClass(), modelName = config == null ? null : config.baseModelName();
         BaseModel base = BaseModel.detect(out.stream().map(LoraLayer::shape).toList(), origins, architecture(file.metadata()),

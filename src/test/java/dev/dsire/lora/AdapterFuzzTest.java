@@ -89,6 +89,60 @@ class AdapterFuzzTest {
         readAll(f);
     }
 
+    /**
+     * LyCORIS layers (LoHa, LoKr, LoCon with a Tucker core), consistent where every choice is 0 so that
+     * the committed seeds read: the fuzzer drops pieces, bends shapes, picks dtypes and weight bytes.
+     */
+    @FuzzTest(maxDuration = "10m")
+    void lycorisReadsOrFailsCleanly(FuzzedDataProvider data) throws IOException {
+        ObjectNode header = JSON.createObjectNode();
+        ByteArrayOutputStream weights = new ByteArrayOutputStream();
+        int kind = data.consumeInt(0, 2);
+        String module = data.consumeBoolean() ? data.consumeString(30) : "lora_unet_down_blocks_0_resnets_0_conv1";
+        int r = 1 + data.consumeInt(0, 3), b = 2 + data.consumeInt(0, 3), d = 2 + data.consumeInt(0, 3);
+        int k = data.consumeBoolean() ? 3 : 1;
+        boolean tucker = k == 3 && data.consumeBoolean();
+        int out = 2 * b, in = 2 * d;
+        long[][] shapes;
+        String[] names;
+        switch (kind) {
+            case 0 -> {
+                names = tucker ? new String[] {"hada_w1_a", "hada_w1_b", "hada_w2_a", "hada_w2_b", "hada_t1", "hada_t2"}
+                        : new String[] {"hada_w1_a", "hada_w1_b", "hada_w2_a", "hada_w2_b"};
+                long[] up = tucker ? new long[] {r, out} : new long[] {out, r};
+                long[] down = tucker ? new long[] {r, in} : k == 1 ? new long[] {r, in} : new long[] {r, in, k, k};
+                shapes = tucker ? new long[][] {up, down, up, down, {r, r, k, k}, {r, r, k, k}} : new long[][] {up, down, up, down};
+            }
+            case 1 -> {
+                names = tucker ? new String[] {"lokr_w1", "lokr_w2_a", "lokr_w2_b", "lokr_t2"} : new String[] {"lokr_w1", "lokr_w2_a", "lokr_w2_b"};
+                shapes = tucker ? new long[][] {{2, 2}, {r, b}, {r, d}, {r, r, k, k}} : new long[][] {{2, 2}, {b, r}, {r, (long) d * k * k}};
+            }
+            default -> {
+                names = new String[] {"lora_down.weight", "lora_mid.weight", "lora_up.weight"};
+                shapes = new long[][] {{r, in, 1, 1}, {r, r, k, k}, {out, r, 1, 1}};
+            }
+        }
+        for (int i = 0; i < names.length; i++) {
+            if (data.consumeInt(0, 15) == 15) {
+                continue; // a piece missing
+            }
+            long[] shape = shapes[i].clone();
+            if (data.consumeInt(0, 7) == 7) {
+                shape[data.consumeInt(0, shape.length - 1)] = data.consumeInt(0, 6);
+            }
+            String dtype = new String[] {"F32", "F16", "BF16", "F64"}[data.consumeInt(0, 3)];
+            put(header, weights, module + "." + names[i], dtype, shape, data);
+        }
+        if (!data.consumeBoolean()) {
+            put(header, weights, module + ".alpha", "F32", new long[0], data);
+        }
+        byte[] h = JSON.writeValueAsBytes(header);
+        byte[] w = weights.toByteArray();
+        Path f = file();
+        Files.write(f, ByteBuffer.allocate(8 + h.length + w.length).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).put(h).put(w).array());
+        readAll(f);
+    }
+
     private static void put(ObjectNode header, ByteArrayOutputStream weights, String key, String dtype, long[] shape, FuzzedDataProvider data) {
         long n = 1;
         for (long d : shape) {
