@@ -116,6 +116,20 @@ final class Canonical {
         rule(nb + "attention_out", "$1_$2_attention_to_out_0", Split.NONE, Origin.NEXTDIT);
     }
 
+    /** First tokens of the original names the rules rewrite; any other path skips the rules' regexes. */
+    private static final String[] ORIGINAL = {"double_blocks_", "single_blocks_", "joint_blocks_", "blocks_", "layers_", "noise_refiner_",
+            "context_refiner_", "img_in", "txt_in", "time_in_", "vector_in_", "guidance_in_", "final_layer_", "x_embedder_proj", "t_embedder_",
+            "y_embedder_", "text_embedding_", "time_embedding_", "time_projection_", "head_head"};
+
+    private static boolean original(String path) {
+        for (String p : ORIGINAL) {
+            if (path.startsWith(p)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The layers under their canonical names, and the original namings the file used. */
     record Result(List<LoraLayer> layers, java.util.Set<Origin> origins) {}
 
@@ -128,6 +142,10 @@ final class Canonical {
                 continue;
             }
             String path = l.name().substring("unet.".length());
+            if (!original(path)) {
+                out.add(l); // diffusers and SD names: already canonical
+                continue;
+            }
             Rule hit = null;
             Matcher m = null;
             for (Rule r : RULES) {

@@ -18,11 +18,11 @@ final class NotAnAdapter {
         if (emb != null && tensors.size() <= 2) { // A1111's textual inversion: emb_params (vectors × width)
             long width = emb.shape().length == 2 ? emb.shape()[1] : 0;
             String base = width == 768 ? "SD1.x" : width == 1024 ? "SD2.x" : "width " + width;
-            return Optional.of("textual-inversion embedding for " + base + " (emb_params " + shape(emb) + ")");
+            return Optional.of("textual-inversion embedding for " + base + " (emb_params " + shape(emb) + "), not an adapter");
         }
         if (tensors.containsKey("clip_l") && tensors.containsKey("clip_g") && tensors.size() <= 3) {
             return Optional.of("textual-inversion embedding for SDXL (clip_l " + shape(tensors.get("clip_l")) + ", clip_g "
-                    + shape(tensors.get("clip_g")) + ")");
+                    + shape(tensors.get("clip_g")) + "), not an adapter");
         }
         int glora = 0, control = 0, checkpoint = 0, vae = 0, denoiser = 0, weights = 0;
         String flux = null;

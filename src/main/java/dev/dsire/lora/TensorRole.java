@@ -77,7 +77,8 @@ public record TensorRole(LoraFormat format, String layer, String module, Part pa
             };
             return Optional.of(kohya(LoraFormat.KOHYA, m.group(1), m.group(2), part));
         }
-        if ((m = LYCORIS.matcher(key)).matches()) {
+        boolean lycoris = key.contains(".hada_") || key.contains(".lokr_"); // the regexes below cost more than these scans
+        if (lycoris && (m = LYCORIS.matcher(key)).matches()) {
             String piece = m.group(2);
             Part part = switch (piece.substring(5)) {
                 case "w1_a" -> Part.W1A;
@@ -91,7 +92,7 @@ public record TensorRole(LoraFormat format, String layer, String module, Part pa
             };
             return Optional.of(lycoris(piece.startsWith("hada_") ? LoraFormat.LOHA : LoraFormat.LOKR, m.group(1), part));
         }
-        if ((m = LORA_MID.matcher(key)).matches()) {
+        if (key.endsWith(".lora_mid.weight") && (m = LORA_MID.matcher(key)).matches()) {
             return Optional.of(lycoris(LoraFormat.KOHYA, m.group(1), Part.MID));
         }
         if (key.startsWith("lycoris_") && (key.endsWith(".lora_down.weight") || key.endsWith(".lora_up.weight"))) {
@@ -101,7 +102,7 @@ public record TensorRole(LoraFormat format, String layer, String module, Part pa
         if (key.startsWith("lycoris_") && key.endsWith(".alpha")) {
             return Optional.of(lycoris(LoraFormat.LOHA, key.substring(0, key.length() - ".alpha".length()), Part.ALPHA));
         }
-        if ((m = XLABS.matcher(key)).matches()) {
+        if (key.contains(".processor.") && (m = XLABS.matcher(key)).matches()) {
             return Optional.of(module(LoraFormat.XLABS, xlabsModule(m), m.group(5).equals("down") ? Part.DOWN : Part.UP));
         }
         if ((m = DIFFUSERS.matcher(key)).matches()) {
