@@ -376,9 +376,24 @@ def comfyui_zimage():
 
 @fixture
 def diffusers_lumina2():
+    # diffusers names Lumina 2's NextDiT attn.to_q, feed_forward.linear_N (lora_conversion_utils.py,
+    # _convert_non_diffusers_lumina2_lora_to_diffusers); dsire's canonical NextDiT names are Z-Image's
     f = Fixture("diffusers_lumina2", "huggingface/diffusers models/transformers/transformer_lumina2.py", "Lumina 2", "peft", "assumed", seed=17)
     h = 2304
-    plain(f, "transformer.layers.0.attn.to_q.lora_A.weight", "transformer.layers.0.attn.to_q.lora_B.weight", h, h, "unet.layers_0_attn_to_q")
+    plain(f, "transformer.layers.0.attn.to_q.lora_A.weight", "transformer.layers.0.attn.to_q.lora_B.weight", h, h, "unet.layers_0_attention_to_q")
+    plain(f, "transformer.layers.0.feed_forward.linear_1.lora_A.weight", "transformer.layers.0.feed_forward.linear_1.lora_B.weight", 6144, h,
+          "unet.layers_0_feed_forward_w1")
+    return f
+
+
+@fixture
+def comfyui_lumina2():
+    # ComfyUI's NextDiT for Lumina 2: fused attention.qkv with grouped-query attention (q 2304, k 768, v 768)
+    f = Fixture("comfyui_lumina2", "comfyanonymous/ComfyUI comfy/ldm/lumina/model.py; diffusers lora_conversion_utils.py (Lumina 2 split)",
+                "Lumina 2", "peft", "assumed", seed=35)
+    h = 2304
+    plain(f, "diffusion_model.layers.0.attention.qkv.lora_A.weight", "diffusion_model.layers.0.attention.qkv.lora_B.weight", h + 2 * 768, h,
+          None, split=[("unet.layers_0_attention_to_q", h), ("unet.layers_0_attention_to_k", 768), ("unet.layers_0_attention_to_v", 768)])
     return f
 
 

@@ -29,7 +29,7 @@ public record BaseModel(BaseFamily family, String variant) {
     private static final class Seen {
         int maxDouble = -1, maxSingle = -1, maxBlocks = -1, maxLayers = -1;
         int width, width1, blocksWidth, layersWidth;
-        boolean attn, attn1, attn2, addQ1, single, imgMlp, sana, auraflow, hidream, chroma, cascade, nextdit, nextditLumina,
+        boolean attn, attn1, attn2, addQ1, single, imgMlp, sana, auraflow, hidream, chroma, cascade, nextdit,
                 wan, wanI2v, hunyuanOnly, framepack, flux2;
     }
 
@@ -67,7 +67,8 @@ public record BaseModel(BaseFamily family, String variant) {
                     if (rest.startsWith("attn_")) {
                         s.attn = true;
                         s.maxDouble = Math.max(s.maxDouble, i);
-                        if ((rest.equals("attn_to_q") || rest.equals("attn_to_k") || rest.equals("attn_to_out_0")) && s.width == 0) {
+                        if ((rest.equals("attn_to_q") || rest.equals("attn_to_k") || rest.equals("attn_to_out_0") || rest.equals("attn_to_add_out"))
+                                && s.width == 0) {
                             s.width = l.inDim();
                         }
                     } else if (rest.startsWith("attn1_")) {
@@ -109,9 +110,9 @@ public record BaseModel(BaseFamily family, String variant) {
                     if (rest.startsWith("attention_") || rest.startsWith("feed_forward_") || rest.startsWith("adaLN_modulation")
                             || rest.startsWith("attn_")) {
                         s.nextdit = true;
-                        s.nextditLumina |= rest.startsWith("feed_forward_linear_") || rest.startsWith("attn_");
                         s.maxLayers = Math.max(s.maxLayers, i);
-                        if ((rest.equals("attention_to_q") || rest.equals("attn_to_q")) && s.layersWidth == 0) {
+                        if ((rest.equals("attention_to_q") || rest.equals("attention_to_k") || rest.equals("attention_to_out_0"))
+                                && s.layersWidth == 0) {
                             s.layersWidth = l.inDim();
                         }
                     }
@@ -126,11 +127,14 @@ public record BaseModel(BaseFamily family, String variant) {
         if (origins.contains(Canonical.Origin.SD3)) {
             return sd3(s);
         }
-        if (origins.contains(Canonical.Origin.WAN) || s.wan) {
+        // generic names (blocks.N.attn1, layers.N.attention, transformer_blocks.N.attn…) say a family only at its known widths:
+        // a small model of the same design (dsire's own zoo) stays "other"
+        if (origins.contains(Canonical.Origin.WAN) || s.wan && (s.blocksWidth == 1536 || s.blocksWidth == 3072 || s.blocksWidth == 5120)) {
             return wan(s);
         }
-        if (origins.contains(Canonical.Origin.NEXTDIT) || s.nextdit) {
-            return nextdit(s);
+        if (origins.contains(Canonical.Origin.NEXTDIT) || origins.contains(Canonical.Origin.LUMINA2)
+                || s.nextdit && (s.layersWidth == 2304 || s.layersWidth == 3840)) {
+            return nextdit(s, origins.contains(Canonical.Origin.LUMINA2));
         }
         if (origins.contains(Canonical.Origin.HUNYUAN) || s.hunyuanOnly || s.framepack) {
             return hunyuan(s, arch);
@@ -150,10 +154,11 @@ public record BaseModel(BaseFamily family, String variant) {
         if (s.imgMlp) {
             return new BaseModel(BaseFamily.QWEN_IMAGE, null);
         }
-        if (s.attn || s.single) {
+        if ((s.attn || s.single) && (origins.contains(Canonical.Origin.FLUX) || s.width == 3072 || s.width == 6144 || s.width == 1536
+                || s.width == 2432 || s.flux2 || !arch.isBlank())) {
             return joint(s, origins, arch);
         }
-        if (s.attn1) {
+        if (s.attn1 || s.sana) {
             return crossAttention(s);
         }
         return null;
@@ -204,11 +209,12 @@ public record BaseModel(BaseFamily family, String variant) {
         return new BaseModel(BaseFamily.WAN, v);
     }
 
-    private static BaseModel nextdit(Seen s) {
+    /** NextDiT: Z-Image is 3840 wide, Lumina 2 2304 (and diffusers names it its own way). */
+    private static BaseModel nextdit(Seen s, boolean luminaNames) {
         if (s.layersWidth == 3840) {
             return new BaseModel(BaseFamily.Z_IMAGE, null);
         }
-        if (s.layersWidth == 2304 || s.nextditLumina) {
+        if (s.layersWidth == 2304 || luminaNames) {
             return new BaseModel(BaseFamily.LUMINA2, null);
         }
         return new BaseModel(BaseFamily.Z_IMAGE, null);
@@ -221,19 +227,21 @@ public record BaseModel(BaseFamily family, String variant) {
 
     /** transformer_blocks with attn1 (self) and maybe attn2 (cross): PixArt, Sana, LTX-Video, CogVideoX, Mochi. */
     private static BaseModel crossAttention(Seen s) {
-        if (s.addQ1) {
-            return new BaseModel(BaseFamily.MOCHI, null);
-        }
         if (s.sana || s.width1 == 2240) {
             return new BaseModel(BaseFamily.SANA, s.width1 == 2240 ? "Sana 1.6B" : s.width1 == 1152 ? "Sana 600M" : null);
         }
+        if (s.addQ1 && s.width1 == 3072) {
+            return new BaseModel(BaseFamily.MOCHI, null);
+        }
         if (!s.attn2) {
-            return new BaseModel(BaseFamily.COGVIDEOX, s.width1 == 1920 ? "CogVideoX 2B" : s.width1 == 3072 ? "CogVideoX 5B" : null);
+            return s.width1 == 1920 ? new BaseModel(BaseFamily.COGVIDEOX, "CogVideoX 2B")
+                    : s.width1 == 3072 ? new BaseModel(BaseFamily.COGVIDEOX, "CogVideoX 5B") : null;
         }
         return switch (s.width1) {
             case 2048 -> new BaseModel(BaseFamily.LTX_VIDEO, "LTX-Video 2B");
             case 4096 -> new BaseModel(BaseFamily.LTX_VIDEO, "LTX-Video 13B");
-            default -> new BaseModel(BaseFamily.PIXART, null);
+            case 1152 -> new BaseModel(BaseFamily.PIXART, null);
+            default -> null;
         };
     }
 

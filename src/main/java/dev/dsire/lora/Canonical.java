@@ -26,7 +26,7 @@ final class Canonical {
     private Canonical() {}
 
     /** The original naming a rule recognises, when it says which base the file is for. */
-    enum Origin { NONE, FLUX, HUNYUAN, SD3, WAN, NEXTDIT }
+    enum Origin { NONE, FLUX, HUNYUAN, SD3, WAN, NEXTDIT, LUMINA2 }
 
     private enum Split { NONE, QKV, LINEAR1 }
 
@@ -110,16 +110,23 @@ final class Canonical {
         rule("time_embedding_2", "condition_embedder_time_embedder_linear_2", Split.NONE, Origin.WAN);
         rule("time_projection_1", "condition_embedder_time_proj", Split.NONE, Origin.WAN);
         rule("head_head", "proj_out", Split.NONE, Origin.WAN);
-        // NextDiT (Lumina 2, Z-Image) as ComfyUI names it: fused qkv and out → the split names
+        rule("img_emb_proj_1", "condition_embedder_image_embedder_ff_net_0_proj", Split.NONE, Origin.WAN);
+        rule("img_emb_proj_3", "condition_embedder_image_embedder_ff_net_2", Split.NONE, Origin.WAN);
+        // NextDiT (Lumina 2, Z-Image): ComfyUI's fused attention.qkv (GQA: q is as wide as the input, k and v share the
+        // rest) and attention.out, and diffusers' Lumina 2 names, become Z-Image's diffusers names, which keep the rest
         String nb = "(layers|noise_refiner|context_refiner)_(\\d{1,6})_";
         rule(nb + "attention_qkv", "$1_$2_attention_{to_q,to_k,to_v}", Split.QKV, Origin.NEXTDIT);
         rule(nb + "attention_out", "$1_$2_attention_to_out_0", Split.NONE, Origin.NEXTDIT);
+        rule(nb + "attn_to_([qkv])", "$1_$2_attention_to_$3", Split.NONE, Origin.LUMINA2);
+        rule(nb + "attn_to_out_0", "$1_$2_attention_to_out_0", Split.NONE, Origin.LUMINA2);
+        rule(nb + "feed_forward_linear_([123])", "$1_$2_feed_forward_w$3", Split.NONE, Origin.LUMINA2);
+        rule(nb + "norm1_linear", "$1_$2_adaLN_modulation_1", Split.NONE, Origin.LUMINA2);
     }
 
     /** First tokens of the original names the rules rewrite; any other path skips the rules' regexes. */
     private static final String[] ORIGINAL = {"double_blocks_", "single_blocks_", "joint_blocks_", "blocks_", "layers_", "noise_refiner_",
             "context_refiner_", "img_in", "txt_in", "time_in_", "vector_in_", "guidance_in_", "final_layer_", "x_embedder_proj", "t_embedder_",
-            "y_embedder_", "text_embedding_", "time_embedding_", "time_projection_", "head_head"};
+            "y_embedder_", "text_embedding_", "time_embedding_", "time_projection_", "head_head", "img_emb_"};
 
     private static boolean original(String path) {
         for (String p : ORIGINAL) {
@@ -163,7 +170,10 @@ final class Canonical {
             String to = m.replaceFirst(hit.to);
             switch (hit.split) {
                 case NONE -> out.add(renamed(l, "unet." + to));
-                case QKV -> split(l, to, new int[] {l.outDim() / 3, l.outDim() / 3, l.outDim() / 3}, l.outDim() % 3 == 0, out);
+                case QKV -> { // q as wide as the input; k and v share the rest (equal thirds unless grouped-query attention)
+                    int h = l.inDim(), kv = (l.outDim() - h) / 2;
+                    split(l, to, new int[] {h, kv, kv}, l.outDim() > h && (l.outDim() - h) % 2 == 0, out);
+                }
                 case LINEAR1 -> {
                     int h = l.inDim();
                     split(l, to, new int[] {h, h, h, l.outDim() - 3 * h}, l.outDim() > 3L * h, out);

@@ -35,4 +35,35 @@ class BaseFamilyTest {
                 TensorRole.of("transformer.transformer_blocks.0.attn.to_q.lora_A.weight").orElseThrow().layer());
         assertEquals("unet.down_blocks_0_resnets_0_conv1", TensorRole.of("base_model.model.down_blocks.0.resnets.0.conv1.lora_A.weight").orElseThrow().layer());
     }
+
+    @Test
+    void genericTransformerNamesSayAFamilyOnlyAtItsWidths() {
+        List<LayerShape> zoo = List.of(new LayerShape("unet.transformer_blocks_0_attn1_to_q", 8, 64, 64),
+                new LayerShape("unet.transformer_blocks_0_attn2_to_k", 8, 64, 64));
+        assertEquals(BaseFamily.OTHER, BaseFamily.guess(zoo)); // dsire's own tiny zoo DiT is no PixArt
+        List<LayerShape> pixart = List.of(new LayerShape("unet.transformer_blocks_0_attn1_to_q", 8, 1152, 1152),
+                new LayerShape("unet.transformer_blocks_0_attn2_to_k", 8, 1152, 1152));
+        assertEquals(BaseFamily.PIXART, BaseFamily.guess(pixart));
+        List<LayerShape> flux = List.of(new LayerShape("unet.transformer_blocks_18_attn_to_q", 4, 3072, 3072),
+                new LayerShape("unet.single_transformer_blocks_37_attn_to_q", 4, 3072, 3072));
+        assertEquals(BaseFamily.FLUX, BaseFamily.guess(flux));
+        List<LayerShape> hunyuan = List.of(new LayerShape("unet.transformer_blocks_19_attn_to_q", 4, 3072, 3072),
+                new LayerShape("unet.single_transformer_blocks_39_attn_to_q", 4, 3072, 3072));
+        assertEquals(BaseFamily.HUNYUAN_VIDEO, BaseFamily.guess(hunyuan)); // Flux.1 has 19 double and 38 single blocks
+        List<LayerShape> qwen = List.of(new LayerShape("unet.transformer_blocks_59_attn_to_q", 4, 3072, 3072));
+        assertEquals(BaseFamily.QWEN_IMAGE, BaseFamily.guess(qwen)); // 60 joint blocks, no single ones
+        List<LayerShape> sd3 = List.of(new LayerShape("unet.transformer_blocks_0_attn_to_q", 4, 2432, 2432));
+        assertEquals(BaseFamily.SD3, BaseFamily.guess(sd3));
+    }
+
+    @Test
+    void theRecordedBaseNamesWhatTheWeightsLeaveOpen() {
+        List<LayerShape> flux = List.of(new LayerShape("unet.transformer_blocks_0_attn_to_q", 4, 3072, 3072));
+        assertEquals("Flux.1 Kontext", BaseModel.detect(flux, java.util.Set.of(), "fk", null, null).label());
+        assertEquals("FramePack", BaseModel.detect(flux, java.util.Set.of(), "framepack", null, null).label());
+        assertEquals("Flux", BaseModel.detect(flux, java.util.Set.of(), "", null, null).label());
+        List<LayerShape> sdxlBlock = List.of(new LayerShape("unet.down_blocks_1_attentions_0_proj_in", 4, 640, 640));
+        assertEquals(BaseFamily.SDXL, BaseModel.detect(sdxlBlock, java.util.Set.of(), "sdxl_base_v1-0", null, null).family());
+        assertEquals(BaseFamily.OTHER, BaseModel.detect(sdxlBlock, java.util.Set.of(), "", null, null).family());
+    }
 }
