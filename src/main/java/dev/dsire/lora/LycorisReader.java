@@ -43,8 +43,11 @@ final class LycorisReader {
         this.sources = sources;
     }
 
+    /** "LoHa" or "LoKr", once known: every refusal names the algorithm. */
+    private String algorithm = "LyCORIS";
+
     private LoraException fail(LoraException.Kind kind, String reason) {
-        return new LoraException(path, kind, "layer " + p.layer() + ": " + reason);
+        return new LoraException(path, kind, "layer " + p.layer() + " (" + algorithm + "): " + reason);
     }
 
     LoraLayer layer() {
@@ -131,6 +134,7 @@ final class LycorisReader {
     }
 
     private LoraLayer loha() {
+        algorithm = "LoHa";
         variants.add("loha");
         Structure.Dense b1, a1, b2, a2;
         if (p.t1() != null || p.t2() != null) {
@@ -171,6 +175,7 @@ final class LycorisReader {
     }
 
     private LoraLayer lokr() {
+        algorithm = "LoKr";
         variants.add("lokr");
         Structure.Dense[] f1, f2;
         Integer dim = null;
