@@ -205,12 +205,13 @@ final class Canonical {
             return;
         }
         int r = l.rank(), from = 0;
-        double[] b = DerivedFactor.decode(l.up());
+        // the zero-column scan decodes B: within the heap bound a variant's rebuilt factors get, else row views only
+        double[] b = (long) l.outDim() * r <= LayerReader.MAX_REBUILT ? DerivedFactor.decode(l.up()) : null;
         for (int i = 0; i < rows.length; i++) {
             int n = rows[i];
             boolean[] keep = new boolean[r];
-            int kept = 0;
-            for (int c = 0; c < r; c++) {
+            int kept = b == null ? r : 0;
+            for (int c = 0; c < r && b != null; c++) {
                 for (int row = from; row < from + n && !keep[c]; row++) {
                     keep[c] = b[row * r + c] != 0;
                 }
