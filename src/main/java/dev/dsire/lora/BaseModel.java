@@ -60,6 +60,9 @@ public record BaseModel(BaseFamily family, String variant) {
             if (!m.matches()) {
                 continue;
             }
+            // Flux.2's SwiGLU MLP projects to 2·3h = 6h (gate and up), Flux.1's GELU MLP to 4h
+            s.flux2 |= (n.endsWith("_proj_mlp") || n.endsWith("_ff_net_0_proj")) && l.outDim() == 6L * l.inDim()
+                    && !m.group(1).equals("blocks") && !m.group(1).equals("layers");
             int i = Integer.parseInt(m.group(2));
             String rest = m.group(3);
             switch (m.group(1)) {
@@ -92,7 +95,7 @@ public record BaseModel(BaseFamily family, String variant) {
                 case "single_transformer_blocks" -> {
                     s.single = true;
                     s.maxSingle = Math.max(s.maxSingle, i);
-                    if (rest.equals("attn_to_q") && s.width == 0) {
+                    if ((rest.equals("attn_to_q") || rest.equals("proj_mlp")) && s.width == 0) {
                         s.width = l.inDim();
                     }
                 }

@@ -54,6 +54,11 @@ class BaseFamilyTest {
         assertEquals(BaseFamily.QWEN_IMAGE, BaseFamily.guess(qwen)); // 60 joint blocks, no single ones
         List<LayerShape> sd3 = List.of(new LayerShape("unet.transformer_blocks_0_attn_to_q", 4, 2432, 2432));
         assertEquals(BaseFamily.SD3, BaseFamily.guess(sd3));
+        List<LayerShape> flux2 = List.of(new LayerShape("unet.transformer_blocks_0_attn_to_q", 4, 3072, 3072),
+                new LayerShape("unet.single_transformer_blocks_0_proj_mlp", 4, 6 * 3072, 3072));
+        assertEquals(BaseFamily.FLUX2, BaseFamily.guess(flux2)); // its SwiGLU MLP: gate and up, 2·3h
+        List<LayerShape> flux1 = List.of(new LayerShape("unet.single_transformer_blocks_0_proj_mlp", 4, 4 * 3072, 3072));
+        assertEquals(BaseFamily.FLUX, BaseFamily.guess(flux1));
     }
 
     @Test
