@@ -231,6 +231,17 @@ def musubi_flux_kontext():
 
 
 @fixture
+def musubi_flux2_dev():
+    # musubi-tuner networks/lora_flux_2.py: FLUX.2's DoubleStreamBlock/SingleStreamBlock under BFL names; dev is 6144 wide
+    f = Fixture("musubi_flux2_dev", "kohya-ss/musubi-tuner src/musubi_tuner/networks/lora_flux_2.py", "Flux.2 dev", "kohya", "kohya alpha", seed=36)
+    h = 6144
+    p = "lora_unet_double_blocks_0_"
+    plain(f, p + "img_attn_qkv.lora_down.weight", p + "img_attn_qkv.lora_up.weight", 3 * h, h, None, 1.0, p + "img_attn_qkv.alpha", 2.0,
+          split=qkv(FLUX_DB, h))
+    return f
+
+
+@fixture
 def musubi_hunyuan_video():
     # musubi-tuner networks/lora.py (HUNYUAN_TARGET_REPLACE_MODULES: MMDoubleStreamBlock, MMSingleStreamBlock)
     f = Fixture("musubi_hunyuan_video", "kohya-ss/musubi-tuner src/musubi_tuner/networks/lora.py", "HunyuanVideo", "kohya", "kohya alpha", seed=5)

@@ -18,10 +18,11 @@ public record LoraAdapter(Path path, LoraFormat format, List<LoraLayer> layers, 
      * How the file was read.
      *
      * @param scaleSource where the scale came from: "config" (adapter_config.json), "metadata"
-     *                    (lora_adapter_metadata in the file), "kohya alpha" (alpha tensors), "assumed" (1:
-     *                    nothing in or beside the file says), or several joined with '+'
+     *                    (lora_adapter_metadata in the file; "metadata(transformer)" for a component's
+     *                    prefixed config), "kohya alpha" (alpha tensors), "lycoris alpha" (LoHa/LoKr alpha),
+     *                    "assumed" (1: nothing in or beside the file says), or several joined with '+'
      * @param variants    PEFT variants and extras found: embedding, kasa, adalora, bd-lora,
-     *                    target_parameters, lora_bias, conv, rslora (empty for plain LoRA)
+     *                    target_parameters, lora_bias, conv, rslora; LyCORIS loha, lokr, tucker (empty for plain LoRA)
      * @param modelClass  the base model class PEFT recorded (auto_mapping.base_model_class), or null
      * @param modelName   the base model PEFT recorded (base_model_name_or_path), or null
      * @param base        the base model the reader decided on (names, widths, original naming, metadata), or null
