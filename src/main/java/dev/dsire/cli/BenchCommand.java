@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -32,30 +33,40 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Times end-to-end feature extraction + prediction on every available backend, checks that they agree,",
-                "and prints models/s, MB/s and the ratios. Generates SD1.5- or SDXL-shaped fp16 kohya adapters unless --dir holds some."})
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Times feature extraction and prediction end to end on every available backend, checks that the backends agree, and prints models/s, MB/s and the ratios.",
+                "It generates SD1.5- or SDXL-shaped fp16 kohya adapters unless --dir holds some. Each backend first warms up",
+                "(until the JIT has compiled its vector kernels, at least 3 passes and 3 s of CPU) so the timed runs measure the engine, not the JIT."},
+        footer = {"", "Examples:",
+                "  dsire bench",
+                "  dsire bench --family sdxl --files 8 --repeats 5 --json"})
 final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Option(names = "--files", defaultValue = "16", paramLabel = "<n>", description = "Adapters to generate (default: ${DEFAULT-VALUE}).")
+    int files;
+
+    @Option(names = "--rank", defaultValue = "32", paramLabel = "<rank>", description = "The rank of generated adapters (default: ${DEFAULT-VALUE}).")
+    int rank;
+
+    @Option(names = "--family", defaultValue = "sd15", paramLabel = "<family>", description = "The layout of generated adapters: sd15 or sdxl (default: ${DEFAULT-VALUE}).")
+    String family;
+
+    @Option(names = "--dir", paramLabel = "<dir>", description = "Use the .safetensors files in this folder; if it holds none, generate into it and keep them.")
+    Path dir;
+
+    @Option(names = "--repeats", defaultValue = "3", paramLabel = "<n>", description = "Timed runs per backend; the median is reported (default: ${DEFAULT-VALUE}).")
+    int repeats;
+
+    @Option(names = "--json", description = "Print one JSON object (inputs, backends with their timings, agreement) instead of the table.")
+    boolean json;
+
     @Mixin
     ComputeOptions compute;
 
-    @Option(names = "--files", defaultValue = "16", description = "adapters to generate (default: ${DEFAULT-VALUE})")
-    int files;
-
-    @Option(names = "--rank", defaultValue = "32", description = "rank of generated adapters (default: ${DEFAULT-VALUE})")
-    int rank;
-
-    @Option(names = "--family", defaultValue = "sd15", paramLabel = "sd15|sdxl", description = "layout of generated adapters (default: ${DEFAULT-VALUE})")
-    String family;
-
-    @Option(names = "--dir", paramLabel = "DIR", description = "use the .safetensors here; if it holds none, generate into it and keep them")
-    Path dir;
-
-    @Option(names = "--repeats", defaultValue = "3", description = "timed runs per backend; the median is reported (default: ${DEFAULT-VALUE})")
-    int repeats;
+    /** Where each backend's passes are reported: warm-up passes, then timed runs. */
+    private Progress progress;
 
     /** Medians of wall seconds and of the process's CPU seconds (which a shared machine inflates less). */
     record Timing(String backend, double seconds, double cpuSeconds, List<AdapterSpectra> spectra, List<Integer> predictions) {}
@@ -65,7 +76,9 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         boolean temporary = dir == null;
         Path where = temporary ? Files.createTempDirectory("dsire-bench") : Files.createDirectories(dir);
-        try {
+        Progress shown = Progress.of(spec.commandLine().getErr(), compute.output);
+        progress = shown;
+        try (shown) {
             List<Path> inputs = list(where);
             if (inputs.isEmpty()) {
                 inputs = generate(where);
@@ -74,7 +87,6 @@ final class BenchCommand implements Callable<Integer> {
             for (Path p : inputs) {
                 bytes += Files.size(p);
             }
-            out.printf(Locale.ROOT, "%d adapters, %.1f MB, in %s%n", inputs.size(), bytes / 1e6, where);
             List<Timing> timings = new ArrayList<>();
             try (SpectrumBackend one = new CpuSpectrumBackend(1)) {
                 timings.add(time(one, inputs));
@@ -91,22 +103,54 @@ final class BenchCommand implements Callable<Integer> {
                     }
                 }
             }
+            progress.clear();
             Timing base = timings.getFirst();
-            out.printf(Locale.ROOT, "%-22s %10s %10s %10s %8s %12s%n", "backend", "seconds", "models/s", "MB/s", "ratio", "cpu ms/model");
+            List<Map<String, Object>> backends = new ArrayList<>(), agreement = new ArrayList<>();
+            boolean agree = true;
             for (Timing t : timings) {
-                out.printf(Locale.ROOT, "%-22s %10.3f %10.1f %10.1f %7.2fx %12.1f%n", t.backend(), t.seconds(), inputs.size() / t.seconds(),
-                        bytes / 1e6 / t.seconds(), base.seconds() / t.seconds(), t.cpuSeconds() * 1e3 / inputs.size());
+                Map<String, Object> b = new LinkedHashMap<>();
+                b.put("backend", t.backend());
+                b.put("seconds", t.seconds());
+                b.put("models_per_s", inputs.size() / t.seconds());
+                b.put("mb_per_s", bytes / 1e6 / t.seconds());
+                b.put("ratio", base.seconds() / t.seconds());
+                b.put("cpu_ms_per_model", t.cpuSeconds() * 1e3 / inputs.size());
+                backends.add(b);
             }
             for (Timing t : timings.subList(1, timings.size())) {
                 double d = maxDeviation(base.spectra(), t.spectra());
                 boolean same = base.predictions().equals(t.predictions());
-                out.printf(Locale.ROOT, "agreement %s vs %s: max |Δσ|/σ_max = %.2e (tolerance %.0e), predictions %s%n",
-                        t.backend(), base.backend(), d, SpectrumBackend.TOLERANCE, same ? "identical" : "DIFFER");
-                if (d > SpectrumBackend.TOLERANCE || !same) {
-                    return Main.INTERNAL_ERROR;
+                Map<String, Object> a = new LinkedHashMap<>();
+                a.put("backend", t.backend());
+                a.put("baseline", base.backend());
+                a.put("max_relative_deviation", d);
+                a.put("tolerance", SpectrumBackend.TOLERANCE);
+                a.put("predictions_identical", same);
+                agreement.add(a);
+                agree &= d <= SpectrumBackend.TOLERANCE && same;
+            }
+            if (json) {
+                Map<String, Object> root = new LinkedHashMap<>();
+                root.put("adapters", inputs.size());
+                root.put("mb", bytes / 1e6);
+                root.put("dir", where.toString());
+                root.put("backends", backends);
+                root.put("agreement", agreement);
+                out.println(Json.line(root));
+            } else {
+                out.printf(Locale.ROOT, "%d adapters, %.1f MB, in %s%n", inputs.size(), bytes / 1e6, where);
+                out.printf(Locale.ROOT, "%-22s %10s %10s %10s %8s %12s%n", "backend", "seconds", "models/s", "MB/s", "ratio", "cpu ms/model");
+                for (Map<String, Object> b : backends) {
+                    out.printf(Locale.ROOT, "%-22s %10.3f %10.1f %10.1f %7.2fx %12.1f%n", b.get("backend"), b.get("seconds"), b.get("models_per_s"),
+                            b.get("mb_per_s"), b.get("ratio"), b.get("cpu_ms_per_model"));
+                }
+                for (Map<String, Object> a : agreement) {
+                    out.printf(Locale.ROOT, "agreement %s vs %s: max |Δσ|/σ_max = %.2e (tolerance %.0e), predictions %s%n", a.get("backend"),
+                            a.get("baseline"), a.get("max_relative_deviation"), a.get("tolerance"),
+                            (Boolean) a.get("predictions_identical") ? "identical" : "DIFFER");
                 }
             }
-            return 0;
+            return agree ? 0 : Main.INTERNAL_ERROR;
         } finally {
             if (temporary) {
                 try (Stream<Path> s = Files.walk(where)) {
@@ -148,13 +192,17 @@ final class BenchCommand implements Callable<Integer> {
         // vector twins (a process starts on scalar lanes, which warm up faster; same bits), then at
         // least 3 passes and 3 s of the process's CPU more, for C2 to compile the vector twins (a
         // median over repeats still running interpreted vector code measured the JIT, not the engine)
+        progress.phase("bench " + backend.describe() + ": warming up", 0, "passes");
         for (int pass = 0; !CpuSpectrumBackend.steadyState() && pass < 10_000; pass++) {
             time(backend, inputs, new ArrayList<>());
+            progress.step();
         }
         long w0 = os.getProcessCpuTime();
         for (int pass = 0; pass < 3 || (os.getProcessCpuTime() - w0 < 3_000_000_000L && pass < 100); pass++) {
             time(backend, inputs, new ArrayList<>());
+            progress.step();
         }
+        progress.phase("bench " + backend.describe() + ": timing", secs.length, "runs");
         for (int r = 0; r < secs.length; r++) {
             List<Integer> p = new ArrayList<>();
             long c0 = os.getProcessCpuTime();
@@ -163,11 +211,12 @@ final class BenchCommand implements Callable<Integer> {
             secs[r] = (System.nanoTime() - t0) / 1e9;
             cpu[r] = (os.getProcessCpuTime() - c0) / 1e9;
             predictions = p;
+            progress.step();
         }
         Arrays.sort(secs);
         Arrays.sort(cpu);
         String label = backend.describe();
-        if (label.startsWith("cuda (")) {
+        if (label.startsWith("cuda (") && !json) {
             spec.commandLine().getOut().println("cuda = " + label);
             label = "cuda";
         }

@@ -8,24 +8,26 @@ import dev.dsire.model.NeighbourSearch;
 import dev.dsire.spectra.CpuSpectrumBackend;
 import dev.dsire.spectra.SpectrumBackend;
 import java.io.PrintWriter;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Options every computing command shares: where to compute and with how many threads. */
 final class ComputeOptions {
     enum Device { auto, cpu, cuda }
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU worker threads (default: all cores, ${DEFAULT-VALUE})")
+    @Option(names = "--threads", paramLabel = "<n>", description = "Number of CPU worker threads (default: all cores; here ${DEFAULT-VALUE}).")
     int threads = Runtime.getRuntime().availableProcessors();
 
-    @Option(names = "--device", paramLabel = "auto|cpu|cuda", defaultValue = "auto",
-            description = "auto (default): CUDA when a usable GPU and its libraries are found, else CPU; says which on stderr")
+    @Option(names = "--device", paramLabel = "<device>", defaultValue = "auto",
+            description = "Where spectra are computed: auto (default; CUDA when a usable GPU and its libraries are found, else the CPU), cpu or cuda.")
     Device device = Device.auto;
 
-    @Option(names = {"-v", "--verbose"}, description = "stack traces for internal errors")
-    boolean verbose;
-
-    @Option(names = "--max-rank", paramLabel = "R", description = "refuse files with a layer of rank above R (default ${DEFAULT-VALUE}): bounds each file's work")
+    @Option(names = "--max-rank", paramLabel = "<rank>",
+            description = "Refuse files with a layer of rank above this (default ${DEFAULT-VALUE}); it bounds each file's work.")
     int maxRank = dev.dsire.lora.LoraReader.DEFAULT_MAX_RANK;
+
+    @Mixin
+    OutputOptions output;
 
     /** The spectra backend and 1-NN search of the chosen device; close it when done. */
     record Engine(SpectrumBackend spectra, NeighbourSearch search, CudaContext cuda) implements AutoCloseable {
@@ -55,7 +57,9 @@ final class ComputeOptions {
                 throw e instanceof CudaException ce ? ce : new CudaException(e.getMessage());
             }
             Engine cpu = cpu();
-            err.println("dsire: device auto -> " + cpu.spectra().describe() + " (" + e.getMessage() + ")");
+            if (output.verbose) { // the CPU is the expected answer on most machines: say why only when asked
+                err.println("dsire: device auto -> " + cpu.spectra().describe() + " (" + e.getMessage() + ")");
+            }
             return cpu;
         }
         java.util.function.Consumer<String> notice = line -> { // a GPU batch that finished on the CPU says so in one line
@@ -63,8 +67,8 @@ final class ComputeOptions {
             err.flush();
         };
         Engine gpu = new Engine(new CudaSpectrumBackend(cuda, threads, notice), new CudaNeighbourSearch(cuda, notice), cuda);
-        if (device == Device.auto) {
-            err.println("dsire: device auto -> " + gpu.spectra().describe());
+        if (!output.quiet) { // a GPU in use is worth one line: it changes speed, and the user may not expect it
+            err.println("dsire: device " + device + " -> " + gpu.spectra().describe());
         }
         return gpu;
     }

@@ -24,24 +24,27 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Runs the paper's protocol (15 train groups, 10 repeats, seed 42) with every method on the bundled LoRA zoos",
-                "(examples/zoo-*/manifest.csv: zoo-low, sizes 1-6; zoo-medium, sizes 1, 10..50; and any other zoo there), also with",
-                "the two middle sizes unseen in training, prints the tables and writes an HTML report."})
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Runs the paper's protocol (15 train groups, 10 repeats, seed 42) with every method on the bundled LoRA zoos, prints the tables and writes an HTML report.",
+                "The zoos are examples/zoo-*/manifest.csv: zoo-low (sizes 1-6), zoo-medium (sizes 1, 10..50) and any other zoo there;",
+                "each is also run with its two middle sizes unseen in training."},
+        footer = {"", "Examples:",
+                "  dsire demo",
+                "  dsire demo --report /tmp/demo.html --device cpu"})
 final class DemoCommand implements Callable<Integer> {
     static final List<String> RANGES = List.of("zoo-low", "zoo-medium");
 
     @Spec
     CommandSpec spec;
 
-    @Mixin
-    ComputeOptions compute;
-
-    @Option(names = "--data", paramLabel = "DIR", description = "folder holding zoo-low/ and zoo-medium/ (default: examples/ here or beside the jar)")
+    @Option(names = "--data", paramLabel = "<dir>", description = "The folder holding zoo-low/ and zoo-medium/ (default: examples/ here or beside the jar).")
     Path data;
 
-    @Option(names = "--report", defaultValue = "dsire-demo-report.html", paramLabel = "HTML", description = "report file (default: ${DEFAULT-VALUE})")
+    @Option(names = "--report", defaultValue = "dsire-demo-report.html", paramLabel = "<html>", description = "The report file to write (default: ${DEFAULT-VALUE}).")
     Path report;
+
+    @Mixin
+    ComputeOptions compute;
 
     @Override
     public Integer call() throws IOException {
@@ -51,14 +54,20 @@ final class DemoCommand implements Callable<Integer> {
         Protocol protocol = Protocol.PAPER;
         List<HtmlReport.Section> sections = new ArrayList<>();
         int failed = 0;
-        try (ComputeOptions.Engine engine = compute.open(err)) {
+        try (ComputeOptions.Engine engine = compute.open(err); Progress progress = Progress.of(err, compute.output)) {
             SpectrumBackend backend = engine.spectra();
             for (String range : zoos(dir)) {
                 Path manifest = dir.resolve(range).resolve("manifest.csv");
                 long t0 = System.nanoTime();
-                LabelledSamples s = LabelledSamples.extract(Manifest.readCsv(manifest), backend, err);
+                LabelledSamples s = LabelledSamples.extract(Manifest.readCsv(manifest), backend, err, progress);
                 long t1 = System.nanoTime();
-                List<MethodResult> results = Evaluation.run(s.samples(), Method.all(), protocol);
+                progress.phase(range + ": protocol", Method.all().size(), "methods");
+                List<MethodResult> results = new ArrayList<>();
+                for (Method m : Method.all()) { // a method at a time, so the progress moves
+                    results.addAll(Evaluation.run(s.samples(), List.of(m), protocol));
+                    progress.step();
+                }
+                progress.clear();
                 long t2 = System.nanoTime();
                 failed += s.failed();
                 out.printf("%n%s: %d adapters, sizes %s; spectra %.0f ms on %s, protocol %.0f ms%n", range, s.samples().size(),

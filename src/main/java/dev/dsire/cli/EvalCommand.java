@@ -27,49 +27,54 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "eval", mixinStandardHelpOptions = true, modelTransformer = MethodsFooter.class,
-        description = {"Runs the paper's protocol: split by group, fit on the training groups, predict the rest, repeat;",
-                "reports MAE, MAPE (%), accuracy (%) and, for the posterior, 80%-interval coverage as mean ± std.",
-                "Spectra are extracted once per file."})
+@Command(name = "eval", mixinStandardHelpOptions = true, modelTransformer = MethodsFooter.class, sortOptions = false,
+        description = {"Runs the paper's protocol on labelled adapters: split by group, fit on the training groups, predict the rest, and repeat.",
+                "It reports MAE, MAPE (%%), accuracy (%%) and, for the posterior methods, the interval's coverage, as mean ± std over the repeats.",
+                "Spectra are extracted once per file."},
+        footer = {"", "Examples:",
+                "  dsire eval --manifest examples/zoo-low/manifest.csv",
+                "  dsire eval --manifest examples/zoo-low/manifest.csv --methods all --json",
+                "  dsire eval --manifest examples/zoo-medium/manifest.csv --unseen-sizes 20,30",
+                "  dsire eval --from-scan scan.sqlite --methods dsire,posterior"})
 final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
     @Mixin
-    ComputeOptions compute;
-
-    @Mixin
     LabelOptions labels;
 
-    @Option(names = "--train-groups", defaultValue = "15", description = "groups to train on in each repeat (default: ${DEFAULT-VALUE})")
+    @Option(names = "--train-groups", defaultValue = "15", paramLabel = "<n>", description = "Groups to train on in each repeat (default: ${DEFAULT-VALUE}).")
     int trainGroups;
 
-    @Option(names = "--repeats", defaultValue = "10", description = "random splits (default: ${DEFAULT-VALUE})")
+    @Option(names = "--repeats", defaultValue = "10", paramLabel = "<n>", description = "Random splits to average over (default: ${DEFAULT-VALUE}).")
     int repeats;
 
-    @Option(names = "--seed", defaultValue = "42", description = "seed of the splits (default: ${DEFAULT-VALUE})")
+    @Option(names = "--seed", defaultValue = "42", paramLabel = "<seed>", description = "Seed of the random splits (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--methods", defaultValue = "dsire,frobenius,posterior", paramLabel = "LIST",
-            description = "comma-separated method names, or all (default: ${DEFAULT-VALUE}); the list is below")
+    @Option(names = "--methods", defaultValue = "dsire,frobenius,posterior", paramLabel = "<methods>",
+            description = "Comma-separated method names, or all (default: ${DEFAULT-VALUE}); the list is below.")
     String methods;
 
-    @Option(names = "--unseen-sizes", split = ",", paramLabel = "LIST",
-            description = "also fit without these sizes and test on the held-out groups' adapters of them: MAE of each method's continuous estimate")
+    @Option(names = "--unseen-sizes", split = ",", paramLabel = "<sizes>",
+            description = "Also fit without these sizes and test on the held-out groups' adapters of them: the MAE of each method's continuous estimate.")
     List<Integer> unseenSizes;
 
-    @Option(names = "--sweep-train-groups", arity = "0..1", fallbackValue = "15", paramLabel = "MAX",
-            description = "also run the protocol with 1..MAX training groups (default MAX ${FALLBACK-VALUE}): MAE and accuracy per count (Figure 5)")
+    @Option(names = "--sweep-train-groups", arity = "0..1", fallbackValue = "15", paramLabel = "<max>",
+            description = "Also run the protocol with 1 to this many training groups (default ${FALLBACK-VALUE}): MAE and accuracy per count (Figure 5).")
     Integer sweepGroups;
 
-    @Option(names = "--json", description = "print {\"methods\": [...], \"confusion\": {...}} instead of a table")
+    @Option(names = "--json", description = "Print {\"methods\": [...], \"confusion\": {...}} instead of a table.")
     boolean json;
 
-    @Option(names = "--report", paramLabel = "HTML", description = "also write a self-contained HTML report")
+    @Option(names = "--report", paramLabel = "<html>", description = "Also write a self-contained HTML report to this file.")
     Path report;
 
     @Mixin
     HubOptions hub;
+
+    @Mixin
+    ComputeOptions compute;
 
     @Override
     public Integer call() throws IOException {
@@ -84,14 +89,36 @@ final class EvalCommand implements Callable<Integer> {
         }
         Protocol protocol = new Protocol(trainGroups, repeats, seed);
         LabelledSamples data;
-        try (ComputeOptions.Engine engine = compute.open(err)) {
-            SpectrumBackend backend = engine.spectra();
-            data = labels.samples(backend, err);
-        }
-        List<MethodResult> results = Evaluation.run(data.samples(), chosen, protocol);
+        List<MethodResult> results = new java.util.ArrayList<>();
         Set<Integer> unseen = unseenSizes == null ? Set.of() : new TreeSet<>(unseenSizes);
-        List<UnseenResult> unseenResults = unseen.isEmpty() ? List.of() : Evaluation.unseen(data.samples(), chosen, protocol, unseen);
-        List<SweepPoint> sweep = sweepGroups == null ? List.of() : Evaluation.sweepTrainGroups(data.samples(), chosen, protocol, sweepGroups);
+        List<UnseenResult> unseenResults = new java.util.ArrayList<>();
+        List<SweepPoint> sweep = new java.util.ArrayList<>();
+        try (Progress progress = Progress.of(err, compute.output)) {
+            try (ComputeOptions.Engine engine = compute.open(err)) {
+                SpectrumBackend backend = engine.spectra();
+                data = labels.samples(backend, err, progress, compute.output.quiet);
+            }
+            // a method at a time (each is independent of the others): the progress moves as they finish
+            progress.phase("protocol", (long) chosen.size() * (1 + (unseen.isEmpty() ? 0 : 1) + (sweepGroups == null ? 0 : 1)), "method runs");
+            for (Method m : chosen) {
+                results.addAll(Evaluation.run(data.samples(), List.of(m), protocol));
+                progress.step();
+            }
+            if (!unseen.isEmpty()) {
+                for (Method m : chosen) {
+                    unseenResults.addAll(Evaluation.unseen(data.samples(), List.of(m), protocol, unseen));
+                    progress.step();
+                }
+            }
+            if (sweepGroups != null) {
+                List<List<SweepPoint>> each = new java.util.ArrayList<>();
+                for (Method m : chosen) {
+                    each.add(Evaluation.sweepTrainGroups(data.samples(), List.of(m), protocol, sweepGroups));
+                    progress.step();
+                }
+                sweep.addAll(mergeSweep(each));
+            }
+        }
         if (json) {
             Map<String, Object> root = ResultsTable.json(results);
             if (!unseen.isEmpty()) {
@@ -114,7 +141,9 @@ final class EvalCommand implements Callable<Integer> {
         if (report != null) {
             HtmlReport.write(report, "dsire evaluation",
                     List.of(new HtmlReport.Section("evaluation", data.samples(), results, protocol, unseen, unseenResults, sweep)));
-            err.println("report written to " + report);
+            if (!compute.output.quiet) {
+                err.println("report written to " + report);
+            }
         }
         return data.failed() == 0 ? 0 : Main.INPUT_ERROR;
     }
@@ -158,6 +187,14 @@ final class EvalCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Per-method sweeps in the order one sweep of all methods gives: by training groups, then method. */
+    static List<SweepPoint> mergeSweep(List<List<SweepPoint>> perMethod) {
+        List<SweepPoint> all = new java.util.ArrayList<>();
+        perMethod.forEach(all::addAll);
+        all.sort(java.util.Comparator.comparingInt(SweepPoint::trainGroups)); // stable: methods keep their order
+        return all;
     }
 
     static List<Method> parseMethods(String list) {

@@ -19,21 +19,39 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "features", mixinStandardHelpOptions = true,
+@Command(name = "features", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Prints each file's spectra as one JSON line: {\"path\", \"layers\": {LAYER: {\"a\": [...], \"b\": [...], \"ba\": [...]}}}.",
-                "Singular values are exact, in descending order; ba is the spectrum of s·B·A."})
+                "Singular values are exact, in descending order; ba is the spectrum of s·B·A."},
+        footer = {"", "Examples:",
+                "  dsire features my-lora.safetensors > spectra.jsonl",
+                "  dsire features --out spectra.jsonl examples/zoo-low/g00-*-n01.safetensors"})
 final class FeaturesCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Mixin
-    ComputeOptions compute;
-
-    @Parameters(arity = "1..*", paramLabel = "FILE")
+    @Parameters(arity = "0..*", paramLabel = "<adapter>", description = "Adapter files (.safetensors) or PEFT adapter folders.")
     List<Path> files;
 
-    @Option(names = "--jsonl", paramLabel = "OUT", description = "write the lines to OUT instead of standard output")
+    @Mixin
+    Inputs inputs;
+
+    @Option(names = "--json", description = "Accepted for symmetry with the other commands: the output is always JSON lines.")
+    boolean json;
+
+    @Option(names = "--out", paramLabel = "<file>", description = "Write the lines to this file instead of standard output ('-' is standard output).")
+    void out(Path file) {
+        jsonl = file.toString().equals("-") ? null : file;
+    }
+
     Path jsonl;
+
+    @Option(names = "--jsonl", hidden = true, paramLabel = "<file>", description = "The former name of --out.")
+    void legacyOut(Path file) {
+        jsonl = file;
+    }
+
+    @Mixin
+    ComputeOptions compute;
 
     @Override
     public Integer call() throws IOException {
@@ -42,7 +60,7 @@ final class FeaturesCommand implements Callable<Integer> {
         PrintWriter out = jsonl == null ? spec.commandLine().getOut() : new PrintWriter(Files.newBufferedWriter(jsonl));
         try (ComputeOptions.Engine engine = compute.open(err)) {
             SpectrumBackend backend = engine.spectra();
-            new SpectraExtractor(backend).forEachBatch(files, batch -> batch.forEach(e -> {
+            new SpectraExtractor(backend).forEachBatch(inputs.files(files), batch -> batch.forEach(e -> {
                 String line;
                 try {
                     if (!e.ok()) {

@@ -11,7 +11,9 @@ import dev.dsire.model.ModelFile;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -19,28 +21,37 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "fit", mixinStandardHelpOptions = true, modelTransformer = MethodsFooter.class,
-        description = "Fits a model on labelled adapters of one base layout and saves it as JSON.")
+@Command(name = "fit", mixinStandardHelpOptions = true, modelTransformer = MethodsFooter.class, sortOptions = false,
+        description = {"Fits a model on labelled adapters of one base layout and saves it as JSON.",
+                "The labels come from a manifest (path,group,size), from the files' kohya metadata, or from LoRA-WiSE Parquet files;",
+                "--from-scan fits one model per layout of a scan, from the files whose metadata states their size."},
+        footer = {"", "Examples:",
+                "  dsire fit --manifest examples/zoo-low/manifest.csv --out model.json",
+                "  dsire fit --from-scan scan.sqlite --out models/",
+                "  dsire fit --method dsire --out model.json --labels-from-metadata *.safetensors"})
 final class FitCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
     @Mixin
-    ComputeOptions compute;
-
-    @Mixin
     LabelOptions labels;
 
-    @Option(names = "--out", required = true, paramLabel = "MODEL", description = {"where to write the model (JSON);",
-            "with --from-scan a folder: one model per layout (LAYOUT.json) and index.json"})
+    @Option(names = "--out", required = true, paramLabel = "<model>", description = {"Where to write the model (JSON);",
+            "with --from-scan a folder: one model per layout (LAYOUT.json) and index.json."})
     Path out;
+
+    @Option(names = "--method", defaultValue = "posterior", paramLabel = "<method>",
+            description = "The method (default: ${DEFAULT-VALUE}); the list is below.")
+    String method;
 
     @Mixin
     HubOptions hub;
 
-    @Option(names = "--method", defaultValue = "posterior", paramLabel = "NAME",
-            description = "method (default: ${DEFAULT-VALUE}); the list is below")
-    String method;
+    @Option(names = "--json", description = "Print the fitted model's summary as one JSON object: method, composition, adapters, layout, sizes, out.")
+    boolean json;
+
+    @Mixin
+    ComputeOptions compute;
 
     @Override
     public Integer call() throws IOException {
@@ -49,14 +60,30 @@ final class FitCommand implements Callable<Integer> {
         if (labels.source.fromScan != null) {
             return fromScan(m);
         }
+        Inputs.writable(out);
         LabelledSamples data;
-        try (ComputeOptions.Engine engine = compute.open(err)) {
-            data = labels.samples(engine.spectra(), err);
+        DsireModel model;
+        try (Progress progress = Progress.of(err, compute.output)) {
+            try (ComputeOptions.Engine engine = compute.open(err)) {
+                data = labels.samples(engine.spectra(), err, progress, compute.output.quiet);
+            }
+            progress.status("fitting " + m.key() + " on " + data.samples().size() + " adapters...");
+            model = DsireModel.fit(m, data.samples().stream().map(Sample::labelled).toList());
         }
-        DsireModel model = DsireModel.fit(m, data.samples().stream().map(Sample::labelled).toList());
         ModelFile.save(model, out);
-        spec.commandLine().getOut().printf("fitted %s (%s) on %d adapters (%s; sizes %s) -> %s%n", m.key(), m.composition(), data.samples().size(),
-                model.layout().describe(), model.sizes(), out);
+        if (json) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("method", m.key());
+            row.put("composition", m.composition());
+            row.put("adapters", data.samples().size());
+            row.put("layout", model.layout().describe());
+            row.put("sizes", model.sizes());
+            row.put("out", out.toString());
+            spec.commandLine().getOut().println(Json.line(row));
+        } else {
+            spec.commandLine().getOut().printf("fitted %s (%s) on %d adapters (%s; sizes %s) -> %s%n", m.key(), m.composition(),
+                    data.samples().size(), model.layout().describe(), model.sizes(), out);
+        }
         return data.failed() == 0 ? 0 : Main.INPUT_ERROR;
     }
 

@@ -11,12 +11,12 @@ import picocli.CommandLine.Option;
 
 /** The options of fitting and evaluating per layout from a scan ({@code --from-scan}), and the table both print. */
 final class HubOptions {
-    @Option(names = "--min-runs", defaultValue = "8", paramLabel = "N",
-            description = "with --from-scan: a layout needs this many training runs with a declared size (default: ${DEFAULT-VALUE})")
+    @Option(names = "--min-runs", defaultValue = "8", paramLabel = "<n>",
+            description = "With --from-scan: a layout needs this many training runs with a declared size (default: ${DEFAULT-VALUE}).")
     int minRuns;
 
-    @Option(names = "--folds", defaultValue = "10", paramLabel = "K",
-            description = "with --from-scan: cross-validate in at most K folds of whole training runs (leave-one-run-out with fewer runs; default: ${DEFAULT-VALUE})")
+    @Option(names = "--folds", defaultValue = "10", paramLabel = "<k>",
+            description = "With --from-scan: cross-validate in at most this many folds of whole training runs (leave-one-run-out with fewer runs; default: ${DEFAULT-VALUE}).")
     int folds;
 
     HubFit.Options options(List<Method> methods) {

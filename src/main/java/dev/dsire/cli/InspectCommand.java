@@ -16,26 +16,36 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "inspect", mixinStandardHelpOptions = true,
+@Command(name = "inspect", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Describes LoRA files: format, base-model family, rank, alpha, where the scale comes from, PEFT variants,"
                 + " layers, dtype, size and the kohya training-image count.",
-                "A failing file gets one line 'PATH: reason' on stderr; the others are still inspected."})
+                "A failing file gets one line 'PATH: reason' on stderr; the others are still inspected."},
+        footer = {"", "Examples:",
+                "  dsire inspect my-lora.safetensors",
+                "  dsire inspect --json path/to/peft-adapter-folder",
+                "  ls *.safetensors | dsire inspect --files-from -"})
 final class InspectCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(arity = "1..*", paramLabel = "FILE", description = "adapter files (.safetensors)")
+    @Parameters(arity = "0..*", paramLabel = "<adapter>", description = "Adapter files (.safetensors) or PEFT adapter folders.")
     List<Path> files;
 
-    @Option(names = "--json", description = "one JSON object per line: path, format, family, rank, alpha, layers, dtype, bytes, train_images, scale_source, variants, error")
+    @picocli.CommandLine.Mixin
+    Inputs inputs;
+
+    @Option(names = "--json", description = "Print one JSON object per line instead: path, format, family, rank, alpha, layers, dtype, bytes, train_images, scale_source, variants, error.")
     boolean json;
+
+    @picocli.CommandLine.Mixin
+    OutputOptions output;
 
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         int failed = 0;
-        for (Path f : files) {
+        for (Path f : inputs.files(files)) {
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("path", f.toString());
             try (LoraAdapter a = LoraReader.open(f)) {

@@ -16,32 +16,33 @@ final class LabelOptions {
     Source source;
 
     static final class Source {
-        @Option(names = "--manifest", paramLabel = "CSV", description = "labels as CSV with header path,group,size (paths relative to the CSV)")
+        @Option(names = "--manifest", paramLabel = "<csv>",
+                description = "Labels as CSV with the header path,group,size (paths relative to the CSV).")
         Path manifest;
 
-        @Option(names = "--labels-from-metadata", arity = "1..*", paramLabel = "FILE",
-                description = "label these files by their kohya metadata (unique training images; group = training folder)")
+        @Option(names = "--labels-from-metadata", arity = "1..*", paramLabel = "<adapter>",
+                description = "Label these files (or PEFT adapter folders) by their kohya metadata: unique training images; group = training folder.")
         List<Path> files;
 
         @ArgGroup(exclusive = false)
         Wise wise;
 
-        @Option(names = "--from-scan", paramLabel = "DB",
-                description = "a scan (SQLite database, or the Spark job's Parquet folder): per layout, the files whose metadata states their size")
+        @Option(names = "--from-scan", paramLabel = "<db>",
+                description = "A scan (its SQLite database, or the Spark job's Parquet folder): per layout, the files whose metadata states their size.")
         Path fromScan;
     }
 
     /** LoRA-WiSE rows straight from Parquet: size = label, group = name. */
     static final class Wise {
-        @Option(names = "--wise", arity = "1..*", required = true, paramLabel = "PARQUET",
-                description = "LoRA-WiSE Parquet files or folders of them (streamed; nothing is written)")
+        @Option(names = "--wise", arity = "1..*", required = true, paramLabel = "<parquet>",
+                description = "LoRA-WiSE Parquet files or folders of them, streamed (nothing is written).")
         List<Path> parquet;
 
-        @Option(names = "--subset", paramLabel = "NAME",
-                description = "with --wise: low_8, low_16, low_32, medium_16, medium_32, medium_32_2 or high_32; keeps that subset's files under folders and gives the rank")
+        @Option(names = "--subset", paramLabel = "<subset>",
+                description = "With --wise: low_8, low_16, low_32, medium_16, medium_32, medium_32_2 or high_32; keeps that subset's files under folders and gives the rank.")
         String subset;
 
-        @Option(names = "--rank", paramLabel = "R", description = "with --wise: the LoRA rank (default: from --subset or the subset named in each path)")
+        @Option(names = "--rank", paramLabel = "<rank>", description = "With --wise: the LoRA rank (default: from --subset or the subset named in each path).")
         Integer rank;
     }
 
@@ -53,9 +54,9 @@ final class LabelOptions {
             throw new IllegalArgumentException("--wise reads rows, not files: import them with 'dsire wise PARQUET... --out DIR', then use DIR/manifest.csv");
         }
         if (source.manifest != null) {
-            return Manifest.readCsv(source.manifest);
+            return Manifest.readCsv(Inputs.existing(source.manifest, "manifest"));
         }
-        Manifest m = Manifest.fromKohyaMetadata(source.files, err::println);
+        Manifest m = Manifest.fromKohyaMetadata(source.files.stream().map(Inputs::adapterFile).toList(), err::println);
         if (m.entries().isEmpty()) {
             throw new IllegalArgumentException("none of the files carries a kohya training-image count");
         }
@@ -63,13 +64,12 @@ final class LabelOptions {
     }
 
     /** The labelled samples with their spectra, from whichever source was given. */
-    LabelledSamples samples(SpectrumBackend backend, PrintWriter err) {
+    LabelledSamples samples(SpectrumBackend backend, PrintWriter err, Progress progress, boolean quiet) {
         if (source.wise == null) {
-            return LabelledSamples.extract(load(err), backend, err);
+            return LabelledSamples.extract(load(err), backend, err, progress);
         }
         WiseInputs inputs = WiseInputs.of(source.wise.parquet, source.wise.subset, source.wise.rank);
-        boolean terminal = System.console() != null && System.console().isTerminal();
-        WiseSamples.Result r = WiseSamples.read(inputs, backend, err, terminal);
+        WiseSamples.Result r = WiseSamples.read(inputs, backend, err, !quiet && Main.stderrIsTerminal());
         return new LabelledSamples(r.samples(), r.failed());
     }
 }

@@ -12,13 +12,16 @@ import java.util.List;
 /** Extracts the spectra of a manifest's files once; failures are reported and left out. */
 record LabelledSamples(List<Sample> samples, int failed) {
 
-    static LabelledSamples extract(Manifest manifest, SpectrumBackend backend, PrintWriter err) {
+    static LabelledSamples extract(Manifest manifest, SpectrumBackend backend, PrintWriter err, Progress progress) {
         List<Path> paths = manifest.entries().stream().map(Manifest.Entry::path).toList();
+        progress.phase("reading spectra", paths.size(), "files");
         var extracted = new SpectraExtractor(backend).extract(paths, e -> {
             if (!e.ok()) {
-                err.println(e.error().getMessage());
+                progress.say(e.error().getMessage());
             }
+            progress.step();
         });
+        progress.clear();
         List<Sample> out = new ArrayList<>();
         int failed = 0;
         for (int i = 0; i < extracted.size(); i++) {

@@ -9,14 +9,23 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The dsire command line: one class per subcommand, this one only wires them. */
 @Command(name = "dsire", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Recovers how many images a LoRA adapter was fine-tuned on, from its weights alone (DSiRe).",
-        footer = {"", "Exit codes: 0 ok; 1 some input failed (each reported on stderr as 'PATH: reason'); 2 usage error; 3 internal error;",
+        description = {"Estimates how many images a LoRA adapter was fine-tuned on, from its weights alone (DSiRe).", ""},
+        commandListHeading = "Commands:%n",
+        footer = {"", "Examples:",
+                "  dsire demo                                the paper's protocol, bundled zoos",
+                "  dsire fit --manifest examples/zoo-low/manifest.csv --out model.json",
+                "  dsire predict --model model.json my-lora.safetensors",
+                "  dsire scan ~/models --db scan.sqlite",
+                "  dsire COMMAND --help                      a command's options and examples",
+                "",
+                "Exit codes: 0 ok; 1 some input failed (each reported on stderr as 'PATH: reason'); 2 usage error; 3 internal error;",
                 "4 CUDA asked for (--device cuda) but missing or failing."})
 public final class Main {
     /** Some input was bad; the rest was processed. */
@@ -32,31 +41,55 @@ public final class Main {
      */
     static final Map<String, Class<?>> SUBCOMMANDS = subcommands(InspectCommand.class, FeaturesCommand.class,
             FitCommand.class, PredictCommand.class, EvalCommand.class, DemoCommand.class, ScanCommand.class,
-            WiseCommand.class, ExportCommand.class, ReportCommand.class, BenchCommand.class, DoctorCommand.class, CommandLine.HelpCommand.class);
+            WiseCommand.class, ExportCommand.class, ReportCommand.class, BenchCommand.class, DoctorCommand.class, CommandLine.HelpCommand.class,
+            picocli.AutoComplete.GenerateCompletion.class);
 
     public static void main(String[] args) {
         // UTF-8 whatever the locale: every line dsire writes is UTF-8 text (JSON lines included)
-        System.exit(run(args, utf8(FileDescriptor.out), utf8(FileDescriptor.err)));
+        System.exit(run(args, utf8(FileDescriptor.out), utf8(FileDescriptor.err),
+                Terminal.isTerminal(Terminal.STDOUT), Terminal.isTerminal(Terminal.STDERR)));
     }
 
     private static PrintWriter utf8(FileDescriptor fd) {
         return new PrintWriter(new OutputStreamWriter(new FileOutputStream(fd), StandardCharsets.UTF_8), true);
     }
 
-    /** Runs one command line with the given streams; returns the exit code. */
+    /** Whether this run's stderr is a terminal (a progress bar) or a log (plain lines); set by {@link #run}. */
+    private static final ScopedValue<Boolean> ERR_TERMINAL = ScopedValue.newInstance();
+
+    static boolean stderrIsTerminal() {
+        return ERR_TERMINAL.orElse(false);
+    }
+
+    /** Runs one command line with the given streams, neither of them a terminal; returns the exit code. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cl = new CommandLine(new Main());
+        return run(args, out, err, false, false);
+    }
+
+    /** Runs one command line; a stream that is a terminal gets colours (stdout) or a progress bar (stderr). */
+    public static int run(String[] args, PrintWriter out, PrintWriter err, boolean outTerminal, boolean errTerminal) {
         Class<?> named = SUBCOMMANDS.get(firstWord(args));
-        // each built as its own CommandLine first: addSubcommand(Class) skips the command's modelTransformer
-        if (named != null && named != CommandLine.HelpCommand.class) {
-            cl.addSubcommand(new CommandLine(named));
-        } else { // top-level help, `help X`, or a usage error: picocli lists (or suggests) every subcommand
-            SUBCOMMANDS.values().forEach(c -> cl.addSubcommand(new CommandLine(c)));
-        }
+        // only the named subcommand is built: picocli builds each command's model by reflection, and
+        // building all of them cost ~0.3 s of every start. Help, completion and usage errors see them all.
+        CommandLine cl = named != null && named != CommandLine.HelpCommand.class && named != picocli.AutoComplete.GenerateCompletion.class
+                ? withSubcommands(List.of(named)) : full();
         cl.setOut(out);
         cl.setErr(err);
-        dev.dsire.lora.LoraReader.noteSink(err::println); // notes about files (e.g. an assumed scale) go with this run's errors
+        // escape codes only on a terminal: a redirected help or log stays plain text
+        cl.setColorScheme(CommandLine.Help.defaultColorScheme(outTerminal ? CommandLine.Help.Ansi.AUTO : CommandLine.Help.Ansi.OFF));
         dev.dsire.lora.LoraReader.maxRank(dev.dsire.lora.LoraReader.DEFAULT_MAX_RANK); // --max-rank, where given, sets it
+        Notes[] notes = {new Notes(err, false, errTerminal)};
+        dev.dsire.lora.LoraReader.noteSink(notes[0]); // notes about files (e.g. an assumed scale) go with this run's errors
+        cl.setExecutionStrategy(parsed -> {
+            notes[0] = new Notes(err, matched(parsed, "--verbose"), errTerminal);
+            dev.dsire.lora.LoraReader.noteSink(notes[0]);
+            try {
+                return new CommandLine.RunLast().execute(parsed);
+            } finally {
+                notes[0].summarise(matched(parsed, "--quiet"));
+            }
+        });
+        cl.setParameterExceptionHandler(Main::usageError);
         cl.setExecutionExceptionHandler((e, line, parsed) -> {
             if (e instanceof InputException ie) {
                 line.getErr().println(ie.getMessage());
@@ -74,16 +107,66 @@ public final class Main {
                 line.getErr().println("dsire: " + e.getMessage());
                 return USAGE;
             }
-            line.getErr().println("dsire: internal error: " + InputException.oneLine(String.valueOf(e)) + (verbose(parsed) ? "" : " (run with -v for details)"));
-            if (verbose(parsed)) {
+            if (e instanceof java.io.IOException || e instanceof java.io.UncheckedIOException) { // an output or a database: its path and the reason
+                line.getErr().println(ioLine(e instanceof java.io.UncheckedIOException u ? u.getCause() : (java.io.IOException) e));
+                return INPUT_ERROR;
+            }
+            boolean verbose = matched(parsed, "--verbose");
+            line.getErr().println("dsire: internal error: " + InputException.oneLine(String.valueOf(e)) + (verbose ? "" : " (run with -v for details)"));
+            if (verbose) {
                 e.printStackTrace(line.getErr());
             }
             return INTERNAL_ERROR;
         });
-        int code = cl.execute(args);
+        int code = ScopedValue.where(ERR_TERMINAL, errTerminal).call(() -> cl.execute(args));
         out.flush();
         err.flush();
         return code;
+    }
+
+    /** "PATH: reason" for a file the command could not read or write, in words. */
+    static String ioLine(java.io.IOException x) {
+        if (x instanceof java.nio.file.FileSystemException f && f.getFile() != null) {
+            java.nio.file.Path p = java.nio.file.Path.of(f.getFile()).toAbsolutePath();
+            String why = x instanceof java.nio.file.NoSuchFileException && p.getParent() != null && !java.nio.file.Files.isDirectory(p.getParent())
+                    ? "its folder " + p.getParent() + " does not exist" : dev.dsire.IoReason.of(x);
+            return InputException.oneLine(f.getFile()) + ": " + why;
+        }
+        return "dsire: " + dev.dsire.IoReason.of(x);
+    }
+
+    /** A usage error is one line and a pointer to the command's help, not the whole help. */
+    private static int usageError(CommandLine.ParameterException ex, String[] args) {
+        CommandLine c = ex.getCommandLine();
+        PrintWriter e = c.getErr();
+        String suggest = "";
+        if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
+            suggest = " (did you mean " + String.join(" or ", u.getSuggestions()) + "?)";
+        }
+        e.println("dsire: " + InputException.oneLine(ex.getMessage()) + suggest + "; see '" + c.getCommandSpec().qualifiedName() + " --help'");
+        e.flush();
+        return USAGE;
+    }
+
+    /** dsire with every subcommand: for help, shell completion and man pages. */
+    static CommandLine full() {
+        return withSubcommands(SUBCOMMANDS.values());
+    }
+
+    private static CommandLine withSubcommands(java.util.Collection<Class<?>> commands) {
+        CommandLine cl = new CommandLine(new Main());
+        for (Class<?> c : commands) {
+            cl.addSubcommand(new CommandLine(c)); // built first: addSubcommand(Class) skips the command's modelTransformer
+        }
+        CommandLine completion = cl.getSubcommands().get("generate-completion");
+        if (completion != null) { // picocli hides it and words it as a fragment; dsire lists it like any command
+            completion.getCommandSpec().usageMessage().hidden(false)
+                    .description("Prints a bash and zsh completion script for dsire.",
+                            "Load it in the current shell with the first example, or save it where your shell looks for completions.")
+                    .footer("", "Examples:", "  source <(dsire generate-completion)",
+                            "  dsire generate-completion > ~/.local/share/bash-completion/completions/dsire");
+        }
+        return cl;
     }
 
     /** The first argument that is not an option: the subcommand's name on any valid command line. */
@@ -104,13 +187,12 @@ public final class Main {
         return Collections.unmodifiableMap(byName);
     }
 
-    private static boolean verbose(CommandLine.ParseResult parsed) {
-        CommandLine.ParseResult p = parsed;
-        while (p != null) {
-            if (p.hasMatchedOption("-v")) {
+    /** Whether the command line (the subcommand's options included) has the option, by any of its names. */
+    private static boolean matched(CommandLine.ParseResult parsed, String option) {
+        for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+            if (p.hasMatchedOption(option)) {
                 return true;
             }
-            p = p.subcommand();
         }
         return false;
     }

@@ -26,27 +26,36 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "predict", mixinStandardHelpOptions = true,
-        description = {"Predicts the dataset size of adapters with a fitted model.",
-                "Layers match by canonical name, so a model fitted on one format reads files of another of the same base layout."})
+@Command(name = "predict", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Estimates how many images each adapter was fine-tuned on, with a fitted model.",
+                "A line reads like '≈3 images (85%%: 2–4, p=0.55)': the size, the range that holds the true size for 85%% of held-out",
+                "training adapters, and the probability of the size itself; an unusual answer says why in words.",
+                "Layers match by canonical name, so a model fitted on one format reads files of another of the same base layout."},
+        footer = {"", "Examples:",
+                "  dsire predict --model model.json my-lora.safetensors",
+                "  dsire predict --model model.json --json path/to/peft-adapter-folder",
+                "  find loras -name '*.safetensors' | dsire predict --model m.json --files-from -"})
 final class PredictCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Mixin
-    ComputeOptions compute;
-
-    @Option(names = "--model", required = true, paramLabel = "MODEL")
+    @Option(names = "--model", required = true, paramLabel = "<model>", description = "The model file written by dsire fit.")
     Path modelPath;
 
-    @Parameters(arity = "1..*", paramLabel = "FILE")
+    @Parameters(arity = "0..*", paramLabel = "<adapter>", description = "Adapter files (.safetensors) or PEFT adapter folders.")
     List<Path> files;
 
-    @Option(names = "--json", description = {"one JSON object per line: path, prediction (a training size), estimate (continuous),",
-            "probabilities (size -> p) and interval80 [lo, hi] (posterior methods), status (ok | out_of_distribution | untrained |",
-            "degenerate | error), votes (vote methods), reason (of a status other than ok), error, declared_images (what the",
-            "file's metadata states), agrees (declared_images inside interval80), model (docs/schema.md)"})
+    @Mixin
+    Inputs inputs;
+
+    @Option(names = "--json", description = {"Print one JSON object per line instead: path, prediction (a trained size), estimate (between sizes),",
+            "probabilities (size -> p) and interval80 [lo, hi] (posterior methods), status (ok, out_of_distribution, above_range,",
+            "below_range, no_model, untrained, degenerate or error), votes (vote methods), reason (of a status other than ok), error,",
+            "declared_images (what the file's metadata states), agrees (declared_images inside interval80) and model; see docs/schema.md."})
     boolean json;
+
+    @Mixin
+    ComputeOptions compute;
 
     /** One batch: a single batched 1-NN search for the files of the model's layout, then one output row each. */
     private int predict(DsireModel model, ComputeOptions.Engine engine, List<SpectraExtractor.Extracted> batch, PrintWriter out, PrintWriter err) {
@@ -123,8 +132,7 @@ final class PredictCommand implements Callable<Integer> {
             if (json) {
                 out.println(Json.line(row));
             } else if (p != null) {
-                out.println(path + ": " + describe(p) + (declared == null ? ""
-                        : "  declared " + declared + (agrees == null ? "" : agrees ? " (agrees)" : " (disagrees)")));
+                out.println(path + ": " + describe(p) + declaredInWords(declared, agrees));
             }
         }
         return failed;
@@ -139,35 +147,82 @@ final class PredictCommand implements Callable<Integer> {
         }
     }
 
+    /** What the file's metadata says, and whether the answer agrees: "; its metadata says 24 images, which agrees". */
+    static String declaredInWords(Integer declared, Boolean agrees) {
+        if (declared == null) {
+            return "";
+        }
+        return "; its metadata says " + declared + (declared == 1 ? " image" : " images")
+                + (agrees == null ? "" : agrees ? ", which agrees" : ", which disagrees");
+    }
+
     /** What rows call the model: its file name without .json. */
     private String modelName() {
         String n = modelPath.getFileName().toString();
         return n.endsWith(".json") ? n.substring(0, n.length() - 5) : n;
     }
 
-    /** One text line: the size, then the evidence (interval and probability, or votes), then any status. */
+    /**
+     * The interval's share of held-out adapters: a calibrated model fits its interval's mass so that
+     * 85% of its training adapters, held out by group, fall inside theirs (the model package's
+     * LeaveOneGroupOut.INTERVAL_COVERAGE); an uncalibrated one holds 80% of the probability.
+     */
+    static final int CALIBRATED_COVERAGE_PERCENT = 85;
+
+    /** Below this probability of its size an answer is called uncertain. */
+    static final double UNCERTAIN_BELOW = 0.3;
+
+    /** One line in words: "≈3 images (85%: 2–4, p=0.55)", then what is unusual about the answer. */
     static String describe(Prediction p) {
         if (!p.status().hasSize()) {
-            return "no size, " + p.status().key() + ": " + p.reason();
+            return "no estimate: " + inWords(p);
         }
-        String evidence;
+        int size = p.size();
+        String bound = p.status() == Status.ABOVE_RANGE ? "≥" : p.status() == Status.BELOW_RANGE ? "≤" : "≈";
+        StringBuilder s = new StringBuilder(bound).append(size).append(size == 1 ? " image" : " images");
         if (p.posterior() != null) {
             int[] iv = p.posterior().interval80();
-            evidence = String.format(Locale.ROOT, "p=%.2f, 80%% interval %d-%d, estimate %.1f", p.posterior().probability(p.size()), iv[0], iv[1], p.estimate());
+            double prob = p.posterior().probability(size);
+            if (prob < UNCERTAIN_BELOW) {
+                s.append(", uncertain");
+            }
+            int coverage = p.posterior().mass() == dev.dsire.model.Calibration.DEFAULT_INTERVAL_MASS ? 80 : CALIBRATED_COVERAGE_PERCENT;
+            s.append(String.format(Locale.ROOT, " (%d%%: %s, p=%.2f", coverage, iv[0] == iv[1] ? Integer.toString(iv[0]) : iv[0] + "–" + iv[1], prob));
+            if (Math.abs(p.estimate() - size) >= 0.5) { // the answer is a trained size; between them the estimate says where
+                s.append(String.format(Locale.ROOT, "; between trained sizes: %.1f", p.estimate()));
+            }
+            s.append(')');
         } else {
-            evidence = "votes " + p.votes().entrySet().stream().map(v -> v.getKey() + ":" + v.getValue()).collect(Collectors.joining(" "));
+            s.append(" (votes ").append(p.votes().entrySet().stream().map(v -> v.getKey() + ":" + v.getValue()).collect(Collectors.joining(" "))).append(')');
         }
-        return p.size() + "  (" + evidence + ")" + (p.status() == Status.OK ? "" : "  " + p.status().key() + ": " + p.reason());
+        String words = inWords(p);
+        return words.isEmpty() ? s.toString() : s + "; " + words;
+    }
+
+    /** The status in words, with its reason; empty for a plain answer. Every status is named here. */
+    static String inWords(Prediction p) {
+        String why = p.reason() == null || p.reason().isBlank() ? "" : ": " + p.reason();
+        return switch (p.status()) {
+            case OK -> "";
+            case OUT_OF_DISTRIBUTION -> "unlike the training adapters" + why;
+            case ABOVE_RANGE -> "above the trained range (≥ " + p.size() + ")" + why;
+            case BELOW_RANGE -> "below the trained range (≤ " + p.size() + ")" + why;
+            case NO_MODEL -> "no model fits this file's layout" + why;
+            case UNTRAINED -> "never trained" + why;
+            case DEGENERATE -> "its weight change s·B·A is zero" + why;
+            case ERROR -> "could not be read" + why;
+        };
     }
 
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        DsireModel model = ModelFile.load(modelPath);
+        List<Path> adapters = inputs.files(files);
+        DsireModel model = ModelFile.load(Inputs.existing(modelPath, "model file"));
         int[] failed = {0};
         try (ComputeOptions.Engine engine = compute.open(err)) {
-            new SpectraExtractor(engine.spectra()).forEachBatch(files, batch -> failed[0] += predict(model, engine, batch, out, err));
+            new SpectraExtractor(engine.spectra()).forEachBatch(adapters, batch -> failed[0] += predict(model, engine, batch, out, err));
         }
         return failed[0] == 0 ? 0 : Main.INPUT_ERROR;
     }

@@ -14,37 +14,47 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "report", mixinStandardHelpOptions = true,
-        description = {"Writes one self-contained HTML page about a scan: counts by family, format and status; per family the",
-                "declared and inferred sizes; the files whose declared size disagrees with the answer; the answers flagged",
-                "out_of_distribution, above_range or below_range; and with --models, each layout's cross-validated scores."})
+@Command(name = "report", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Writes one self-contained HTML page about a scan.",
+                "It shows counts by family, format and status; per family the declared and inferred sizes; the files whose declared size",
+                "disagrees with the answer; the answers flagged out_of_distribution, above_range or below_range; and with --models,",
+                "each layout's cross-validated scores."},
+        footer = {"", "Examples:",
+                "  dsire report scan.sqlite --out hub.html",
+                "  dsire report scan.sqlite --models models --out hub.html"})
 final class ReportCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "DB", description = "the scan's SQLite database")
+    @Parameters(index = "0", paramLabel = "<db>", description = "The scan's SQLite database.")
     Path db;
 
-    @Option(names = "--out", required = true, paramLabel = "HTML")
+    @Option(names = "--out", required = true, paramLabel = "<html>", description = "The HTML file to write.")
     Path out;
 
-    @Option(names = "--models", paramLabel = "DIR", description = "the folder 'fit --from-scan' wrote (its index.json gives each layout's scores)")
+    @Option(names = "--models", paramLabel = "<dir>", description = "The folder 'fit --from-scan' wrote (its index.json gives each layout's scores).")
     Path models;
+
+    @picocli.CommandLine.Mixin
+    OutputOptions output;
 
     @Override
     public Integer call() throws IOException, SQLException {
         if (!Files.isRegularFile(db)) {
-            throw new IllegalArgumentException(db + " does not exist");
+            throw new IllegalArgumentException(db + ": no such scan database");
         }
         if (models != null && !Files.isRegularFile(models.resolve(HubIndex.FILE))) {
             throw new IllegalArgumentException(models + " holds no " + HubIndex.FILE + " (write it with fit --from-scan)");
         }
+        Inputs.writable(out);
         HubReport report = new HubReport();
         try (ScanDb database = ScanDb.open(db)) {
             database.forEachScanRow(false, report::add);
         }
         report.write(out, "dsire hub report: " + db.getFileName(), models == null ? null : HubIndex.scores(models.resolve(HubIndex.FILE)));
-        spec.commandLine().getErr().println("report written to " + out);
+        if (!output.quiet) {
+            spec.commandLine().getErr().println("report written to " + out);
+        }
         return 0;
     }
 }

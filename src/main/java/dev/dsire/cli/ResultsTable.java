@@ -16,7 +16,7 @@ final class ResultsTable {
     private ResultsTable() {}
 
     static void print(PrintWriter out, List<MethodResult> results) {
-        out.printf("%-18s  %-15s  %-15s  %-15s  %-15s%n", "method", "MAE", "MAPE %", "accuracy %", "coverage80");
+        out.printf("%-18s  %-15s  %-15s  %-15s  %-15s%n", "method", "MAE", "MAPE %", "accuracy %", "in 85% range");
         for (MethodResult r : results) {
             out.printf("%-18s  %-15s  %-15s  %-15s  %-15s%n", r.method().key(), r.mae().format(2), r.mape().format(1), r.accuracy().format(1),
                     r.method().probabilistic() ? r.coverage80().format(2) : "-");
@@ -25,7 +25,7 @@ final class ResultsTable {
 
     static void printUnseen(PrintWriter out, Set<Integer> unseen, List<UnseenResult> results) {
         out.printf("%nunseen sizes %s (fitted without them; MAE of the continuous estimate):%n", unseen);
-        out.printf("%-18s  %-15s  %-15s  %-15s  %s%n", "method", "MAE", "MAPE %", "coverage80", "MAE by size");
+        out.printf("%-18s  %-15s  %-15s  %-15s  %s%n", "method", "MAE", "MAPE %", "in 85% range", "MAE by size");
         for (UnseenResult r : results) {
             out.printf("%-18s  %-15s  %-15s  %-15s  %s%n", r.method().key(), r.mae().format(2), r.mape().format(1),
                     r.method().probabilistic() ? r.coverage80().format(2) : "-",

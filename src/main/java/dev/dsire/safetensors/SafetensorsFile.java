@@ -104,8 +104,7 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     private static String describe(IOException e) {
-        String m = e.getMessage();
-        return e.getClass().getSimpleName().replace("Exception", "") + (m == null ? "" : " " + m);
+        return dev.dsire.IoReason.of(e);
     }
 
     record Header(long dataStart, Map<String, TensorInfo> tensors, Map<String, String> metadata) {}

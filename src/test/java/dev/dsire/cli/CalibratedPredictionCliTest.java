@@ -79,7 +79,7 @@ class CalibratedPredictionCliTest {
         assertEquals("out_of_distribution", f.get("status").asText());
         assertFalse(f.get("prediction").isNull(), "out of distribution keeps its prediction");
         Run text = dsire("predict", "--model", model, untrained);
-        assertTrue(text.out().contains("no size, untrained"), text.out());
+        assertTrue(text.out().contains("no estimate: never trained: B is zero in every layer"), text.out());
     }
 
     @Test

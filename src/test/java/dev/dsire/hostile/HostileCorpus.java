@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -267,8 +266,7 @@ public final class HostileCorpus {
 
     private static void rename(ObjectNode h, String from, String to) {
         Map<String, JsonNode> copy = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = h.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : h.properties()) {
             copy.put(e.getKey().equals(from) ? to : e.getKey(), e.getValue());
         }
         h.removeAll();

@@ -221,10 +221,10 @@ class ScanTest {
     }
 
     @Test
-    void notADirectoryIsAUsageError() {
+    void aMissingPathIsAUsageError() {
         Run r = dsire("scan", dir.resolve("absent"), "--db", dir.resolve("s.sqlite"));
         assertEquals(Main.USAGE, r.code());
-        assertTrue(r.err().strip().endsWith("is not a directory"));
+        assertTrue(r.err().strip().endsWith("absent: no such file or folder"), r.err());
     }
 
     static List<String> lines(String s) {

@@ -110,6 +110,7 @@ class HostileShapesTest {
     /** A = F16[16, 2^27 + 8]: 2^31 + 128 elements, one nonzero per row, the last past index 2^31. */
     @Test
     @Timeout(value = 300, unit = TimeUnit.SECONDS)
+    @SuppressWarnings("try") // the file is closed inside the try on purpose: it is read back before the block ends
     void tensorPastTwoToThe31ElementsIsIndexedInLong() throws IOException {
         int r = 16, d = 16;
         long k = (1L << 27) + 8;
