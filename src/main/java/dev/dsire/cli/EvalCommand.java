@@ -87,6 +87,9 @@ final class EvalCommand implements Callable<Integer> {
         if (labels.source.fromScan != null) {
             return fromScan(out, err, chosen);
         }
+        if (labels.source.transfer != null) {
+            return transfer(out, err, chosen);
+        }
         Protocol protocol = new Protocol(trainGroups, repeats, seed);
         LabelledSamples data;
         List<MethodResult> results = new java.util.ArrayList<>();
@@ -146,6 +149,34 @@ final class EvalCommand implements Callable<Integer> {
             }
         }
         return data.failed() == 0 ? 0 : Main.INPUT_ERROR;
+    }
+
+    /** Fit on the first manifest, predict the second: errors of ok and flagged answers, flagged share of big errors. */
+    private int transfer(PrintWriter out, PrintWriter err, List<Method> chosen) {
+        Path trainCsv = labels.source.transfer.get(0), testCsv = labels.source.transfer.get(1);
+        LabelledSamples train, test;
+        List<dev.dsire.eval.Transfer> results = new java.util.ArrayList<>();
+        try (Progress progress = Progress.of(err, compute.output)) {
+            try (ComputeOptions.Engine engine = compute.open(err)) {
+                train = LabelledSamples.extract(dev.dsire.model.Manifest.readCsv(trainCsv), engine.spectra(), err, progress);
+                test = LabelledSamples.extract(dev.dsire.model.Manifest.readCsv(testCsv), engine.spectra(), err, progress);
+            }
+            if (train.samples().isEmpty() || test.samples().isEmpty()) {
+                throw new IllegalArgumentException((train.samples().isEmpty() ? trainCsv : testCsv) + ": no adapter could be read");
+            }
+            progress.phase("transfer", chosen.size(), "methods");
+            for (Method m : chosen) {
+                results.addAll(dev.dsire.eval.Transfer.run(train.samples(), test.samples(), List.of(m)));
+                progress.step();
+            }
+        }
+        if (json) {
+            out.println(Json.line(Map.of("train", trainCsv.toString(), "test", testCsv.toString(), "methods", ResultsTable.transferJson(results))));
+        } else {
+            out.printf("fit on %s (%d adapters), predicted %s (%d adapters)%n", trainCsv, train.samples().size(), testCsv, test.samples().size());
+            ResultsTable.printTransfer(out, results);
+        }
+        return train.failed() + test.failed() == 0 ? 0 : Main.INPUT_ERROR;
     }
 
     /** Per layout of a scan, every method cross-validated by training run: how far to trust each layout's model. */

@@ -27,6 +27,10 @@ final class LabelOptions {
         @ArgGroup(exclusive = false)
         Wise wise;
 
+        @Option(names = "--transfer", arity = "2", paramLabel = "<csv>",
+                description = "Two manifests, TRAIN then TEST (eval only): fit on every adapter of the first, predict the second.")
+        List<Path> transfer;
+
         @Option(names = "--from-scan", paramLabel = "<db>",
                 description = "A scan (its SQLite database, or the Spark job's Parquet folder): per layout, the files whose metadata states their size.")
         Path fromScan;
@@ -47,6 +51,9 @@ final class LabelOptions {
     }
 
     Manifest load(PrintWriter err) {
+        if (source.transfer != null) {
+            throw new IllegalArgumentException("--transfer TRAIN TEST is eval's: fit with --manifest TRAIN instead");
+        }
         if (source.fromScan != null) {
             throw new IllegalArgumentException("--from-scan fits one model per layout: it cannot be combined with this command's other options");
         }

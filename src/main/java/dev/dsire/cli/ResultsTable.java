@@ -21,6 +21,27 @@ final class ResultsTable {
             out.printf("%-18s  %-15s  %-15s  %-15s  %-15s%n", r.method().key(), r.mae().format(2), r.mape().format(1), r.accuracy().format(1),
                     r.method().probabilistic() ? r.coverage80().format(2) : "-");
         }
+        printRecall(out, results.stream().map(r -> Map.entry(r.method().key(), r.confusion())).toList());
+    }
+
+    /** Per method, the share of each true size answered exactly: whether the extremes are kept. */
+    static void printRecall(PrintWriter out, List<Map.Entry<String, dev.dsire.eval.Confusion>> confusions) {
+        if (confusions.isEmpty()) {
+            return;
+        }
+        List<Integer> sizes = confusions.getFirst().getValue().sizes();
+        out.printf("%nrecall per true size (share answered exactly):%n%-18s", "method");
+        for (int s : sizes) {
+            out.printf("  %6s", s);
+        }
+        out.println();
+        for (var e : confusions) {
+            out.printf("%-18s", e.getKey());
+            for (double r : e.getValue().recall().values()) {
+                out.printf("  %6s", Double.isNaN(r) ? "-" : String.format(Locale.ROOT, "%.2f", r));
+            }
+            out.println();
+        }
     }
 
     static void printUnseen(PrintWriter out, Set<Integer> unseen, List<UnseenResult> results) {
@@ -39,6 +60,47 @@ final class ResultsTable {
         for (SweepPoint p : sweep) {
             out.printf("%-18s  %6d  %-15s  %-15s%n", p.method().key(), p.trainGroups(), p.mae().format(2), p.accuracy().format(1));
         }
+    }
+
+    static void printTransfer(PrintWriter out, List<dev.dsire.eval.Transfer> results) {
+        out.printf("%-18s  %6s  %10s  %10s  %-16s  %-16s  %s%n", "method", "MAE", "accuracy %", "coverage80", "ok: MAE (n)", "flagged: MAE (n)",
+                "big errors flagged");
+        for (var r : results) {
+            int ok = r.statuses().getOrDefault("ok", 0);
+            int flagged = r.statuses().entrySet().stream().filter(e -> !e.getKey().equals("ok")).mapToInt(Map.Entry::getValue).sum();
+            out.printf("%-18s  %6.2f  %10.1f  %10s  %-16s  %-16s  %s%n", r.method().key(), r.mae(), r.accuracy(),
+                    Double.isNaN(r.coverage80()) ? "-" : String.format(Locale.ROOT, "%.2f", r.coverage80()),
+                    String.format(Locale.ROOT, "%s (%d)", Double.isNaN(r.okMae()) ? "-" : String.format(Locale.ROOT, "%.2f", r.okMae()), ok),
+                    String.format(Locale.ROOT, "%s (%d)", Double.isNaN(r.flaggedMae()) ? "-" : String.format(Locale.ROOT, "%.2f", r.flaggedMae()), flagged),
+                    r.bigErrors() == 0 ? "no big errors" : String.format(Locale.ROOT, "%d of %d (%.0f%%)", r.bigFlagged(), r.bigErrors(),
+                            100 * r.flaggedShareOfBigErrors()));
+        }
+        out.printf("%nstatuses:%n");
+        for (var r : results) {
+            out.printf("%-18s  %s%n", r.method().key(), r.statuses().entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
+                    .collect(Collectors.joining(", ")));
+        }
+        printRecall(out, results.stream().map(r -> Map.entry(r.method().key(), r.confusion())).toList());
+    }
+
+    static List<Map<String, Object>> transferJson(List<dev.dsire.eval.Transfer> results) {
+        return results.stream().map(r -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("method", r.method().key());
+            m.put("tested", r.tested());
+            m.put("mae", r.mae());
+            m.put("accuracy", r.accuracy());
+            m.put("coverage80", Double.isNaN(r.coverage80()) ? null : r.coverage80());
+            m.put("ok_mae", Double.isNaN(r.okMae()) ? null : r.okMae());
+            m.put("flagged_mae", Double.isNaN(r.flaggedMae()) ? null : r.flaggedMae());
+            m.put("statuses", r.statuses());
+            m.put("big_errors", r.bigErrors());
+            m.put("big_errors_flagged", r.bigFlagged());
+            Map<String, Object> recall = new LinkedHashMap<>();
+            r.confusion().recall().forEach((k, v) -> recall.put(k.toString(), Double.isNaN(v) ? null : v));
+            m.put("recall", recall);
+            return m;
+        }).toList();
     }
 
     static List<Map<String, Object>> unseenJson(List<UnseenResult> results) {
@@ -91,6 +153,9 @@ final class ResultsTable {
             Map<String, Object> c = new LinkedHashMap<>();
             c.put("sizes", r.confusion().sizes());
             c.put("counts", r.confusion().counts());
+            Map<String, Object> recall = new LinkedHashMap<>();
+            r.confusion().recall().forEach((k, v) -> recall.put(k.toString(), Double.isNaN(v) ? null : v));
+            c.put("recall", recall);
             confusion.put(r.method().key(), c);
         }
         Map<String, Object> root = new LinkedHashMap<>();

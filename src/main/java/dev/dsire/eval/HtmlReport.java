@@ -61,13 +61,26 @@ public final class HtmlReport {
                     .append(r.method().probabilistic() ? r.coverage80().format(2) : "–").append("</td><td>")
                     .append(String.format(Locale.ROOT, "%.1f%%", 100 * r.oodRate())).append("</td></tr>");
         }
+        h.append("</table><h3>Recall per true size</h3><table><tr><th>method</th>");
+        for (int size : s.results().getFirst().confusion().sizes()) {
+            h.append("<th>").append(size).append("</th>");
+        }
+        h.append("</tr>");
+        for (MethodResult r : s.results()) {
+            h.append("<tr><td>").append(r.method().key()).append("</td>");
+            r.confusion().recall().values().forEach(v -> h.append("<td>").append(Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%.2f", v)).append("</td>"));
+            h.append("</tr>");
+        }
         h.append("</table><div class=\"plots\">");
         MethodResult first = s.results().getFirst();
         h.append("<figure>").append(confusionSvg(first.confusion())).append("<figcaption>Confusion of ").append(first.method().key())
                 .append(" over all repeats: rows are true sizes, columns predicted sizes.</figcaption></figure>");
-        s.results().stream().filter(r -> r.method().probabilistic()).findFirst().filter(r -> r != first).ifPresent(r ->
+        // the default method's confusion beside the first method's (else the first calibrated method's)
+        s.results().stream().filter(r -> r.method().equals(dev.dsire.model.Method.DEFAULT)).findFirst()
+                .or(() -> s.results().stream().filter(r -> r.method().probabilistic()).findFirst()).filter(r -> r != first).ifPresent(r ->
                 h.append("<figure>").append(confusionSvg(r.confusion())).append("<figcaption>Confusion of ").append(r.method().key())
-                        .append(" (posterior median) over all repeats.</figcaption></figure>"));
+                        .append(r.method().equals(dev.dsire.model.Method.DEFAULT) ? " (the default method)" : "")
+                        .append(" over all repeats.</figcaption></figure>"));
         List<MethodResult> probabilistic = s.results().stream().filter(r -> r.method().probabilistic()).toList();
         if (!probabilistic.isEmpty()) {
             h.append("<figure>").append(reliabilitySvg(probabilistic)).append("<figcaption>Reliability: test adapters binned by the probability ")

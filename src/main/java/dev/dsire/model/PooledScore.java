@@ -90,8 +90,18 @@ public record PooledScore(double[] weights, double intercept, double lambda, int
         double variance = pooledVariance(bestHeld, classOf, means, sizes.length);
         double[] weights = gram.weights(z, p, yc, bestLambda);
         double sd = Math.sqrt(variance);
-        double low = sizes[0] <= 1 ? Double.NEGATIVE_INFINITY : Math.min(means[0], minOf(bestHeld, classOf, 0)) - RANGE_MARGIN * sd;
-        double high = Math.max(means[sizes.length - 1], maxOf(bestHeld, classOf, sizes.length - 1)) + RANGE_MARGIN * sd;
+        // the bounds hold every score the extreme sizes' training adapters reach, held out or not (in-sample scores
+        // run further out than held-out ones), and a margin; with fewer than 3 groups there is nothing to bound by
+        double[] fitted = gram.fitted(yc, bestLambda);
+        for (int i = 0; i < n; i++) {
+            fitted[i] += yMean;
+        }
+        int top = sizes.length - 1;
+        boolean bounded = groups.length >= 3;
+        double low = sizes[0] <= 1 || !bounded ? Double.NEGATIVE_INFINITY
+                : Math.min(means[0], Math.min(minOf(bestHeld, classOf, 0), minOf(fitted, classOf, 0))) - RANGE_MARGIN * sd;
+        double high = !bounded ? Double.POSITIVE_INFINITY
+                : Math.max(means[top], Math.max(maxOf(bestHeld, classOf, top), maxOf(fitted, classOf, top))) + RANGE_MARGIN * sd;
         double mass = intervalMass(bestHeld, classOf, sizes, means, variance);
         ShiftDetector shift = ShiftDetector.fit(z, n, p, gram, groups);
         return new PooledScore(weights, yMean, bestLambda, sizes, means, variance, mass, low, high, shift);
@@ -324,6 +334,15 @@ public record PooledScore(double[] weights, double intercept, double lambda, int
                 out[i] = s;
             }
             return out;
+        }
+
+        /** In-sample predictions of the centred target yc. */
+        double[] fitted(double[] yc, double lambda) {
+            double[] shrink = new double[n];
+            for (int e = 0; e < n; e++) {
+                shrink[e] = d[e] / (d[e] + lambda);
+            }
+            return apply(shrink, yc);
         }
 
         /** Leave-one-group-out predictions of the centred target yc (as centred log sizes). */

@@ -1,0 +1,197 @@
+package dev.dsire.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.Random;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
+import org.junit.jupiter.api.Test;
+
+/** The pooled method's score: exact held-out algebra, range bounds, shift flags. */
+class PooledScoreTest {
+    private static final int P = 30;
+
+    /** A synthetic set: the first features grow with log n, each group shifts every feature a little. */
+    private record Data(double[] z, int n, int[] labels, int[] group, double[] mean) {
+        double[] row(int i) {
+            return Arrays.copyOfRange(z, i * P, (i + 1) * P);
+        }
+    }
+
+    private static double[] adapter(Random r, int size, double[] groupShift, double noise) {
+        double[] x = new double[P];
+        for (int c = 0; c < P; c++) {
+            x[c] = (c < 6 ? (1 + 0.1 * c) * Math.log(size) : 0) + groupShift[c] + noise * r.nextGaussian();
+        }
+        return x;
+    }
+
+    private static Data data(int groups, int[] sizes, long seed) {
+        Random r = new Random(seed);
+        int n = groups * sizes.length;
+        double[] z = new double[n * P];
+        int[] labels = new int[n], group = new int[n];
+        for (int g = 0; g < groups; g++) {
+            double[] shift = new double[P];
+            for (int c = 0; c < P; c++) {
+                shift[c] = 0.2 * r.nextGaussian();
+            }
+            for (int k = 0; k < sizes.length; k++) {
+                int i = g * sizes.length + k;
+                labels[i] = sizes[k];
+                group[i] = g;
+                System.arraycopy(adapter(r, sizes[k], shift, 0.15), 0, z, i * P, P);
+            }
+        }
+        double[] mean = new double[P]; // centre the columns, as the model's standardiser does
+        for (int i = 0; i < n; i++) {
+            for (int c = 0; c < P; c++) {
+                mean[c] += z[i * P + c] / n;
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            for (int c = 0; c < P; c++) {
+                z[i * P + c] -= mean[c];
+            }
+        }
+        return new Data(z, n, labels, group, mean);
+    }
+
+    private static double[] centred(double[] x, double[] mean) {
+        double[] out = x.clone();
+        for (int c = 0; c < P; c++) {
+            out[c] -= mean[c];
+        }
+        return out;
+    }
+
+    @Test
+    void heldOutPredictionsEqualRefitsWithoutTheGroup() {
+        Data d = data(8, new int[] {1, 2, 3, 4}, 1);
+        double[] y = Arrays.stream(d.labels).mapToDouble(Math::log).toArray();
+        double yMean = Arrays.stream(y).average().orElseThrow();
+        double[] yc = Arrays.stream(y).map(v -> v - yMean).toArray();
+        double lambda = 3.0;
+        double[] held = PooledScore.Gram.of(d.z, d.n, P).heldOut(yc, lambda, PooledScore.groups(d.group));
+        for (int g = 0; g < 8; g++) {
+            // explicit ridge with an unpenalised intercept on the other groups: [1 Z]ᵀ[1 Z] + diag(0, λ…) solved directly
+            int m = 0;
+            for (int i = 0; i < d.n; i++) {
+                m += d.group[i] == g ? 0 : 1;
+            }
+            DMatrixRMaj x = new DMatrixRMaj(m, P + 1), t = new DMatrixRMaj(m, 1);
+            for (int i = 0, r = 0; i < d.n; i++) {
+                if (d.group[i] == g) {
+                    continue;
+                }
+                x.set(r, 0, 1);
+                for (int c = 0; c < P; c++) {
+                    x.set(r, c + 1, d.z[i * P + c]);
+                }
+                t.set(r++, 0, yc[i]);
+            }
+            DMatrixRMaj a = new DMatrixRMaj(P + 1, P + 1), b = new DMatrixRMaj(P + 1, 1), w = new DMatrixRMaj(P + 1, 1);
+            CommonOps_DDRM.multTransA(x, x, a);
+            for (int c = 1; c <= P; c++) {
+                a.add(c, c, lambda);
+            }
+            CommonOps_DDRM.multTransA(x, t, b);
+            CommonOps_DDRM.solve(a, b, w);
+            for (int i = 0; i < d.n; i++) {
+                if (d.group[i] != g) {
+                    continue;
+                }
+                double s = w.get(0);
+                for (int c = 0; c < P; c++) {
+                    s += w.get(c + 1) * d.z[i * P + c];
+                }
+                assertEquals(s, held[i], 1e-9, "adapter " + i);
+            }
+        }
+    }
+
+    @Test
+    void answersTheTrainingSizesOfNewGroupsWithCalibratedIntervals() {
+        int[] sizes = {1, 2, 3, 4, 5, 6};
+        Data d = data(15, sizes, 2);
+        PooledScore s = PooledScore.fit(d.z, d.n, P, d.labels, d.group);
+        Random r = new Random(77);
+        int hits = 0, covered = 0, ok = 0, tested = 0;
+        for (int g = 0; g < 20; g++) {
+            double[] shift = new double[P];
+            for (int c = 0; c < P; c++) {
+                shift[c] = 0.2 * r.nextGaussian();
+            }
+            for (int size : sizes) {
+                Prediction p = s.predict(centred(adapter(r, size, shift, 0.15), d.mean));
+                tested++;
+                hits += p.size() == size ? 1 : 0;
+                int[] iv = p.posterior().interval80();
+                covered += iv[0] <= size && size <= iv[1] ? 1 : 0;
+                ok += p.status() == Status.OK ? 1 : 0;
+            }
+        }
+        assertTrue(hits > 0.5 * tested, hits + " of " + tested + " exact");
+        double coverage = (double) covered / tested;
+        assertTrue(coverage >= 0.75 && coverage <= 0.97, "coverage " + coverage);
+        assertTrue(ok >= 0.75 * tested, ok + " of " + tested + " ok: new groups of the training recipe are mostly not flagged");
+    }
+
+    @Test
+    void anAdapterTrainedOnFarMoreImagesIsAnsweredAboveTheRange() {
+        Data d = data(15, new int[] {1, 2, 3, 4, 5, 6}, 3);
+        PooledScore s = PooledScore.fit(d.z, d.n, P, d.labels, d.group);
+        Prediction p = s.predict(centred(adapter(new Random(5), 40, new double[P], 0.15), d.mean));
+        assertEquals(Status.ABOVE_RANGE, p.status());
+        assertEquals(6, p.size());
+        assertTrue(p.estimate() > 6, "estimate " + p.estimate());
+        assertTrue(p.reason().contains("more images than the largest training size (6)"), p.reason());
+    }
+
+    @Test
+    void anAdapterTrainedOnFarFewerImagesIsAnsweredBelowTheRange() {
+        Data d = data(15, new int[] {10, 20, 30, 40, 50}, 4);
+        PooledScore s = PooledScore.fit(d.z, d.n, P, d.labels, d.group);
+        Prediction p = s.predict(centred(adapter(new Random(6), 1, new double[P], 0.15), d.mean));
+        assertEquals(Status.BELOW_RANGE, p.status());
+        assertEquals(10, p.size());
+        assertTrue(p.estimate() < 10, "estimate " + p.estimate());
+    }
+
+    @Test
+    void theSmallestSizeOneHasNothingBelowIt() {
+        Data d = data(15, new int[] {1, 2, 3}, 8);
+        PooledScore s = PooledScore.fit(d.z, d.n, P, d.labels, d.group);
+        assertEquals(Double.NEGATIVE_INFINITY, s.low());
+    }
+
+    @Test
+    void anAdapterUnlikeTheTrainingOnesIsFlaggedAndItsIntervalWidens() {
+        Data d = data(15, new int[] {1, 2, 3, 4, 5, 6}, 9);
+        PooledScore s = PooledScore.fit(d.z, d.n, P, d.labels, d.group);
+        Random r = new Random(10);
+        double[] like = centred(adapter(r, 3, new double[P], 0.15), d.mean);
+        double[] unlike = like.clone();
+        for (int c = 6; c < P; c++) {
+            unlike[c] += 3 * r.nextGaussian(); // spectra off the training adapters' directions
+        }
+        Prediction ok = s.predict(like), flagged = s.predict(unlike);
+        assertEquals(Status.OK, ok.status());
+        assertEquals(Status.OUT_OF_DISTRIBUTION, flagged.status());
+        int[] a = ok.posterior().interval80(), b = flagged.posterior().interval80();
+        assertTrue(b[1] - b[0] > a[1] - a[0], Arrays.toString(a) + " vs " + Arrays.toString(b));
+    }
+
+    @Test
+    void theEstimateFollowsTheScoreBetweenAndBeyondTheSizes() {
+        PooledScore s = new PooledScore(new double[1], 0, 1, new int[] {1, 10}, new double[] {0, 1}, 0.1, 0.8,
+                Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY, new ShiftDetector(new double[0], new double[0], 1, Double.POSITIVE_INFINITY));
+        assertEquals(1, s.estimate(0), 1e-12);
+        assertEquals(Math.sqrt(10), s.estimate(0.5), 1e-12);
+        assertEquals(100, s.estimate(2), 1e-9);
+        assertArrayEquals(new int[] {1, 10}, s.sizes());
+    }
+}
