@@ -122,9 +122,11 @@ public record PooledScore(double[] weights, double intercept, double lambda, int
         List<Integer> sizeList = sizeList();
         double shiftScore = shift.score(z);
         boolean unlike = shiftScore > shift.threshold();
-        // an adapter unlike the training ones gets a flatter posterior: its interval widens with its distance
-        double temper = unlike ? Math.max(1, shiftScore / shift.threshold()) : 1;
-        Posterior posterior = Posterior.fromLogScores(sizeList, logLikelihoods(s, means, variance * temper * temper), intervalMass);
+        // an adapter unlike the training ones gets a flatter posterior: the score's spread grows with the square of
+        // its distance past the threshold (linear growth left shifted recipes' intervals holding the truth under half the time)
+        double ratio = unlike ? Math.max(1, shiftScore / shift.threshold()) : 1;
+        double spread = ratio * ratio;
+        Posterior posterior = Posterior.fromLogScores(sizeList, logLikelihoods(s, means, variance * spread * spread), intervalMass);
         int answer = sizeList.get(mostProbable(posterior.p()));
         double estimate = estimate(s);
         if (s > high) {

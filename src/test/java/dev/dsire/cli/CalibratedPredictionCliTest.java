@@ -26,7 +26,7 @@ class CalibratedPredictionCliTest {
     void posteriorPredictionsCarryProbabilitiesAnIntervalAndAStatus() throws IOException {
         Path manifest = Zoo.write(dir.resolve("train"), Naming.KOHYA, 4, List.of(1, 2, 4, 8));
         Path model = dir.resolve("posterior.json");
-        Run fit = dsire("fit", "--manifest", manifest, "--out", model); // the posterior is fit's default
+        Run fit = dsire("fit", "--manifest", manifest, "--out", model, "--method", "posterior");
         assertEquals(0, fit.code(), fit.err());
         assertTrue(fit.out().contains("posterior (log-std+spectrum × per-layer a,b,ba × soft-3nn × posterior)"), fit.out());
 
