@@ -1,5 +1,6 @@
 package dev.dsire.scan;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -14,7 +15,9 @@ import java.util.function.Consumer;
 /**
  * The scan's SQLite database: one row per file keyed by path, so reruns replace rather than
  * duplicate, and each batch is one transaction, so a killed scan loses at most its last batch.
- * WAL mode lets the walker look rows up while the writer commits.
+ * WAL mode lets the walker look rows up while the writer commits. An existing database is checked
+ * ({@code PRAGMA quick_check}) when a process first opens it: damaged pages once exported garbled
+ * and duplicated rows with exit 0. Export opens it read-only, so it works on a read-only filesystem.
  */
 public final class ScanDb implements AutoCloseable {
     static final String COLUMNS = "path, size, mtime, header_sha256, format, family, rank, layers, dtype, bytes, train_images, "
@@ -27,9 +30,19 @@ public final class ScanDb implements AutoCloseable {
     private final PreparedStatement stamp;
     private final PreparedStatement forget;
     private final PreparedStatement answer;
+    /** The files table's columns, for a read-only database (null when opened for writing: it has them all). */
+    private final java.util.Set<String> readOnlyColumns;
+    /** Databases this process has checked (the scan opens a second connection for its walker). */
+    private static final java.util.Set<String> CHECKED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-    private ScanDb(Connection conn) throws SQLException {
+    private ScanDb(Connection conn, java.util.Set<String> readOnlyColumns) throws SQLException {
         this.conn = conn;
+        this.readOnlyColumns = readOnlyColumns;
+        if (readOnlyColumns != null) {
+            upsert = layout = stamp = forget = answer = null;
+            conn.setAutoCommit(false);
+            return;
+        }
         try (Statement s = conn.createStatement()) {
             s.execute("PRAGMA journal_mode=WAL");
             s.execute("PRAGMA synchronous=NORMAL");
@@ -71,10 +84,121 @@ public final class ScanDb implements AutoCloseable {
 
     public static ScanDb open(Path file) {
         SqliteLibrary.prepare();
+        boolean existing = Files.isRegularFile(file) && size(file) > 0;
+        Connection c = null;
         try {
-            return new ScanDb(DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath()));
+            c = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+            if (existing) {
+                check(file, c);
+            }
+            return new ScanDb(c, null);
         } catch (SQLException e) {
-            throw new ScanDbException(file, e);
+            close(c);
+            throw corruptOr(file, e);
+        } catch (RuntimeException e) {
+            close(c);
+            throw e;
+        }
+    }
+
+    /**
+     * An existing database for reading only (export): no statement writes, so its schema stays as it
+     * was and SQLite removes its WAL files at close, as after a scan. On a read-only filesystem,
+     * where SQLite cannot make the WAL's shared-memory file, it is opened immutable, which is safe
+     * only while no write-ahead log holds rows not yet in the file.
+     */
+    public static ScanDb openReadOnly(Path file) {
+        SqliteLibrary.prepare();
+        Connection c = null;
+        try {
+            try {
+                c = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+                columns(c); // reads the schema: fails here, not mid-export, where the file cannot be opened
+            } catch (SQLException e) {
+                close(c);
+                Path wal = file.resolveSibling(file.getFileName() + "-wal");
+                if (Files.isRegularFile(wal) && size(wal) > 0) {
+                    throw e;
+                }
+                c = DriverManager.getConnection("jdbc:sqlite:" + uri(file) + "?immutable=1");
+            }
+            check(file, c);
+            return new ScanDb(c, columns(c));
+        } catch (SQLException e) {
+            close(c);
+            throw corruptOr(file, e);
+        } catch (RuntimeException e) {
+            close(c);
+            throw e;
+        }
+    }
+
+    /** One line for a damaged database: rows read from it could be garbled, duplicated or missing. */
+    private static void check(Path file, Connection c) throws SQLException {
+        String key = file.toAbsolutePath().normalize() + "\0" + size(file) + "\0" + mtime(file);
+        if (CHECKED.contains(key)) {
+            return;
+        }
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("PRAGMA quick_check(1)")) {
+            String result = rs.next() ? rs.getString(1) : "no answer";
+            if (!"ok".equals(result)) {
+                throw new ScanDbException(file, "corrupt: rescan into a new file (" + result + ")");
+            }
+        }
+        CHECKED.add(key);
+    }
+
+    /** SQLite's own words for a file that is not a database, or is damaged, say the same as quick_check. */
+    private static ScanDbException corruptOr(Path file, SQLException e) {
+        String m = String.valueOf(e.getMessage());
+        if (m.contains("SQLITE_CORRUPT") || m.contains("SQLITE_NOTADB") || m.contains("malformed")) {
+            return new ScanDbException(file, "corrupt: rescan into a new file (" + m.lines().findFirst().orElse("") + ")");
+        }
+        return new ScanDbException(file, e);
+    }
+
+    private static java.util.Set<String> columns(Connection c) throws SQLException {
+        java.util.Set<String> have = new java.util.HashSet<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("PRAGMA table_info(files)")) {
+            while (rs.next()) {
+                have.add(rs.getString("name"));
+            }
+        }
+        if (have.isEmpty()) {
+            throw new SQLException("no files table: not a dsire scan database");
+        }
+        return have;
+    }
+
+    /** The path as an SQLite URI filename: characters that end or escape a path there are percent-encoded. */
+    private static String uri(Path file) {
+        String p = file.toAbsolutePath().toString();
+        return "file:" + p.replace("%", "%25").replace("?", "%3f").replace("#", "%23");
+    }
+
+    private static long size(Path p) {
+        try {
+            return Files.size(p);
+        } catch (java.io.IOException e) {
+            return 0;
+        }
+    }
+
+    private static long mtime(Path p) {
+        try {
+            return Files.getLastModifiedTime(p).toMillis();
+        } catch (java.io.IOException e) {
+            return 0;
+        }
+    }
+
+    private static void close(Connection c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException e) {
+                // already failing: the first error is the one to report
+            }
         }
     }
 
@@ -165,6 +289,10 @@ public final class ScanDb implements AutoCloseable {
 
     /** Every row in path order, as column name → value, for export. */
     public void forEachRow(String columns, Consumer<ResultSet> row) throws SQLException {
+        if (readOnlyColumns != null) { // an older database without some columns: they read as null
+            columns = String.join(", ", java.util.Arrays.stream(columns.split(",")).map(String::strip)
+                    .map(c -> readOnlyColumns.contains(c) ? c : "NULL AS " + c).toList());
+        }
         try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("SELECT " + columns + " FROM files ORDER BY path")) {
             while (rs.next()) {
                 row.accept(rs);
@@ -196,6 +324,10 @@ public final class ScanDb implements AutoCloseable {
     @Override
     public void close() {
         try {
+            if (readOnlyColumns != null) {
+                conn.close();
+                return;
+            }
             conn.commit();
             conn.close();
         } catch (SQLException e) {
