@@ -39,7 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Byte-damaged files may lose rows to a file error, never gain any.
  *
  * <p>CI runs one file of each edit and {@code hostile.wise.files} (default 24) byte-damaged ones;
- * {@code bench/hostile/run.sh} runs more.
+ * {@code bench/hostile/run.sh} runs more and appends its summary line to {@code hostile.report}.
  */
 class WiseMutationTest {
     static final Path LOW = Path.of("src/test/resources/wise/low_8/zoo-low.parquet");
@@ -91,8 +91,12 @@ class WiseMutationTest {
         if (!eval.out().startsWith("method")) {
             problems.add("eval printed no table (exit " + eval.code() + "): " + String.join(" | ", eval.err().subList(Math.max(0, eval.err().size() - 3), eval.err().size())));
         }
-        System.out.printf(Locale.ROOT, "wise mutation: %d files (%d byte-damaged); wise exit %d in %.1f s, eval exit %d in %.1f s%n",
-                corpus.size(), DAMAGED, wise.code(), wise.seconds(), eval.code(), eval.seconds());
+        String summary = String.format(Locale.ROOT, "wise mutation: %d Parquet files (%d byte-damaged), seed %d; wise exit %d in %.1f s, eval --wise exit %d in %.1f s; %s",
+                corpus.size(), DAMAGED, SEED, wise.code(), wise.seconds(), eval.code(), eval.seconds(), problems.isEmpty() ? "every check passed" : problems.size() + " problems");
+        System.out.println(summary);
+        if (System.getProperty("hostile.report") != null) { // bench/hostile/run.sh: after the batch test's summary
+            Files.writeString(Path.of(System.getProperty("hostile.report")), summary + "\n", java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        }
         assertTrue(problems.isEmpty(), String.join("\n", problems.subList(0, Math.min(20, problems.size()))));
     }
 
