@@ -112,7 +112,7 @@ public final class WiseExporter {
                     }
                 } catch (WiseException e) {
                     err.println(e.getMessage());
-                    failed++;
+                    failed += 1 + bad.size(); // bad rows already have their lines
                 }
             }
             for (Map.Entry<Row, String> d : layouts.disagreeing().entrySet()) {

@@ -172,8 +172,9 @@ public final class WiseReader implements AutoCloseable {
                         sink.error(e);
                     }
                 }
-            } catch (SQLException e) {
-                throw last < 0 && w[0] == 0 ? new WiseException(file, "cannot read: " + firstLine(e)) : new WiseException(file, last + 1, "cannot read: " + firstLine(e));
+            } catch (SQLException e) { // the file's error: its rows read so far are not to be trusted either
+                long at = last < 0 ? w[0] : last + 1;
+                throw new WiseException(file, "cannot read" + (at == 0 ? "" : " (at row " + at + ")") + ": " + firstLine(e));
             }
         }
     }
@@ -229,7 +230,7 @@ public final class WiseReader implements AutoCloseable {
                 }
             }
         } catch (SQLException e) {
-            throw index == 0 ? new WiseException(file, "cannot read: " + firstLine(e)) : new WiseException(file, index, "cannot read: " + firstLine(e));
+            throw new WiseException(file, "cannot read" + (index == 0 ? "" : " (at row " + index + ")") + ": " + firstLine(e));
         }
     }
 

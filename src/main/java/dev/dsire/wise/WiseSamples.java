@@ -75,6 +75,7 @@ public final class WiseSamples {
                     }
                 } catch (WiseException e) {
                     rows.flush();
+                    rows.abandon(); // the file's line answers for every row of it
                     progress.clearLine();
                     err.println(e.getMessage());
                     progress.error();
@@ -209,6 +210,11 @@ public final class WiseSamples {
                 }
             }
             return null;
+        }
+
+        /** A file error came: none of its rows become samples, not even those read before it. */
+        void abandon() {
+            rows.clear();
         }
 
         /** Complete rows become samples; slices come in canonical layer order, so the layers do too. */
