@@ -24,21 +24,25 @@ public final class ScanDb implements AutoCloseable {
             + "train_group, status, error, layout, spectra, prediction, votes, model, answer, probabilities, scale_source, label_source, run, "
             + "layout_name";
 
+    private static final String LAYOUTS = "fingerprint TEXT PRIMARY KEY, layers TEXT NOT NULL";
+    private static final String ANSWERS = "path TEXT NOT NULL, model TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, "
+            + "prediction INTEGER, estimate REAL, interval80 TEXT, probabilities TEXT, votes TEXT, PRIMARY KEY (path, model)";
+
     private final Connection conn;
     private final PreparedStatement upsert;
     private final PreparedStatement layout;
     private final PreparedStatement stamp;
     private final PreparedStatement forget;
     private final PreparedStatement answer;
-    /** The files table's columns, for a read-only database (null when opened for writing: it has them all). */
-    private final java.util.Set<String> readOnlyColumns;
+    /** Opened for export: no statement writes, and there is nothing to commit. */
+    private final boolean readOnly;
     /** Databases this process has checked (the scan opens a second connection for its walker). */
     private static final java.util.Set<String> CHECKED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-    private ScanDb(Connection conn, java.util.Set<String> readOnlyColumns) throws SQLException {
+    private ScanDb(Connection conn, boolean readOnly) throws SQLException {
         this.conn = conn;
-        this.readOnlyColumns = readOnlyColumns;
-        if (readOnlyColumns != null) {
+        this.readOnly = readOnly;
+        if (readOnly) {
             upsert = layout = stamp = forget = answer = null;
             conn.setAutoCommit(false);
             return;
@@ -52,10 +56,9 @@ public final class ScanDb implements AutoCloseable {
                     + "train_group TEXT, status TEXT NOT NULL, error TEXT, layout TEXT, spectra BLOB, prediction INTEGER, votes TEXT, model TEXT, "
                     + "answer TEXT, probabilities TEXT)");
             addMissingColumns(s);
-            s.execute("CREATE TABLE IF NOT EXISTS layouts (fingerprint TEXT PRIMARY KEY, layers TEXT NOT NULL)");
+            s.execute("CREATE TABLE IF NOT EXISTS layouts (" + LAYOUTS + ")");
             // one row per (file, model): every model of a file's layout answers
-            s.execute("CREATE TABLE IF NOT EXISTS answers (path TEXT NOT NULL, model TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, "
-                    + "prediction INTEGER, estimate REAL, interval80 TEXT, probabilities TEXT, votes TEXT, PRIMARY KEY (path, model))");
+            s.execute("CREATE TABLE IF NOT EXISTS answers (" + ANSWERS + ")");
         }
         conn.setAutoCommit(false);
         upsert = conn.prepareStatement("INSERT OR REPLACE INTO files (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
@@ -91,7 +94,7 @@ public final class ScanDb implements AutoCloseable {
             if (existing) {
                 check(file, c);
             }
-            return new ScanDb(c, null);
+            return new ScanDb(c, false);
         } catch (SQLException e) {
             close(c);
             throw corruptOr(file, e);
@@ -123,7 +126,22 @@ public final class ScanDb implements AutoCloseable {
                 c = DriverManager.getConnection("jdbc:sqlite:" + uri(file) + "?immutable=1");
             }
             check(file, c);
-            return new ScanDb(c, columns(c));
+            java.util.Set<String> have = columns(c);
+            // an older database lacks later columns and tables: temporary ones (the one thing a
+            // read-only connection may create) show them as null and empty, as the writer would add them
+            List<String> missing = java.util.Arrays.stream(COLUMNS.split(",")).map(String::strip).filter(k -> !have.contains(k)).toList();
+            try (Statement s = c.createStatement()) {
+                if (!missing.isEmpty()) {
+                    s.execute("CREATE TEMP VIEW files AS SELECT *, " + String.join(", ", missing.stream().map(k -> "NULL AS " + k).toList()) + " FROM main.files");
+                }
+                if (!hasTable(s, "answers")) {
+                    s.execute("CREATE TEMP TABLE answers (" + ANSWERS + ")");
+                }
+                if (!hasTable(s, "layouts")) {
+                    s.execute("CREATE TEMP TABLE layouts (" + LAYOUTS + ")");
+                }
+            }
+            return new ScanDb(c, true);
         } catch (SQLException e) {
             close(c);
             throw corruptOr(file, e);
@@ -155,6 +173,12 @@ public final class ScanDb implements AutoCloseable {
             return new ScanDbException(file, "corrupt: rescan into a new file (" + m.lines().findFirst().orElse("") + ")");
         }
         return new ScanDbException(file, e);
+    }
+
+    private static boolean hasTable(Statement s, String name) throws SQLException {
+        try (ResultSet rs = s.executeQuery("SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = '" + name + "'")) {
+            return rs.next();
+        }
     }
 
     private static java.util.Set<String> columns(Connection c) throws SQLException {
@@ -289,10 +313,6 @@ public final class ScanDb implements AutoCloseable {
 
     /** Every row in path order, as column name → value, for export. */
     public void forEachRow(String columns, Consumer<ResultSet> row) throws SQLException {
-        if (readOnlyColumns != null) { // an older database without some columns: they read as null
-            columns = String.join(", ", java.util.Arrays.stream(columns.split(",")).map(String::strip)
-                    .map(c -> readOnlyColumns.contains(c) ? c : "NULL AS " + c).toList());
-        }
         try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("SELECT " + columns + " FROM files ORDER BY path")) {
             while (rs.next()) {
                 row.accept(rs);
@@ -324,7 +344,7 @@ public final class ScanDb implements AutoCloseable {
     @Override
     public void close() {
         try {
-            if (readOnlyColumns != null) {
+            if (readOnly) {
                 conn.close();
                 return;
             }
