@@ -480,6 +480,11 @@ public final class ModelFile {
             throw new IllegalArgumentException("method " + stored.key() + " is stored as " + stored.composition() + ", but this dsire's "
                     + stored.key() + " is " + Method.byKey(stored.key()).composition());
         }
+        // a rule gives votes or likelihoods, and only some combiners take each: pairs no method of this dsire uses are refused
+        if (Method.all().stream().noneMatch(m -> m.rule() == stored.rule() && m.combiner() == stored.combiner())) {
+            throw new IllegalArgumentException("composition: voter rule " + stored.rule().key() + " cannot be combined by " + stored.combiner().key()
+                    + " (no method of this dsire pairs them)");
+        }
         return stored;
     }
 }
