@@ -3,6 +3,8 @@ package dev.dsire.spark;
 import static dev.dsire.testutil.Cli.dsire;
 import static org.junit.jupiter.api.Assertions.*;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dsire.testutil.Cli.Run;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,10 +56,18 @@ class ListingTest {
         Path db = dir.resolve("scan.db");
         Run scan = dsire("scan", d, "--db", db, "--device", "cpu");
         assertEquals(0, scan.code(), scan.err());
-        Run export = dsire("export", "--db", db);
+        Run export = dsire("export", "--db", db, "--format", "jsonl");
+        assertEquals(0, export.code(), export.err());
+        Map<String, JsonNode> local = new TreeMap<>();
+        for (String line : export.lines()) {
+            JsonNode n = new ObjectMapper().readTree(line);
+            local.put(n.path("path").asText(), n);
+        }
         for (String link : List.of("loop.safetensors", "gone.safetensors")) {
-            String row = export.lines().stream().filter(l -> l.startsWith(d.resolve(link) + ",")).findFirst().orElseThrow(() -> new AssertionError(export.out()));
-            assertTrue(row.startsWith(d.resolve(link) + ",error," + spark.get(d.resolve(link).toString()) + ","), row + " against " + spark);
+            JsonNode row = local.get(d.resolve(link).toString());
+            assertNotNull(row, export.out());
+            assertEquals("error", row.path("status").asText(), row.toString());
+            assertEquals(row.path("error").asText(), spark.get(d.resolve(link).toString()), row + " against " + spark);
         }
     }
 }
