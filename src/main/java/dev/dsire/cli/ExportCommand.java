@@ -62,8 +62,9 @@ final class ExportCommand implements Callable<Integer> {
         if (!List.of("csv", "jsonl", "parquet").contains(format)) {
             throw new IllegalArgumentException("--format must be csv, jsonl or parquet");
         }
-        if (!Files.isRegularFile(db)) {
-            throw new IllegalArgumentException(db + ": no such scan database");
+        String kind = dev.dsire.safetensors.FileKind.notRegular(db);
+        if (kind != null || !Files.isRegularFile(db)) {
+            throw new IllegalArgumentException(db + (kind != null ? ": " + kind : ": no such scan database"));
         }
         if (statuses != null && format.equals("parquet")) {
             throw new IllegalArgumentException("--status filters CSV and JSON lines; Parquet holds every row");
@@ -72,7 +73,7 @@ final class ExportCommand implements Callable<Integer> {
             if (out == null) {
                 throw new IllegalArgumentException("--format parquet needs --out FILE");
             }
-            try (ScanDb database = ScanDb.open(db)) {
+            try (ScanDb database = ScanDb.openReadOnly(db)) {
                 long n = ParquetExport.write(database, out);
                 if (!output.quiet) {
                     spec.commandLine().getErr().println(n + " rows -> " + out);
@@ -81,7 +82,7 @@ final class ExportCommand implements Callable<Integer> {
             return 0;
         }
         PrintWriter w = out == null ? spec.commandLine().getOut() : new PrintWriter(Files.newBufferedWriter(out));
-        try (ScanDb database = ScanDb.open(db)) {
+        try (ScanDb database = ScanDb.openReadOnly(db)) {
             if (labels) {
                 w.println("path,group,size");
                 database.forEachRow("path, train_group, train_images, status", rs -> {

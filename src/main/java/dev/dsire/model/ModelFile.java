@@ -5,7 +5,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dsire.lora.LayerShape;
 import dev.dsire.lora.Layout;
+import dev.dsire.safetensors.FileKind;
+import dev.dsire.spectra.AdapterSpectra;
+import dev.dsire.spectra.LayerSpectrum;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -25,6 +29,12 @@ import java.util.List;
  * (a 24-adapter SD 1.5 model). Version 2 files (numbers) still load, and so do version 1 files
  * (no composition, no calibration): their calibration is refitted leave-one-out from the stored
  * references.
+ *
+ * <p>A file is refused unless it is a regular file under {@link #MAX_BYTES}, and unless every field
+ * has its type, finiteness, sign and shape, each against the others: labels positive whole
+ * numbers, vectors finite, standard deviations and temperatures positive, each voter's dimension
+ * the one its method gives on the stored layout, and as many references as labels. The message
+ * names the field: a damaged model must not answer with {@code status: ok}.
  */
 public final class ModelFile {
     public static final String FORMAT = "dsire-model";
@@ -247,7 +257,7 @@ public final class ModelFile {
 
     private static double[] numbers(Path path, JsonNode node, String what) {
         if (!node.isArray()) {
-            throw new ModelFileException(path, what + " is missing");
+            throw new ModelFileException(path, what + (node.isMissingNode() ? " is missing" : " is not an array of numbers"));
         }
         double[] r = new double[node.size()];
         for (int i = 0; i < r.length; i++) {
@@ -255,16 +265,45 @@ public final class ModelFile {
                 throw new ModelFileException(path, what + " holds a non-number");
             }
             r[i] = node.get(i).asDouble();
+            if (!Double.isFinite(r[i])) {
+                throw new ModelFileException(path, what + " holds a non-finite value (" + node.get(i).asText() + ")");
+            }
         }
         return r;
     }
 
+    /** A model file larger than this is not one (a model of thousands of adapters is a few hundred MB). */
+    static final long MAX_BYTES = 1L << 30;
+
     public static DsireModel load(Path path) {
-        try {
-            return parse(path, Files.readAllBytes(path));
-        } catch (IOException e) {
-            throw new ModelFileException(path, "not a readable JSON model: " + e.getMessage().lines().findFirst().orElse(""));
+        String kind = FileKind.notRegular(path);
+        if (kind != null) {
+            throw new ModelFileException(path, kind);
         }
+        byte[] bytes;
+        try (InputStream in = Files.newInputStream(path)) {
+            bytes = in.readNBytes((int) MAX_BYTES + 1);
+        } catch (IOException e) {
+            throw new ModelFileException(path, "not a readable JSON model: " + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
+        }
+        if (bytes.length > MAX_BYTES) {
+            throw new ModelFileException(path, "larger than " + (MAX_BYTES >> 20) + " MiB: not a dsire model");
+        }
+        return parse(path, bytes);
+    }
+
+    /** A field that must be a whole number in [min, max]. */
+    private static int whole(Path path, JsonNode n, String what, long min, long max) {
+        if (!n.isIntegralNumber() || !n.canConvertToLong() || n.asLong() < min || n.asLong() > max) {
+            throw new ModelFileException(path, what + " is " + (n.isMissingNode() ? "missing" : abbreviated(n))
+                    + ", not a whole number" + (max == Integer.MAX_VALUE ? " of at least " + min : " from " + min + " to " + max));
+        }
+        return (int) n.asLong();
+    }
+
+    private static String abbreviated(JsonNode n) {
+        String t = n.toString();
+        return t.length() > 40 ? t.substring(0, 40) + "…" : t;
     }
 
     /** A model from its file's bytes (as broadcast to cluster executors); path only names it in errors. */
@@ -278,47 +317,87 @@ public final class ModelFile {
         if (root == null || !FORMAT.equals(root.path("format").asText())) {
             throw new ModelFileException(path, "not a dsire model (no \"format\": \"" + FORMAT + "\")");
         }
-        int version = root.path("version").asInt();
-        if (version < 1 || version > VERSION) {
-            throw new ModelFileException(path, "model format version " + root.path("version").asText() + " is not one this dsire reads (1 to " + VERSION + ")");
+        JsonNode v = root.path("version");
+        if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < 1 || v.asInt() > VERSION) {
+            throw new ModelFileException(path, "model format version " + v.asText() + " is not one this dsire reads (1 to " + VERSION + ")");
         }
+        int version = v.asInt();
         Method method;
         try {
             method = version == 1 ? Method.byKey(root.path("method").asText()) : method(root);
         } catch (IllegalArgumentException e) {
             throw new ModelFileException(path, e.getMessage());
         }
+        JsonNode layersNode = root.path("layout").path("layers");
+        if (!layersNode.isArray() || layersNode.isEmpty()) {
+            throw new ModelFileException(path, "layout.layers is " + (layersNode.isMissingNode() ? "missing" : "not a non-empty array"));
+        }
         List<LayerShape> layers = new ArrayList<>();
-        for (JsonNode l : root.path("layout").path("layers")) {
-            layers.add(new LayerShape(l.path(0).asText(), l.path(1).asInt(), l.path(2).asInt(), l.path(3).asInt()));
+        long rankSum = 0;
+        for (int i = 0; i < layersNode.size(); i++) {
+            JsonNode l = layersNode.get(i);
+            String what = "layout.layers[" + i + "]";
+            if (!l.isArray() || l.size() != 4 || !l.get(0).isTextual()) {
+                throw new ModelFileException(path, what + " is not [name, rank, out, in]");
+            }
+            LayerShape shape = new LayerShape(l.get(0).asText(), whole(path, l.get(1), what + " rank", 1, MAX_RANK),
+                    whole(path, l.get(2), what + " out", 1, Integer.MAX_VALUE), whole(path, l.get(3), what + " in", 1, Integer.MAX_VALUE));
+            rankSum += shape.rank();
+            layers.add(shape);
+        }
+        if (rankSum > MAX_RANK) {
+            throw new ModelFileException(path, "layout's ranks add up to " + rankSum + ", more than any adapter's (" + MAX_RANK + ")");
         }
         Layout layout = new Layout(layers);
         if (!layout.fingerprint().equals(root.path("layout").path("fingerprint").asText())) {
             throw new ModelFileException(path, "layout does not match its fingerprint (file edited or damaged)");
         }
         JsonNode labelsNode = root.path("labels");
+        if (!labelsNode.isArray()) {
+            throw new ModelFileException(path, "labels is " + (labelsNode.isMissingNode() ? "missing" : "not an array"));
+        }
         int[] labels = new int[labelsNode.size()];
         for (int i = 0; i < labels.length; i++) {
-            labels[i] = labelsNode.get(i).asInt();
+            labels[i] = whole(path, labelsNode.get(i), "labels[" + i + "] (a training size in images)", 1, Integer.MAX_VALUE);
         }
         if (labels.length == 0) {
             throw new ModelFileException(path, "model has no training labels");
         }
         List<String> expected = method.voters(layout);
+        int[] dims = dims(method, layout);
+        JsonNode votersNode = root.path("voters");
+        if (!votersNode.isArray()) {
+            throw new ModelFileException(path, "voters is " + (votersNode.isMissingNode() ? "missing" : "not an array"));
+        }
         List<String> voters = new ArrayList<>();
         List<NearestNeighbour> index = new ArrayList<>();
         List<Standardiser> scalers = new ArrayList<>();
-        for (JsonNode v : root.path("voters")) {
-            int dim = v.path("dim").asInt();
-            String name = v.path("name").asText();
-            double[] r = vector(path, v.path("refs"), "voter " + name + " refs");
-            if (dim <= 0 || r.length != labels.length * dim) {
+        for (JsonNode vn : votersNode) {
+            int at = voters.size();
+            if (!vn.isObject() || !vn.path("name").isTextual()) {
+                throw new ModelFileException(path, "voters[" + at + "] is not an object with a name");
+            }
+            String name = vn.path("name").asText();
+            if (at >= expected.size() || !name.equals(expected.get(at))) {
+                throw new ModelFileException(path, "voters do not match method " + method.key() + " on this layout (voters[" + at + "] is " + name + ")");
+            }
+            int dim = whole(path, vn.path("dim"), "voter " + name + " dim", 1, Integer.MAX_VALUE);
+            if (dim != dims[at]) {
+                throw new ModelFileException(path, "voter " + name + " dim is " + dim + ", but method " + method.key() + " gives " + dims[at] + " values on this layout");
+            }
+            double[] r = vector(path, vn.path("refs"), "voter " + name + " refs");
+            if (r.length != (long) labels.length * dim) {
                 throw new ModelFileException(path, "voter " + name + " has " + r.length + " values, expected " + labels.length + "×" + dim);
             }
             if (method.transform().standardised()) {
-                double[] mean = vector(path, v.path("mean"), "voter " + name + " mean"), std = vector(path, v.path("std"), "voter " + name + " std");
+                double[] mean = vector(path, vn.path("mean"), "voter " + name + " mean"), std = vector(path, vn.path("std"), "voter " + name + " std");
                 if (mean.length != dim || std.length != dim) {
                     throw new ModelFileException(path, "voter " + name + " standardiser does not have " + dim + " values");
+                }
+                for (double sd : std) {
+                    if (!(sd > 0)) {
+                        throw new ModelFileException(path, "voter " + name + " std holds " + sd + ", not a positive scale");
+                    }
                 }
                 scalers.add(new Standardiser(mean, std));
             }
@@ -326,7 +405,7 @@ public final class ModelFile {
             index.add(new NearestNeighbour(dim, r));
         }
         if (!voters.equals(expected)) {
-            throw new ModelFileException(path, "voters do not match method " + method.key() + " on this layout");
+            throw new ModelFileException(path, "voters do not match method " + method.key() + " on this layout (" + voters.size() + " of " + expected.size() + ")");
         }
         Calibration calibration;
         if (version == 1) {
@@ -344,12 +423,28 @@ public final class ModelFile {
             if (tau.length != voters.size() || weights.length != (weighted ? voters.size() : 0) || !c.path("ood_threshold").isNumber()) {
                 throw new ModelFileException(path, "calibration does not match the " + voters.size() + " voters");
             }
+            for (double x : tau) {
+                if (!(x > 0)) {
+                    throw new ModelFileException(path, "calibration tau holds " + x + ", not a positive distance scale");
+                }
+            }
+            for (double x : weights) {
+                if (!(x >= 0)) {
+                    throw new ModelFileException(path, "calibration weights holds " + x + ", not a weight of at least 0");
+                }
+            }
             // files written before the interval was calibrated have no mass: theirs was 80%
+            if (c.has("interval_mass") && !c.path("interval_mass").isNumber()) {
+                throw new ModelFileException(path, "calibration interval_mass is not a number");
+            }
             double mass = c.has("interval_mass") ? c.path("interval_mass").asDouble() : Calibration.DEFAULT_INTERVAL_MASS;
             if (!(mass > 0 && mass < 1)) {
                 throw new ModelFileException(path, "calibration interval_mass must lie between 0 and 1");
             }
             double t = c.path("ood_threshold").asDouble();
+            if (!Double.isFinite(t) || (t < 0 && t != -1)) {
+                throw new ModelFileException(path, "calibration ood_threshold is " + c.path("ood_threshold").asText() + ", not a distance ratio of at least 0 (or -1: none)");
+            }
             calibration = new Calibration(tau, weights, t < 0 ? Double.POSITIVE_INFINITY : t, mass);
         }
         PooledScore pooled = method.rule() == VoterRule.POOLED_RIDGE ? readPooled(path, root.path("pooled"), labels, index.getFirst().dim()) : null;
@@ -360,6 +455,22 @@ public final class ModelFile {
         }
     }
 
+    /** No adapter has layers whose ranks add up to more (an SDXL LoRA of rank 128 is about 100,000). */
+    static final int MAX_RANK = 1 << 22;
+
+    /**
+     * Each voter's dimension as the method computes it on an adapter of this layout: features of
+     * an all-zero spectrum (r values per matrix of a rank-r layer), so every method, present or
+     * future, is checked the same way. Bounded: ranks were checked to add up to at most MAX_RANK.
+     */
+    private static int[] dims(Method method, Layout layout) {
+        List<LayerSpectrum> zeros = new ArrayList<>();
+        for (LayerShape l : layout.layers()) {
+            zeros.add(LayerSpectrum.of(l.name(), new double[l.rank()], new double[l.rank()], new double[l.rank()]));
+        }
+        return method.features(new AdapterSpectra(layout, zeros)).stream().mapToInt(f -> f.length).toArray();
+    }
+
     /** The named method, checked against the stored composition; an unnamed composition is built from its parts. */
     private static Method method(JsonNode root) {
         JsonNode c = root.path("composition");
@@ -368,6 +479,11 @@ public final class ModelFile {
         if (Method.keys().contains(stored.key()) && !Method.byKey(stored.key()).equals(stored)) {
             throw new IllegalArgumentException("method " + stored.key() + " is stored as " + stored.composition() + ", but this dsire's "
                     + stored.key() + " is " + Method.byKey(stored.key()).composition());
+        }
+        // a rule gives votes or likelihoods, and only some combiners take each: pairs no method of this dsire uses are refused
+        if (Method.all().stream().noneMatch(m -> m.rule() == stored.rule() && m.combiner() == stored.combiner())) {
+            throw new IllegalArgumentException("composition: voter rule " + stored.rule().key() + " cannot be combined by " + stored.combiner().key()
+                    + " (no method of this dsire pairs them)");
         }
         return stored;
     }

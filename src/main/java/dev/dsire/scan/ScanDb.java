@@ -1,5 +1,6 @@
 package dev.dsire.scan;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -14,12 +15,18 @@ import java.util.function.Consumer;
 /**
  * The scan's SQLite database: one row per file keyed by path, so reruns replace rather than
  * duplicate, and each batch is one transaction, so a killed scan loses at most its last batch.
- * WAL mode lets the walker look rows up while the writer commits.
+ * WAL mode lets the walker look rows up while the writer commits. An existing database is checked
+ * ({@code PRAGMA quick_check}) when a process first opens it: damaged pages once exported garbled
+ * and duplicated rows with exit 0. Export opens it read-only, so it works on a read-only filesystem.
  */
 public final class ScanDb implements AutoCloseable {
     static final String COLUMNS = "path, size, mtime, header_sha256, format, family, rank, layers, dtype, bytes, train_images, "
             + "train_group, status, error, layout, spectra, prediction, votes, model, answer, probabilities, scale_source, label_source, run, "
             + "layout_name";
+
+    private static final String LAYOUTS = "fingerprint TEXT PRIMARY KEY, layers TEXT NOT NULL";
+    private static final String ANSWERS = "path TEXT NOT NULL, model TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, "
+            + "prediction INTEGER, estimate REAL, interval80 TEXT, probabilities TEXT, votes TEXT, PRIMARY KEY (path, model)";
 
     private final Connection conn;
     private final PreparedStatement upsert;
@@ -27,9 +34,19 @@ public final class ScanDb implements AutoCloseable {
     private final PreparedStatement stamp;
     private final PreparedStatement forget;
     private final PreparedStatement answer;
+    /** Opened for export: no statement writes, and there is nothing to commit. */
+    private final boolean readOnly;
+    /** Databases this process has checked (the scan opens a second connection for its walker). */
+    private static final java.util.Set<String> CHECKED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-    private ScanDb(Connection conn) throws SQLException {
+    private ScanDb(Connection conn, boolean readOnly) throws SQLException {
         this.conn = conn;
+        this.readOnly = readOnly;
+        if (readOnly) {
+            upsert = layout = stamp = forget = answer = null;
+            conn.setAutoCommit(false);
+            return;
+        }
         try (Statement s = conn.createStatement()) {
             s.execute("PRAGMA journal_mode=WAL");
             s.execute("PRAGMA synchronous=NORMAL");
@@ -39,10 +56,9 @@ public final class ScanDb implements AutoCloseable {
                     + "train_group TEXT, status TEXT NOT NULL, error TEXT, layout TEXT, spectra BLOB, prediction INTEGER, votes TEXT, model TEXT, "
                     + "answer TEXT, probabilities TEXT)");
             addMissingColumns(s);
-            s.execute("CREATE TABLE IF NOT EXISTS layouts (fingerprint TEXT PRIMARY KEY, layers TEXT NOT NULL)");
+            s.execute("CREATE TABLE IF NOT EXISTS layouts (" + LAYOUTS + ")");
             // one row per (file, model): every model of a file's layout answers
-            s.execute("CREATE TABLE IF NOT EXISTS answers (path TEXT NOT NULL, model TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, "
-                    + "prediction INTEGER, estimate REAL, interval80 TEXT, probabilities TEXT, votes TEXT, PRIMARY KEY (path, model))");
+            s.execute("CREATE TABLE IF NOT EXISTS answers (" + ANSWERS + ")");
         }
         conn.setAutoCommit(false);
         upsert = conn.prepareStatement("INSERT OR REPLACE INTO files (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
@@ -71,10 +87,142 @@ public final class ScanDb implements AutoCloseable {
 
     public static ScanDb open(Path file) {
         SqliteLibrary.prepare();
+        boolean existing = Files.isRegularFile(file) && size(file) > 0;
+        Connection c = null;
         try {
-            return new ScanDb(DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath()));
+            c = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+            if (existing) {
+                check(file, c);
+            }
+            return new ScanDb(c, false);
         } catch (SQLException e) {
-            throw new ScanDbException(file, e);
+            close(c);
+            throw corruptOr(file, e);
+        } catch (RuntimeException e) {
+            close(c);
+            throw e;
+        }
+    }
+
+    /**
+     * An existing database for reading only (export): no statement writes, so its schema stays as it
+     * was and SQLite removes its WAL files at close, as after a scan. On a read-only filesystem,
+     * where SQLite cannot make the WAL's shared-memory file, it is opened immutable, which is safe
+     * only while no write-ahead log holds rows not yet in the file.
+     */
+    public static ScanDb openReadOnly(Path file) {
+        SqliteLibrary.prepare();
+        Connection c = null;
+        try {
+            try {
+                c = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+                columns(c); // reads the schema: fails here, not mid-export, where the file cannot be opened
+            } catch (SQLException e) {
+                close(c);
+                Path wal = file.resolveSibling(file.getFileName() + "-wal");
+                if (Files.isRegularFile(wal) && size(wal) > 0) {
+                    throw e;
+                }
+                c = DriverManager.getConnection("jdbc:sqlite:" + uri(file) + "?immutable=1");
+            }
+            check(file, c);
+            java.util.Set<String> have = columns(c);
+            // an older database lacks later columns and tables: temporary ones (the one thing a
+            // read-only connection may create) show them as null and empty, as the writer would add them
+            List<String> missing = java.util.Arrays.stream(COLUMNS.split(",")).map(String::strip).filter(k -> !have.contains(k)).toList();
+            try (Statement s = c.createStatement()) {
+                if (!missing.isEmpty()) {
+                    s.execute("CREATE TEMP VIEW files AS SELECT *, " + String.join(", ", missing.stream().map(k -> "NULL AS " + k).toList()) + " FROM main.files");
+                }
+                if (!hasTable(s, "answers")) {
+                    s.execute("CREATE TEMP TABLE answers (" + ANSWERS + ")");
+                }
+                if (!hasTable(s, "layouts")) {
+                    s.execute("CREATE TEMP TABLE layouts (" + LAYOUTS + ")");
+                }
+            }
+            return new ScanDb(c, true);
+        } catch (SQLException e) {
+            close(c);
+            throw corruptOr(file, e);
+        } catch (RuntimeException e) {
+            close(c);
+            throw e;
+        }
+    }
+
+    /** One line for a damaged database: rows read from it could be garbled, duplicated or missing. */
+    private static void check(Path file, Connection c) throws SQLException {
+        String key = file.toAbsolutePath().normalize() + "\0" + size(file) + "\0" + mtime(file);
+        if (CHECKED.contains(key)) {
+            return;
+        }
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("PRAGMA quick_check(1)")) {
+            String result = rs.next() ? rs.getString(1) : "no answer";
+            if (!"ok".equals(result)) {
+                throw new ScanDbException(file, "corrupt: rescan into a new file (" + result + ")");
+            }
+        }
+        CHECKED.add(key);
+    }
+
+    /** SQLite's own words for a file that is not a database, or is damaged, say the same as quick_check. */
+    private static ScanDbException corruptOr(Path file, SQLException e) {
+        String m = String.valueOf(e.getMessage());
+        if (m.contains("SQLITE_CORRUPT") || m.contains("SQLITE_NOTADB") || m.contains("malformed")) {
+            return new ScanDbException(file, "corrupt: rescan into a new file (" + m.lines().findFirst().orElse("") + ")");
+        }
+        return new ScanDbException(file, e);
+    }
+
+    private static boolean hasTable(Statement s, String name) throws SQLException {
+        try (ResultSet rs = s.executeQuery("SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = '" + name + "'")) {
+            return rs.next();
+        }
+    }
+
+    private static java.util.Set<String> columns(Connection c) throws SQLException {
+        java.util.Set<String> have = new java.util.HashSet<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("PRAGMA table_info(files)")) {
+            while (rs.next()) {
+                have.add(rs.getString("name"));
+            }
+        }
+        if (have.isEmpty()) {
+            throw new SQLException("no files table: not a dsire scan database");
+        }
+        return have;
+    }
+
+    /** The path as an SQLite URI filename: characters that end or escape a path there are percent-encoded. */
+    private static String uri(Path file) {
+        String p = file.toAbsolutePath().toString();
+        return "file:" + p.replace("%", "%25").replace("?", "%3f").replace("#", "%23");
+    }
+
+    private static long size(Path p) {
+        try {
+            return Files.size(p);
+        } catch (java.io.IOException e) {
+            return 0;
+        }
+    }
+
+    private static long mtime(Path p) {
+        try {
+            return Files.getLastModifiedTime(p).toMillis();
+        } catch (java.io.IOException e) {
+            return 0;
+        }
+    }
+
+    private static void close(Connection c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException e) {
+                // already failing: the first error is the one to report
+            }
         }
     }
 
@@ -196,6 +344,10 @@ public final class ScanDb implements AutoCloseable {
     @Override
     public void close() {
         try {
+            if (readOnly) {
+                conn.close();
+                return;
+            }
             conn.commit();
             conn.close();
         } catch (SQLException e) {

@@ -9,4 +9,8 @@ public final class ScanDbException extends InputException {
     public ScanDbException(Path file, SQLException cause) {
         super(file, "scan database: " + cause.getMessage());
     }
+
+    public ScanDbException(Path file, String reason) {
+        super(file, reason);
+    }
 }

@@ -158,7 +158,7 @@ final class BatchedEigenvalues {
         for (int L = 0; L < W; L++) {
             double root = Math.sqrt(norm2[L]), v0 = v[L];
             double alpha = v0 > 0 ? -root : root;
-            zero[L] = norm2[L] == 0;
+            zero[L] = norm2[L] < SymmetricEigenvalues.TINY; // as the scalar solver: a negligible column is a zero one
             e[k * W + L] = zero[L] ? 0 : alpha;
             v[L] = v0 - alpha;
         }
@@ -287,7 +287,7 @@ final class BatchedEigenvalues {
                 hi[L] = m;
                 double dl = d[l * W + L], el = e[l * W + L];
                 double x = (d[(l + 1) * W + L] - dl) / (2 * el);
-                double r = Math.sqrt(x * x + 1);
+                double r = SymmetricEigenvalues.hypot(x, 1);
                 g[L] = d[m * W + L] - dl + el / (x + Math.copySign(r, x));
                 s[L] = 1;
                 c[L] = 1;
@@ -308,7 +308,7 @@ final class BatchedEigenvalues {
                     int at = i * W + L, up = at + W;
                     double ei = e[at];
                     double f = s[L] * ei, b = c[L] * ei, gl = g[L];
-                    double r = Math.sqrt(f * f + gl * gl);
+                    double r = SymmetricEigenvalues.hypot(f, gl);
                     e[up] = r;
                     if (r == 0) { // the rotation vanished: this lane deflates here
                         d[up] -= q[L];
@@ -369,6 +369,21 @@ final class BatchedEigenvalues {
         zero.intoArray(e, (n - 1) * W);
     }
 
+    private final double[] hf = new double[W], hg = new double[W], hr = new double[W];
+
+    /** r with the lanes in fix replaced by Math.hypot(f, g). */
+    private DoubleVector hypot(DoubleVector f, DoubleVector g, DoubleVector r, VectorMask<Double> fix) {
+        f.intoArray(hf, 0);
+        g.intoArray(hg, 0);
+        r.intoArray(hr, 0);
+        for (int k = 0; k < W; k++) {
+            if (fix.laneIsSet(k)) {
+                hr[k] = Math.hypot(hf[k], hg[k]);
+            }
+        }
+        return DoubleVector.fromArray(S, hr, 0);
+    }
+
     /** Column k below the diagonal → v (the Householder vector), d[k], e[k], and β into beta. */
     private void vReflector(int n, int k) {
         int m = n - k - 1, o = k + 1;
@@ -383,7 +398,7 @@ final class BatchedEigenvalues {
         DoubleVector v0 = at(v, 0);
         DoubleVector root = norm2.sqrt();
         DoubleVector alpha = root.blend(root.neg(), v0.compare(VectorOperators.GT, 0));
-        VectorMask<Double> none = norm2.compare(VectorOperators.EQ, 0);
+        VectorMask<Double> none = norm2.compare(VectorOperators.LT, SymmetricEigenvalues.TINY);
         alpha.blend(zero, none).intoArray(e, k * W);
         v0.sub(alpha).intoArray(v, 0);
         DoubleVector vv = zero;
@@ -510,7 +525,7 @@ final class BatchedEigenvalues {
                 mv[k] = m;
                 double dl = d[l * W + k], el = e[l * W + k];
                 double g = (d[(l + 1) * W + k] - dl) / (2 * el);
-                double r = Math.sqrt(g * g + 1);
+                double r = SymmetricEigenvalues.hypot(g, 1);
                 g0[k] = d[m * W + k] - dl + el / (g + Math.copySign(r, g));
                 from = Math.min(from, l);
                 to = Math.max(to, m);
@@ -527,7 +542,12 @@ final class BatchedEigenvalues {
                 VectorMask<Double> act = live.and(lvec.compare(VectorOperators.LE, iv)).and(mvec.compare(VectorOperators.GT, iv));
                 DoubleVector ei = at(e, i), di = at(d, i), d1 = at(d, i + 1);
                 DoubleVector f = s.mul(ei), b = c.mul(ei);
-                DoubleVector r = f.mul(f).add(g.mul(g)).sqrt();
+                DoubleVector sum = f.mul(f).add(g.mul(g)), r = sum.sqrt();
+                VectorMask<Double> offRange = sum.compare(VectorOperators.LT, SymmetricEigenvalues.TINY)
+                        .or(sum.compare(VectorOperators.EQ, Double.POSITIVE_INFINITY));
+                if (offRange.anyTrue()) { // squares left the normal range: Math.hypot, as the scalar twin
+                    r = hypot(f, g, r, offRange);
+                }
                 at(e, i + 1).blend(r, act).intoArray(e, (i + 1) * W);
                 VectorMask<Double> split = act.and(r.compare(VectorOperators.EQ, 0));
                 if (split.anyTrue()) { // a lane's rotation vanished: it deflates here, as the scalar solver does

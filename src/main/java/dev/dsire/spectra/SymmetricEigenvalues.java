@@ -57,7 +57,7 @@ final class SymmetricEigenvalues {
                 norm2 += x * x;
             }
             d[k] = a[k * n + k];
-            if (norm2 == 0) {
+            if (norm2 < TINY) { // zero, or so small beside ‖G‖ ≈ 1 that β = 2/vᵀv would overflow: dropping it is far below ε·‖G‖
                 e[k] = 0;
                 continue;
             }
@@ -158,10 +158,15 @@ final class SymmetricEigenvalues {
     }
 
     /**
-     * √(x² + y²) without Math.hypot's cost: the matrix was scaled to norm O(1), so squares neither
-     * overflow nor underflow in any way that matters at 1e-9·σ_max.
+     * √(x² + y²), Math.hypot's cost only where the squares leave the normal range. The matrix was
+     * scaled to norm O(1), but an entry 1e-100 of that (one huge weight among ordinary ones) has
+     * squares that underflow to 0: a rotation would read as vanished and QL never converge.
      */
-    private static double hypot(double x, double y) {
-        return Math.sqrt(x * x + y * y);
+    static double hypot(double x, double y) {
+        double s = x * x + y * y;
+        return s >= TINY && s < Double.POSITIVE_INFINITY ? Math.sqrt(s) : Math.hypot(x, y);
     }
+
+    /** Below this a sum of squares has lost bits to underflow (2^52 times the smallest normal double). */
+    static final double TINY = 0x1p-970;
 }

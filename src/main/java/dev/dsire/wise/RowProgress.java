@@ -42,6 +42,11 @@ final class RowProgress {
         tick();
     }
 
+    /** Errors found before this progress began (a first pass), for the closing count. */
+    void errors(long n) {
+        errors += n;
+    }
+
     void error() {
         errors++;
         tick();

@@ -78,6 +78,7 @@ public final class WiseExporter {
                 Map<Long, Row> fileRows = new LinkedHashMap<>();
                 Set<Long> bad = new HashSet<>();
                 try {
+                    WiseInputs.check(in);
                     int rank = WiseSubset.rankOf(in.file(), in.rank());
                     WiseReader.Plan plan = reader.plan(in.file(), sliceBytes);
                     int k = sources.size();
@@ -111,7 +112,7 @@ public final class WiseExporter {
                     }
                 } catch (WiseException e) {
                     err.println(e.getMessage());
-                    failed++;
+                    failed += 1 + bad.size(); // bad rows already have their lines
                 }
             }
             for (Map.Entry<Row, String> d : layouts.disagreeing().entrySet()) {
@@ -121,6 +122,7 @@ public final class WiseExporter {
             }
             // pass 2: lay out the agreeing rows' files, then write each slice's values into place
             RowProgress progress = new RowProgress(err, terminal, "wise", total);
+            progress.errors(failed); // the first pass's, files and rows: the closing count holds every error
             List<Row> agreeing = layouts.agreeing();
             for (Row r : agreeing) {
                 Source src = sources.get(r.file);
@@ -171,7 +173,12 @@ public final class WiseExporter {
                 } catch (WiseException e) {
                     progress.clearLine();
                     err.println(e.getMessage());
-                    mine.values().forEach(r -> r.failed = true);
+                    mine.values().forEach(r -> {
+                        if (!r.failed) {
+                            r.failed = true;
+                            progress.error();
+                        }
+                    });
                 }
                 for (Row r : mine.values()) {
                     if (r.failed) {
@@ -189,11 +196,17 @@ public final class WiseExporter {
         }
         StringBuilder csv = new StringBuilder("path,group,size\n");
         for (Row r : written) {
-            csv.append(outDir.relativize(r.out)).append(',').append(r.group).append(',').append(r.size).append('\n');
+            csv.append(csv(outDir.relativize(r.out).toString())).append(',').append(csv(r.group)).append(',').append(r.size).append('\n');
         }
         Path manifest = outDir.resolve("manifest.csv");
         Files.writeString(manifest, csv);
         return new Result(written.size(), failed, manifest);
+    }
+
+    /** A CSV field, quoted where it holds a comma, a quote or a line break (RFC 4180), as Manifest reads it. */
+    private static String csv(String v) {
+        return v.contains(",") || v.contains("\"") || v.contains("\n") || v.contains("\r") || !v.strip().equals(v)
+                ? "\"" + v.replace("\"", "\"\"") + "\"" : v;
     }
 
     /** Names and shapes in column order, as WiseRow.signature() has them. */

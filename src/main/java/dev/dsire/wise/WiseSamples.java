@@ -44,6 +44,7 @@ public final class WiseSamples {
             long total = 0;
             for (WiseInputs.Input in : inputs.files()) {
                 try {
+                    WiseInputs.check(in);
                     total += reader.rowCount(in.file());
                 } catch (WiseException e) {
                     // reported when the file is read
@@ -53,6 +54,7 @@ public final class WiseSamples {
             for (WiseInputs.Input in : inputs.files()) {
                 FileRows rows = new FileRows(backend, progress, err);
                 try {
+                    WiseInputs.check(in);
                     int rank = WiseSubset.rankOf(in.file(), in.rank());
                     WiseReader.Plan plan = reader.plan(in.file(), sliceBytes);
                     progress.plan(reader.rowCount(in.file()) * plan.slices().size());
@@ -73,6 +75,7 @@ public final class WiseSamples {
                     }
                 } catch (WiseException e) {
                     rows.flush();
+                    rows.abandon(); // the file's line answers for every row of it
                     progress.clearLine();
                     err.println(e.getMessage());
                     progress.error();
@@ -81,11 +84,13 @@ public final class WiseSamples {
                 failed += rows.failed;
                 rows.finish(samples);
             }
+            for (Map.Entry<Sample, String> bad : samples.disagreeing().entrySet()) {
+                progress.clearLine();
+                err.println(bad.getKey().path() + ": " + bad.getValue());
+                progress.error();
+                failed++;
+            }
             progress.finish();
-        }
-        for (Map.Entry<Sample, String> bad : samples.disagreeing().entrySet()) {
-            err.println(bad.getKey().path() + ": " + bad.getValue());
-            failed++;
         }
         List<Sample> ok = samples.agreeing();
         if (ok.isEmpty()) {
@@ -172,7 +177,10 @@ public final class WiseSamples {
                 for (int i = 0; i < computed.size(); i++) {
                     Computed c = computed.get(i);
                     Partial p = owners.get(i);
-                    if (c.ok()) {
+                    String overflow = c.ok() ? overflow(c.spectra()) : null;
+                    if (overflow != null) {
+                        fail(p, p.labels.where() + ": " + overflow);
+                    } else if (c.ok()) {
                         p.shapes.addAll(c.spectra().layout().layers());
                         p.spectra.addAll(c.spectra().layers());
                     } else {
@@ -185,6 +193,28 @@ public final class WiseSamples {
                 owners.clear();
                 bytes = 0;
             }
+        }
+
+        /**
+         * Why a row's spectra cannot be compared, if they cannot: weights near 1e283 are finite, but
+         * the singular values of B·A (their products) are not, and no distance to them would be.
+         */
+        private static String overflow(AdapterSpectra s) {
+            for (LayerSpectrum l : s.layers()) {
+                for (double[] v : new double[][] {l.a(), l.b(), l.ba()}) {
+                    for (double x : v) {
+                        if (!Double.isFinite(x)) {
+                            return "layer " + l.layer() + ": singular values overflow float64 (the weights are too large to compare with any adapter)";
+                        }
+                    }
+                }
+            }
+            return null;
+        }
+
+        /** A file error came: none of its rows become samples, not even those read before it. */
+        void abandon() {
+            rows.clear();
         }
 
         /** Complete rows become samples; slices come in canonical layer order, so the layers do too. */

@@ -132,4 +132,15 @@ class BatchedEigenvaluesTest {
         double[][] many = new double[W + 1][4];
         assertThrows(IllegalArgumentException.class, () -> b.compute(many, W + 1, 2, new double[W + 1][2]));
     }
+
+    /** As the scalar solver: one weight far above the others must not stop QL converging, in either twin. */
+    @Test
+    void oneHugeWeightAmongOrdinaryOnes() {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(24);
+        List<DMatrixRMaj> mats = new java.util.ArrayList<>();
+        for (double big : new double[] {1, 1e100, 1e120, 1e140, 1e150, 1e100, 3, 1e130, 1e110}) {
+            mats.add(SymmetricEigenvaluesTest.oneHugeWeight(rnd, 8, 40, big));
+        }
+        check(mats, "one huge weight");
+    }
 }

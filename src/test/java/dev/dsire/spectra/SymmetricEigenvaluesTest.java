@@ -76,4 +76,24 @@ class SymmetricEigenvaluesTest {
         CommonOps_DDRM.scale(1e-200, tiny);
         check(tiny, "1e-200");
     }
+
+    /**
+     * One weight 1e100 times the others (a hostile adapter): after scaling, the rest of the Gram is
+     * ~1e-200 and its squares underflow. QL must still converge, to within ε·‖G‖ of EJML.
+     */
+    @Test
+    void oneHugeWeightAmongOrdinaryOnes() {
+        for (double big : new double[] {1e100, 1e140, 1e150}) {
+            check(oneHugeWeight(new SplittableRandom(23), 8, 40, big), "one weight ×" + big);
+        }
+    }
+
+    /** XᵀX (r×r) of a k×r Gaussian X whose first entry is multiplied by big. */
+    static DMatrixRMaj oneHugeWeight(SplittableRandom rnd, int r, int k, double big) {
+        DMatrixRMaj x = LayerCoreTest.gaussian(rnd, r, k);
+        x.data[0] *= big;
+        DMatrixRMaj g = new DMatrixRMaj(r, r);
+        CommonOps_DDRM.multTransB(x, x, g);
+        return g;
+    }
 }
