@@ -4,7 +4,6 @@ import dev.dsire.FileFailure;
 import dev.dsire.InputException;
 import dev.dsire.hub.DeclaredLabel;
 import dev.dsire.model.DsireModel;
-import dev.dsire.model.ModelFile;
 import dev.dsire.model.Prediction;
 import dev.dsire.model.Status;
 import dev.dsire.safetensors.SafetensorsFile;
@@ -239,7 +238,7 @@ final class PredictCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<Path> adapters = inputs.files(files);
-        DsireModel model = ModelFile.load(Inputs.existing(modelPath, "model file"));
+        DsireModel model = LoadedModels.load(Inputs.existing(modelPath, "model file"));
         int[] failed = {0};
         try (ComputeOptions.Engine engine = compute.open(err)) {
             new SpectraExtractor(engine.spectra()).forEachBatch(adapters, batch -> failed[0] += predict(model, engine, batch, out, err));

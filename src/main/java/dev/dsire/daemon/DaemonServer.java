@@ -179,6 +179,7 @@ public final class DaemonServer implements AutoCloseable {
     /** {@code DaemonServer SOCKET}: the process the launcher starts for a client that found none. */
     public static void main(String[] args) throws IOException {
         Endpoint self = Endpoint.ofThisProcess();
+        System.setProperty("dsire.resident", "true"); // predict keeps loaded models while their files are unchanged
         Path socket = args.length > 0 ? Path.of(args[0]) : self.socket();
         String idle = System.getenv("DSIRE_DAEMON_IDLE");
         DaemonServer d;

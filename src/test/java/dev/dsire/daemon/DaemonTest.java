@@ -35,6 +35,7 @@ class DaemonTest {
 
     @BeforeEach
     void start() throws IOException {
+        System.setProperty("dsire.resident", "true"); // as DaemonServer.main sets it
         socket = Endpoint.ownedFolder(dir.resolve("run")).resolve("d.sock");
         server = DaemonServer.bind(socket, ID);
         serving = Thread.ofPlatform().start(() -> server.serve(Duration.ofMinutes(5)));
@@ -100,6 +101,9 @@ class DaemonTest {
         same(line("features", "--threads", "2", low, peft, bad));
         same(line("predict", "--json", "--model", model, low, peft, bad));
         same(line("predict", "--model", model, low));
+        // a refitted model in the same file: the resident process reads it again
+        assertEquals(0, inProcess("fit", "--manifest", "examples/zoo-low/manifest.csv", "--method", "dsire", "--out", model.toString()).code());
+        same(line("predict", "--json", "--model", model, low));
         same("predict", "--model", model.toString()); // a usage error: the same text and exit code 2
         same("--version");
     }
