@@ -82,6 +82,7 @@ final class ServeCommand implements Callable<Integer> {
         dev.dsire.lora.LoraReader.noteSink(err::println); // notes about uploads go to the server's log
         ModelSet models = modelPaths.isEmpty() ? ModelSet.NONE : ModelSet.load(modelPaths);
         Path spoolDir = spool != null ? spool : Files.createTempDirectory("dsire-serve");
+        CpuSpectrumBackend.steadyStateNow(); // a server lives long: its kernels' warm-up is repaid within minutes
         ComputeOptions.Engine engine = new ComputeOptions.Engine(new CpuSpectrumBackend(threads), NeighbourSearch.CPU, null);
         try (engine; DsireHttpServer server = DsireHttpServer.start(new InetSocketAddress(InetAddress.getByName(bind), port), limits,
                 new Answers(models, engine), spoolDir)) {

@@ -29,6 +29,11 @@ final class KernelWarmup {
         return false;
     }
 
+    /** Switches now, where the vector twins exist: for a process that lives long enough to repay their warm-up. */
+    static void skip() {
+        vector = BatchedEigenvalues.VECTOR;
+    }
+
     /** Whether the switch has happened (for benchmarks, which time the steady state). */
     static boolean switched() {
         return vector || !BatchedEigenvalues.VECTOR;
