@@ -10,6 +10,8 @@
 # Runs are interleaved (A B C ... A B C ...) so drift on a shared machine hits every command alike;
 # medians are printed. Above 200 files the folder holds 200 distinct files, each linked more than once
 # (1,000 distinct SD 1.5 files would be 12.7 GB; every file is still opened and computed).
+# COLD_FULL=0 keeps the rows that matter for large batches (resident and in-process features and predict,
+# the numpy script): the others take minutes each at 1,000 files.
 # Usage: bench/cold-start.sh [FILES=24] [RUNS=5] [THREADS=2]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,15 +47,17 @@ q="${files[*]}"
 warm="$here/dsire features --threads $threads ${files[0]} >/dev/null 2>&1; $here/dsire predict --threads $threads --model $work/model.json ${files[0]} >/dev/null 2>&1"
 add "dsire features, resident process" "$here/dsire features --threads $threads $q"
 add "dsire predict, resident process" "$here/dsire predict --threads $threads --model $work/model.json $q"
-add "dsire inspect, resident process" "$here/dsire inspect $q"
-add "dsire features, first call (starts the resident process)" "$here/dsire daemon stop; $here/dsire features --threads $threads $q"
+full=${COLD_FULL:-1}
+[ "$full" = 1 ] && add "dsire inspect, resident process" "$here/dsire inspect $q"
+[ "$full" = 1 ] && add "dsire features, first call (starts the resident process)" "$here/dsire daemon stop; $here/dsire features --threads $threads $q"
 for aot in 1 0; do
+  [ "$full" = 1 ] || [ $aot = 1 ] || continue
   tag=$([ $aot = 1 ] && echo "AOT cache" || echo "no AOT cache")
   add "dsire features, in process, $tag" "DSIRE_DAEMON=0 DSIRE_AOT=$aot $here/dsire features --threads $threads $q"
   add "dsire predict, in process, $tag" "DSIRE_DAEMON=0 DSIRE_AOT=$aot $here/dsire predict --threads $threads --model $work/model.json $q"
-  [ $aot = 1 ] && add "dsire inspect, in process, $tag" "DSIRE_DAEMON=0 DSIRE_AOT=$aot $here/dsire inspect $q"
+  [ $aot = 1 ] && [ "$full" = 1 ] && add "dsire inspect, in process, $tag" "DSIRE_DAEMON=0 DSIRE_AOT=$aot $here/dsire inspect $q"
 done
-if [ "${COLD_SCAN:-1}" = 1 ]; then
+if [ "$full" = 1 ]; then
   add "dsire scan" "rm -f $work/s.db; $here/dsire scan --threads $threads --db $work/s.db $dir"
   add "dsire scan --model" "rm -f $work/s.db; $here/dsire scan --threads $threads --db $work/s.db --model $work/model.json $dir"
 fi
