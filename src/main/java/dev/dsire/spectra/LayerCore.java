@@ -480,20 +480,12 @@ final class LayerCore {
     static void gramAdd(double[] x, int n, int len, double[] g, double[] acc) {
         int w = LANES.length(), bound = LANES.loopBound(len), chunk = Math.max(w, (CHUNK / Math.max(1, n)) / w * w);
         Arrays.fill(acc, 0, tileLanes(n), 0);
-        // 4×4 tiles: 16 accumulators and 8 loads per step fit the 32 vector registers of AVX-512. With 16
-        // (AVX2, 4-double vectors) they would spill: there each tile is swept as two 4×2 halves, 8
-        // accumulators and 6 loads, into the same lanes (each lane's sum is the same FMAs in the same order)
-        boolean halves = w < 8;
+        // 4×4 tiles: 16 accumulators and 8 loads per step fit the 32 vector registers of AVX-512
         for (int from = 0; from < bound; from += chunk) {
             int to = Math.min(bound, from + chunk);
             for (int i = 0, t = 0; i + 4 <= n; i += 4) {
                 for (int j = 0; j <= i; j += 4, t++) {
-                    if (halves) {
-                        tile4x2(x, len, i, j, from, to, acc, t * 16 * w);
-                        tile4x2(x, len, i, j + 2, from, to, acc, t * 16 * w + 2 * w);
-                    } else {
-                        tile4(x, len, i, j, from, to, acc, t * 16 * w);
-                    }
+                    tile4(x, len, i, j, from, to, acc, t * 16 * w);
                 }
             }
         }
@@ -679,36 +671,6 @@ final class LayerCore {
         s10.intoArray(acc, at + 4 * w); s11.intoArray(acc, at + 5 * w); s12.intoArray(acc, at + 6 * w); s13.intoArray(acc, at + 7 * w);
         s20.intoArray(acc, at + 8 * w); s21.intoArray(acc, at + 9 * w); s22.intoArray(acc, at + 10 * w); s23.intoArray(acc, at + 11 * w);
         s30.intoArray(acc, at + 12 * w); s31.intoArray(acc, at + 13 * w); s32.intoArray(acc, at + 14 * w); s33.intoArray(acc, at + 15 * w);
-    }
-
-    /**
-     * Rows i..i+3 against rows j, j+1 over columns [from, to): columns q = 0, 1 of a 4×4 tile whose lanes
-     * start at at - 2w·(j mod 4 / 2), so lane (p, q) lands where {@link #tile4} keeps lane (p, q).
-     */
-    private static void tile4x2(double[] x, int len, int i, int j, int from, int to, double[] acc, int at) {
-        int a0 = i * len, a1 = a0 + len, a2 = a1 + len, a3 = a2 + len;
-        int b0 = j * len, b1 = b0 + len;
-        int w = LANES.length(), r = 4 * w; // one tile row of lanes
-        DoubleVector s00 = load(acc, at), s01 = load(acc, at + w);
-        DoubleVector s10 = load(acc, at + r), s11 = load(acc, at + r + w);
-        DoubleVector s20 = load(acc, at + 2 * r), s21 = load(acc, at + 2 * r + w);
-        DoubleVector s30 = load(acc, at + 3 * r), s31 = load(acc, at + 3 * r + w);
-        for (int u = from; u < to; u += w) {
-            DoubleVector y0 = DoubleVector.fromArray(LANES, x, b0 + u);
-            DoubleVector y1 = DoubleVector.fromArray(LANES, x, b1 + u);
-            DoubleVector v = DoubleVector.fromArray(LANES, x, a0 + u);
-            s00 = v.fma(y0, s00); s01 = v.fma(y1, s01);
-            v = DoubleVector.fromArray(LANES, x, a1 + u);
-            s10 = v.fma(y0, s10); s11 = v.fma(y1, s11);
-            v = DoubleVector.fromArray(LANES, x, a2 + u);
-            s20 = v.fma(y0, s20); s21 = v.fma(y1, s21);
-            v = DoubleVector.fromArray(LANES, x, a3 + u);
-            s30 = v.fma(y0, s30); s31 = v.fma(y1, s31);
-        }
-        s00.intoArray(acc, at); s01.intoArray(acc, at + w);
-        s10.intoArray(acc, at + r); s11.intoArray(acc, at + r + w);
-        s20.intoArray(acc, at + 2 * r); s21.intoArray(acc, at + 2 * r + w);
-        s30.intoArray(acc, at + 3 * r); s31.intoArray(acc, at + 3 * r + w);
     }
 
     /** acc[at] + acc[at+1] + … over one vector's lanes, in lane order. */
