@@ -224,8 +224,8 @@ public final class DsireHttpServer implements AutoCloseable {
                     // the spool folder is removed at exit
                 }
             });
-        } catch (IOException ignored) {
-            // as above
+        } catch (IOException | UncheckedIOException ignored) {
+            // as above; or a request's own cleanup removed part of the tree while it was walked
         }
     }
 
