@@ -31,7 +31,7 @@ for ((r = 0; r < rounds; r++)); do
   [ "$r" = 0 ] && head -1 "$out/dsire-bench.0.txt"
   peers --only numpy-gram,torch-f64 > "$out/peers.$r.jsonl"
 done
-if [ "${SLOW_PEERS:-1}" = 1 ]; then peers --only numpy-qr,torch-f32,official > "$out/peers.slow.jsonl"; else peers --only numpy-gram --repeats 1 | head -1 > "$out/peers.slow.jsonl"; fi
+if [ "${SLOW_PEERS:-1}" = 1 ]; then peers --only numpy-qr,torch-f32,official > "$out/peers.slow.jsonl"; else peers --only numpy-gram --repeats 1 | { head -1; cat >/dev/null; } > "$out/peers.slow.jsonl"; fi
 "$py" - "$n" "$out" "$rounds" <<'PY'
 import json, statistics, sys
 n, out, rounds = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
