@@ -59,6 +59,11 @@ public final class DaemonClient {
             return;
         }
         String launcher = System.getProperty("dsire.launcher");
+        for (String a : args) {
+            if (a.equals("-") || a.endsWith("=-")) {
+                System.exit(FALL_BACK); // a file list on standard input: the command reads it in process
+            }
+        }
         if (args.length == 2 && args[0].equals("daemon")) {
             System.exit(control(ep, args[1], launcher));
         }
@@ -100,6 +105,10 @@ public final class DaemonClient {
             DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16));
             out.writeInt(Frames.MAGIC);
             Frames.writeString(out, identity);
+            // whether stdout and stderr are terminals (colours, progress bars), as the launcher found them
+            String tty = System.getProperty("dsire.tty", "");
+            out.writeBoolean(tty.contains("o"));
+            out.writeBoolean(tty.contains("e"));
             out.writeInt(args.length);
             for (String a : args) {
                 Frames.writeString(out, a);

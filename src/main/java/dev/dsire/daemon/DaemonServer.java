@@ -120,6 +120,7 @@ public final class DaemonServer implements AutoCloseable {
                 return;
             }
             String theirs = Frames.readString(in);
+            boolean outTerminal = in.readBoolean(), errTerminal = in.readBoolean();
             int argc = in.readInt();
             if (argc < 0 || argc > 1 << 20) {
                 return;
@@ -136,7 +137,7 @@ public final class DaemonServer implements AutoCloseable {
             }
             running.lock();
             try {
-                Frames.exit(out, run(args, out));
+                Frames.exit(out, run(args, out, outTerminal, errTerminal));
             } finally {
                 lastUsed = System.nanoTime();
                 running.unlock();
@@ -147,11 +148,11 @@ public final class DaemonServer implements AutoCloseable {
     }
 
     /** One command line, as the in-process CLI runs it, its stdout and stderr sent as frames. */
-    static int run(String[] args, DataOutputStream frames) {
+    static int run(String[] args, DataOutputStream frames, boolean outTerminal, boolean errTerminal) {
         PrintWriter out = new PrintWriter(new OutputStreamWriter(Frames.stream(frames, Frames.OUT), StandardCharsets.UTF_8), true);
         PrintWriter err = new PrintWriter(new OutputStreamWriter(Frames.stream(frames, Frames.ERR), StandardCharsets.UTF_8), true);
         try {
-            return Main.run(args, out, err);
+            return Main.run(args, out, err, outTerminal, errTerminal);
         } catch (RuntimeException | Error e) { // Main.run handles a command's failures; this is the daemon's own
             err.println("dsire: internal error in the resident process: " + e);
             return Main.INTERNAL_ERROR;
