@@ -1,52 +1,85 @@
 #!/usr/bin/env bash
-# Whole-process times, the way people run a CLI: JVM start, class loading and JIT included.
-# dsire features / predict / inspect with and without the AOT cache, dsire scan (with and without a
-# model) against features, and the numpy user's equivalent script (bench/peers/numpy_gram.py,
-# imports included), on the same SD1.5 r32 fp16 files that `dsire bench` generates.
+# Whole-process times, the way people run a CLI: every call a new `dsire` launcher, against the numpy
+# user's equivalent script (bench/peers/numpy_gram.py, imports included), on SD 1.5 r32 fp16 files that
+# `dsire bench` generates. Rows:
+#   - resident process: the launcher's default; the resident dsire process (docs/daemon.md) is started and
+#     warmed before the rounds, so each call pays the launcher, the small client and the work;
+#   - first call: stops the resident process first, so the call starts one (a cold JVM plus the client);
+#   - in process (DSIRE_DAEMON=0), with and without the AOT cache: a fresh JVM per call, JIT included;
+#   - scan (in process, as always), with and without a model.
 # Runs are interleaved (A B C ... A B C ...) so drift on a shared machine hits every command alike;
-# medians are printed. Usage: bench/cold-start.sh [FILES=24] [RUNS=5] [THREADS=2]
+# medians are printed. Above 200 files the folder holds 200 distinct files, each linked more than once
+# (1,000 distinct SD 1.5 files would be 12.7 GB; every file is still opened and computed).
+# COLD_FULL=0 keeps the rows that matter for large batches (resident and in-process features and predict,
+# the numpy script): the others take minutes each at 1,000 files.
+# Usage: bench/cold-start.sh [FILES=24] [RUNS=5] [THREADS=2]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-24}; runs=${2:-5}; threads=${3:-2}
 py=${PYTHON:-/work/venv/bin/python}; [ -x "$py" ] || py=python3
-dir=${DSIRE_COLD_DIR:-/tmp/dsire-cold-sd15-$n}
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-mkdir -p "$dir"
+distinct=$(( n < 200 ? n : 200 ))
+gen=${DSIRE_COLD_DIR:-/tmp/dsire-cold-sd15}-$distinct
+work=$(mktemp -d); trap 'rm -rf "$work"; "$here/dsire" daemon stop >/dev/null 2>&1 || true' EXIT
+mkdir -p "$gen"
 # a folder left half-written (an interrupted run) would silently shrink the batch: start it again
-[ "$(find "$dir" -maxdepth 1 -name '*.safetensors' | wc -l)" = "$n" ] || rm -f "$dir"/*.safetensors
-"$here/dsire" bench --dir "$dir" --files "$n" --threads 1 --repeats 1 >/dev/null 2>&1   # generates the files once
+[ "$(find "$gen" -maxdepth 1 -name '*.safetensors' | wc -l)" = "$distinct" ] || rm -f "$gen"/*.safetensors
+"$here/dsire" bench --dir "$gen" --files "$distinct" --threads 1 --repeats 1 >/dev/null 2>&1   # generates the files once
+dir=$gen
+if [ "$n" -gt "$distinct" ]; then
+  dir=$work/files; mkdir "$dir"; src=("$gen"/*.safetensors)
+  for ((i = 0; i < n; i++)); do ln "${src[$((i % distinct))]}" "$dir/$(printf 'f%05d' "$i").safetensors" 2>/dev/null ||
+    ln -s "${src[$((i % distinct))]}" "$dir/$(printf 'f%05d' "$i").safetensors"; done
+fi
 files=("$dir"/*.safetensors)
-{ echo "path,group,size"; i=0; for f in "${files[@]}"; do echo "$(basename "$f"),g$((i % 6)),$((1 + i % 4))"; i=$((i + 1)); done; } > "$dir/manifest.csv"
-"$here/dsire" fit --manifest "$dir/manifest.csv" --out "$work/model.json" --threads "$threads" >/dev/null 2>&1
-"$here/dsire" inspect "${files[0]}" >/dev/null 2>&1   # builds the jar and the AOT cache if needed
+# predict's model: fitted on 24 files of the same shape whatever the batch, so every row loads the same model
+fitdir=${DSIRE_COLD_DIR:-/tmp/dsire-cold-sd15}-24
+if [ "$distinct" != 24 ]; then
+  mkdir -p "$fitdir"; [ "$(find "$fitdir" -maxdepth 1 -name '*.safetensors' | wc -l)" = 24 ] || rm -f "$fitdir"/*.safetensors
+  "$here/dsire" bench --dir "$fitdir" --files 24 --threads 1 --repeats 1 >/dev/null 2>&1
+fi
+fitfiles=("$fitdir"/*.safetensors)
+{ echo "path,group,size"; for ((i = 0; i < 24; i++)); do echo "${fitfiles[$i]},g$((i % 6)),$((1 + i % 4))"; done; } > "$work/manifest.csv"
+DSIRE_DAEMON=0 "$here/dsire" fit --manifest "$work/manifest.csv" --out "$work/model.json" --threads "$threads" >/dev/null 2>&1
+DSIRE_DAEMON=0 "$here/dsire" inspect "${files[0]}" >/dev/null 2>&1   # builds the jar and the AOT cache if needed
 names=(); cmds=()
 add() { names+=("$1"); cmds+=("$2"); }
 q="${files[*]}"
+warm="$here/dsire features --threads $threads ${files[0]} >/dev/null 2>&1; $here/dsire predict --threads $threads --model $work/model.json ${files[0]} >/dev/null 2>&1"
+add "dsire features, resident process" "$here/dsire features --threads $threads $q"
+add "dsire predict, resident process" "$here/dsire predict --threads $threads --model $work/model.json $q"
+full=${COLD_FULL:-1}
+[ "$full" = 1 ] && add "dsire inspect, resident process" "$here/dsire inspect $q"
+[ "$full" = 1 ] && add "dsire features, first call (starts the resident process)" "$here/dsire daemon stop; $here/dsire features --threads $threads $q"
 for aot in 1 0; do
+  [ "$full" = 1 ] || [ $aot = 1 ] || continue
   tag=$([ $aot = 1 ] && echo "AOT cache" || echo "no AOT cache")
-  add "dsire features, $tag" "DSIRE_AOT=$aot $here/dsire features --threads $threads $q"
-  add "dsire predict, $tag" "DSIRE_AOT=$aot $here/dsire predict --threads $threads --model $work/model.json $q"
-  add "dsire inspect, $tag" "DSIRE_AOT=$aot $here/dsire inspect $q"
+  add "dsire features, in process, $tag" "DSIRE_DAEMON=0 DSIRE_AOT=$aot $here/dsire features --threads $threads $q"
+  add "dsire predict, in process, $tag" "DSIRE_DAEMON=0 DSIRE_AOT=$aot $here/dsire predict --threads $threads --model $work/model.json $q"
+  [ $aot = 1 ] && [ "$full" = 1 ] && add "dsire inspect, in process, $tag" "DSIRE_DAEMON=0 DSIRE_AOT=$aot $here/dsire inspect $q"
 done
-add "dsire scan, AOT cache" "rm -f $work/s.db; $here/dsire scan --threads $threads --db $work/s.db $dir"
-add "dsire scan --model, AOT cache" "rm -f $work/s.db; $here/dsire scan --threads $threads --db $work/s.db --model $work/model.json $dir"
+if [ "$full" = 1 ]; then
+  add "dsire scan" "rm -f $work/s.db; $here/dsire scan --threads $threads --db $work/s.db $dir"
+  add "dsire scan --model" "rm -f $work/s.db; $here/dsire scan --threads $threads --db $work/s.db --model $work/model.json $dir"
+fi
 add "numpy script (numpy_gram.py, imports included)" "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $py $here/bench/peers/numpy_gram.py $q"
 declare -A t
+"$here/dsire" daemon start >/dev/null 2>&1; bash -c "$warm; $warm"
 steal=$("$here/bench/cpu-steal.sh" read)
 for ((r = 0; r < runs; r++)); do
   for i in "${!cmds[@]}"; do
     s=$(date +%s%N); bash -c "${cmds[$i]}" >/dev/null 2>&1 || echo "run failed: ${names[$i]}" >&2; e=$(date +%s%N)
     t[$i]+="$(( (e - s) / 1000000 )) "
+    # after the first-call row the resident process is fresh: warm it (untimed) as a user's earlier calls would
+    case ${names[$i]} in *first\ call*) bash -c "$warm; $warm" ;; esac
   done
 done
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
 np=$(echo "${t[$((${#cmds[@]} - 1))]}" | median)
-feat=$(echo "${t[0]}" | median)
-echo "$n files, $threads threads, median of $runs interleaved runs, whole process"
-echo "| command | median s | × numpy script | × dsire features (AOT) |"
-echo "|---|---|---|---|"
+echo "$n files ($distinct distinct), $threads threads, median of $runs interleaved runs, whole process, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "| command | median s | × numpy script |"
+echo "|---|---|---|"
 for i in "${!cmds[@]}"; do
   m=$(echo "${t[$i]}" | median)
-  awk -v name="${names[$i]}" -v m="$m" -v np="$np" -v f="$feat" 'BEGIN { printf "| %s | %.2f | %.2f | %.2f |\n", name, m / 1000, m / np, m / f }'
+  awk -v name="${names[$i]}" -v m="$m" -v np="$np" 'BEGIN { printf "| %s | %.2f | %.2f |\n", name, m / 1000, m / np }'
 done
 "$here/bench/cpu-steal.sh" since "$steal"

@@ -1,5 +1,7 @@
 # Sourced by ./dsire and ./mvnw: sets JAVA_HOME to a JDK 25 or stops with one clear line.
-_dsire_is_25() { [ -x "$1/bin/java" ] && "$1/bin/java" -version 2>&1 | head -1 | grep -qE '"(25|2[6-9]|[3-9][0-9])(\.|")'; }
+# the JDK's release file first: starting `java -version` costs ~60 ms of every dsire call
+_dsire_is_25() { [ -x "$1/bin/java" ] && { grep -qE '^JAVA_VERSION="(25|2[6-9]|[3-9][0-9])(\.|")' "$1/release" 2>/dev/null ||
+  "$1/bin/java" -version 2>&1 | head -1 | grep -qE '"(25|2[6-9]|[3-9][0-9])(\.|")'; }; }
 _dsire_jdk=""
 if [ -n "${JAVA_HOME:-}" ] && _dsire_is_25 "$JAVA_HOME"; then _dsire_jdk=$JAVA_HOME; fi
 if [ -z "$_dsire_jdk" ]; then

@@ -8,6 +8,9 @@
 # Python: $PYTHON (default /work/venv/bin/python, else python3) with bench/peers/requirements.txt.
 # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are unset for the peers: a forced older kernel makes numpy slower
 # than a user's install; the kernel OpenBLAS actually runs is printed with the table.
+# An AVX2 machine on an AVX-512 one: DSIRE_JAVA_OPTS=-XX:UseAVX=2 (256-bit vectors, 16 registers) and
+# PEERS_CORETYPE=Haswell (OpenBLAS's AVX2 kernels, what it runs on an AVX2-only CPU).
+# SLOW_PEERS=0 skips the single pass of the slow peers (numpy-qr, torch-f32, official).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 n=${1:-8}; family=${2:-sd15}; repeats=${3:-3}; rounds=${4:-3}
@@ -18,7 +21,7 @@ mkdir -p "$dir"
 [ "$(find "$dir" -maxdepth 1 -name '*.safetensors' | wc -l)" = "$n" ] || rm -f "$dir"/*.safetensors
 out=${DSIRE_PEERS_OUT:-$dir}
 peers() {
-  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ${PEERS_CORETYPE:+OPENBLAS_CORETYPE=$PEERS_CORETYPE} OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
     "$py" "$here/bench/peers/peers.py" --repeats "$repeats" "$@" "$dir"/*.safetensors
 }
 steal=$("$here/bench/cpu-steal.sh" read)
@@ -28,7 +31,7 @@ for ((r = 0; r < rounds; r++)); do
   [ "$r" = 0 ] && head -1 "$out/dsire-bench.0.txt"
   peers --only numpy-gram,torch-f64 > "$out/peers.$r.jsonl"
 done
-peers --only numpy-qr,torch-f32,official > "$out/peers.slow.jsonl"
+if [ "${SLOW_PEERS:-1}" = 1 ]; then peers --only numpy-qr,torch-f32,official > "$out/peers.slow.jsonl"; else peers --only numpy-gram --repeats 1 | { head -1; cat >/dev/null; } > "$out/peers.slow.jsonl"; fi
 "$py" - "$n" "$out" "$rounds" <<'PY'
 import json, statistics, sys
 n, out, rounds = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])

@@ -46,38 +46,49 @@ final class InspectCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         int failed = 0;
         for (Path f : inputs.files(files)) {
-            Map<String, Object> row = new LinkedHashMap<>();
-            row.put("path", f.toString());
-            try (LoraAdapter a = LoraReader.open(f)) {
-                a.requireFinite();
-                List<Integer> ranks = a.layout().ranks();
-                List<Double> alphas = a.alphas();
-                row.put("format", a.format().label());
-                row.put("family", a.base().label()); // the variant where known: SD3.5 large, Wan 2.1 1.3B, FramePack
-                row.put("rank", ranks.size() == 1 ? ranks.getFirst() : ranks);
-                row.put("alpha", alphas.isEmpty() ? null : alphas.size() == 1 ? alphas.getFirst() : alphas);
-                row.put("layers", a.layers().size());
-                row.put("dtype", a.dtype());
-                row.put("bytes", a.bytes());
-                row.put("train_images", a.kohya().trainImages().isPresent() ? a.kohya().trainImages().getAsInt() : null);
-                row.put("scale_source", a.facts().scaleSource());
-                row.put("variants", a.facts().variants());
-                row.put("error", null);
-            } catch (RuntimeException | Error x) {
-                InputException e = FileFailure.of(f, x); // whatever one file does, the batch goes on
+            Inspected i = inspect(f);
+            if (i.error() != null) {
                 failed++;
-                err.println(e.getMessage());
-                for (String k : List.of("format", "family", "rank", "alpha", "layers", "dtype", "bytes", "train_images", "scale_source", "variants")) {
-                    row.put(k, null);
-                }
-                row.put("error", e.reason());
+                err.println(i.error().getMessage());
                 if (!json) {
                     continue;
                 }
             }
-            out.println(json ? Json.line(row) : text(row));
+            out.println(json ? Json.line(i.json()) : text(i.json()));
         }
         return failed == 0 ? 0 : Main.INPUT_ERROR;
+    }
+
+    /** One file's `--json` object and, where it failed, why (every field then null but path and error). */
+    record Inspected(Map<String, Object> json, InputException error) {}
+
+    static Inspected inspect(Path f) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("path", f.toString());
+        try (LoraAdapter a = LoraReader.open(f)) {
+            a.requireFinite();
+            List<Integer> ranks = a.layout().ranks();
+            List<Double> alphas = a.alphas();
+            row.put("format", a.format().label());
+            row.put("family", a.base().label()); // the variant where known: SD3.5 large, Wan 2.1 1.3B, FramePack
+            row.put("rank", ranks.size() == 1 ? ranks.getFirst() : ranks);
+            row.put("alpha", alphas.isEmpty() ? null : alphas.size() == 1 ? alphas.getFirst() : alphas);
+            row.put("layers", a.layers().size());
+            row.put("dtype", a.dtype());
+            row.put("bytes", a.bytes());
+            row.put("train_images", a.kohya().trainImages().isPresent() ? a.kohya().trainImages().getAsInt() : null);
+            row.put("scale_source", a.facts().scaleSource());
+            row.put("variants", a.facts().variants());
+            row.put("error", null);
+            return new Inspected(row, null);
+        } catch (RuntimeException | Error x) {
+            InputException e = FileFailure.of(f, x); // whatever one file does, the batch goes on
+            for (String k : List.of("format", "family", "rank", "alpha", "layers", "dtype", "bytes", "train_images", "scale_source", "variants")) {
+                row.put(k, null);
+            }
+            row.put("error", e.reason());
+            return new Inspected(row, e);
+        }
     }
 
     private static String text(Map<String, Object> row) {

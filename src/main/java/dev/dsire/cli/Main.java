@@ -41,7 +41,8 @@ public final class Main {
      */
     static final Map<String, Class<?>> SUBCOMMANDS = subcommands(InspectCommand.class, FeaturesCommand.class,
             FitCommand.class, PredictCommand.class, EvalCommand.class, DemoCommand.class, ScanCommand.class,
-            WiseCommand.class, ExportCommand.class, ReportCommand.class, BenchCommand.class, DoctorCommand.class, CommandLine.HelpCommand.class,
+            WiseCommand.class, ExportCommand.class, ReportCommand.class, BenchCommand.class, DoctorCommand.class, ServeCommand.class,
+            CommandLine.HelpCommand.class,
             picocli.AutoComplete.GenerateCompletion.class);
 
     public static void main(String[] args) {

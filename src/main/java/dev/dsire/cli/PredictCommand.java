@@ -4,7 +4,6 @@ import dev.dsire.FileFailure;
 import dev.dsire.InputException;
 import dev.dsire.hub.DeclaredLabel;
 import dev.dsire.model.DsireModel;
-import dev.dsire.model.ModelFile;
 import dev.dsire.model.Prediction;
 import dev.dsire.model.Status;
 import dev.dsire.safetensors.SafetensorsFile;
@@ -57,9 +56,37 @@ final class PredictCommand implements Callable<Integer> {
     @Mixin
     ComputeOptions compute;
 
-    /** One batch: a single batched 1-NN search for the files of the model's layout, then one output row each. */
-    private int predict(DsireModel model, ComputeOptions.Engine engine, List<SpectraExtractor.Extracted> batch, PrintWriter out, PrintWriter err) {
-        int failed = 0;
+    /** One file's answer: its prediction, or the error that stopped it. */
+    record Row(Path path, Prediction prediction, InputException error) {
+        /** The `--json` object, keys in their documented order; model is the model's name. */
+        Map<String, Object> json(String model) {
+            Prediction p = prediction;
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("path", path.toString());
+            row.put("prediction", p == null ? null : p.size());
+            row.put("estimate", p == null || !p.status().hasSize() ? null : p.estimate());
+            row.put("probabilities", p == null || p.posterior() == null ? null : p.posterior().asMap().entrySet().stream()
+                    .collect(Collectors.toMap(v -> v.getKey().toString(), Map.Entry::getValue, (a, b) -> a, LinkedHashMap::new)));
+            row.put("interval80", p == null || p.posterior() == null ? null : p.posterior().interval80());
+            row.put("status", p == null ? Status.ERROR.key() : p.status().key());
+            row.put("votes", p == null || p.posterior() != null ? null : p.votes().entrySet().stream()
+                    .collect(Collectors.toMap(v -> v.getKey().toString(), Map.Entry::getValue, (a, b) -> a, LinkedHashMap::new)));
+            row.put("reason", p == null ? null : p.reason());
+            row.put("error", error == null ? null : error.reason());
+            Integer declared = declared(path);
+            row.put("declared_images", declared);
+            row.put("agrees", agrees(model, declared));
+            row.put("model", model);
+            return row;
+        }
+
+        Boolean agrees(String model, Integer declared) {
+            return prediction == null ? null : Answer.of(model, prediction).agrees(declared);
+        }
+    }
+
+    /** One batch: a single batched 1-NN search for the files of the model's layout, then one row each, in order. */
+    static List<Row> rows(DsireModel model, ComputeOptions.Engine engine, List<SpectraExtractor.Extracted> batch) {
         InputException[] errors = new InputException[batch.size()];
         List<List<double[]>> queries = new ArrayList<>();
         List<Integer> asked = new ArrayList<>();
@@ -105,34 +132,26 @@ final class PredictCommand implements Callable<Integer> {
                 }
             }
         }
+        List<Row> rows = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
-            Path path = batch.get(i).path();
-            Prediction p = predictions[i];
-            Map<String, Object> row = new LinkedHashMap<>();
-            row.put("path", path.toString());
-            row.put("prediction", p == null ? null : p.size());
-            row.put("estimate", p == null || !p.status().hasSize() ? null : p.estimate());
-            row.put("probabilities", p == null || p.posterior() == null ? null : p.posterior().asMap().entrySet().stream()
-                    .collect(Collectors.toMap(v -> v.getKey().toString(), Map.Entry::getValue, (a, b) -> a, LinkedHashMap::new)));
-            row.put("interval80", p == null || p.posterior() == null ? null : p.posterior().interval80());
-            row.put("status", p == null ? Status.ERROR.key() : p.status().key());
-            row.put("votes", p == null || p.posterior() != null ? null : p.votes().entrySet().stream()
-                    .collect(Collectors.toMap(v -> v.getKey().toString(), Map.Entry::getValue, (a, b) -> a, LinkedHashMap::new)));
-            row.put("reason", p == null ? null : p.reason());
-            row.put("error", errors[i] == null ? null : errors[i].reason());
-            Integer declared = declared(path);
-            Boolean agrees = p == null ? null : Answer.of(modelName(), p).agrees(declared);
-            row.put("declared_images", declared);
-            row.put("agrees", agrees);
-            row.put("model", modelName());
-            if (errors[i] != null) {
+            rows.add(new Row(batch.get(i).path(), predictions[i], errors[i]));
+        }
+        return rows;
+    }
+
+    /** Writes a batch's rows; returns how many files failed. */
+    private int predict(DsireModel model, ComputeOptions.Engine engine, List<SpectraExtractor.Extracted> batch, PrintWriter out, PrintWriter err) {
+        int failed = 0;
+        for (Row r : rows(model, engine, batch)) {
+            if (r.error() != null) {
                 failed++;
-                err.println(errors[i].getMessage());
+                err.println(r.error().getMessage());
             }
             if (json) {
-                out.println(Json.line(row));
-            } else if (p != null) {
-                out.println(path + ": " + describe(p) + declaredInWords(declared, agrees));
+                out.println(Json.line(r.json(modelName())));
+            } else if (r.prediction() != null) {
+                Integer declared = declared(r.path());
+                out.println(r.path() + ": " + describe(r.prediction()) + declaredInWords(declared, r.agrees(modelName(), declared)));
             }
         }
         return failed;
@@ -219,7 +238,7 @@ final class PredictCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<Path> adapters = inputs.files(files);
-        DsireModel model = ModelFile.load(Inputs.existing(modelPath, "model file"));
+        DsireModel model = LoadedModels.load(Inputs.existing(modelPath, "model file"));
         int[] failed = {0};
         try (ComputeOptions.Engine engine = compute.open(err)) {
             new SpectraExtractor(engine.spectra()).forEachBatch(adapters, batch -> failed[0] += predict(model, engine, batch, out, err));

@@ -54,6 +54,7 @@ public final class LoraReader {
     /** Where notes go (one line each, once per file): facts a user should know that are not errors. */
     public static void noteSink(Consumer<String> sink) {
         noteSink = sink;
+        NOTED.clear(); // a new sink is a new run (a resident process runs many): each run notes each file once
     }
 
     /** Opens and pairs the adapter; the caller closes it. */

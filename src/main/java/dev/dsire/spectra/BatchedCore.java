@@ -54,11 +54,14 @@ final class BatchedCore {
                 }
             }
         }
-        if (vector && BatchedEigenvalues.VECTOR) {
-            vCholesky(la, r);
-            vCholesky(lb, r);
-            vProduct(r);
-            vOuter(r);
+        if (vector && VECTOR) {
+            // lanes never mix: where a vector holds half the lanes (AVX2), each half runs every step in turn
+            for (int off = 0; off < W; off += S.length()) {
+                vCholesky(la, r, off);
+                vCholesky(lb, r, off);
+                vProduct(r, off);
+                vOuter(r, off);
+            }
         } else {
             cholesky(la, r);
             cholesky(lb, r);
@@ -154,24 +157,28 @@ final class BatchedCore {
     // ---- the vector twins: the same operations in the same order on one vector of lanes ----
 
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
+    /** Whether the vector twins run here: vectors of all the lanes (AVX-512) or of half of them (AVX2). */
+    static final boolean VECTOR = S.length() >= 4 && W % S.length() == 0;
 
 
-    private void vProduct(int r) {
+    private void vProduct(int r, int o) {
         int rr = r * r;
         // M = L_Bᵀ·L_A, both lower triangular: M[i][j] = Σ_{p ≥ max(i, j)} L_B[p][i]·L_A[p][j]
-        java.util.Arrays.fill(m, 0, rr * W, 0);
+        if (o == 0) {
+            java.util.Arrays.fill(m, 0, rr * W, 0);
+        }
         for (int p = 0; p < r; p++) {
             for (int i = 0; i <= p; i++) {
-                DoubleVector f = at(lb, p * r + i);
+                DoubleVector f = at(lb, p * r + i, o);
                 int mi = i * r, ap = p * r;
                 for (int j = 0; j <= p; j++) {
-                    at(m, mi + j).add(f.mul(at(la, ap + j))).intoArray(m, (mi + j) * W);
+                    at(m, mi + j, o).add(f.mul(at(la, ap + j, o))).intoArray(m, (mi + j) * W + o);
                 }
             }
         }
     }
 
-    private void vOuter(int r) {
+    private void vOuter(int r, int o) {
         // C = M·Mᵀ, lower triangle: C[i][j] = Σ_q M[i][q]·M[j][q], four entries of a row at a time
         for (int i = 0; i < r; i++) {
             int mi = i * r, j = 0;
@@ -179,30 +186,31 @@ final class BatchedCore {
                 int m0 = j * r, m1 = m0 + r, m2 = m1 + r, m3 = m2 + r;
                 DoubleVector s0 = DoubleVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
                 for (int q = 0; q < r; q++) {
-                    DoubleVector x = at(m, mi + q);
-                    s0 = s0.add(x.mul(at(m, m0 + q)));
-                    s1 = s1.add(x.mul(at(m, m1 + q)));
-                    s2 = s2.add(x.mul(at(m, m2 + q)));
-                    s3 = s3.add(x.mul(at(m, m3 + q)));
+                    DoubleVector x = at(m, mi + q, o);
+                    s0 = s0.add(x.mul(at(m, m0 + q, o)));
+                    s1 = s1.add(x.mul(at(m, m1 + q, o)));
+                    s2 = s2.add(x.mul(at(m, m2 + q, o)));
+                    s3 = s3.add(x.mul(at(m, m3 + q, o)));
                 }
-                s0.intoArray(c, (mi + j) * W);
-                s1.intoArray(c, (mi + j + 1) * W);
-                s2.intoArray(c, (mi + j + 2) * W);
-                s3.intoArray(c, (mi + j + 3) * W);
+                s0.intoArray(c, (mi + j) * W + o);
+                s1.intoArray(c, (mi + j + 1) * W + o);
+                s2.intoArray(c, (mi + j + 2) * W + o);
+                s3.intoArray(c, (mi + j + 3) * W + o);
             }
             for (; j <= i; j++) {
                 int mj = j * r;
                 DoubleVector s = DoubleVector.zero(S);
                 for (int q = 0; q < r; q++) {
-                    s = s.add(at(m, mi + q).mul(at(m, mj + q)));
+                    s = s.add(at(m, mi + q, o).mul(at(m, mj + q, o)));
                 }
-                s.intoArray(c, (mi + j) * W);
+                s.intoArray(c, (mi + j) * W + o);
             }
         }
     }
 
-    private static DoubleVector at(double[] x, int i) {
-        return DoubleVector.fromArray(S, x, i * W);
+    /** Element i's lanes o .. o + S.length() - 1. */
+    private static DoubleVector at(double[] x, int i, int o) {
+        return DoubleVector.fromArray(S, x, i * W + o);
     }
 
     /**
@@ -210,20 +218,20 @@ final class BatchedCore {
      * zero or below gives a zero column, as the scalar form's guard did; the callers have checked
      * the matrices well-conditioned, so that never decides a result.
      */
-    private static void vCholesky(double[] l, int r) {
+    private static void vCholesky(double[] l, int r, int o) {
         DoubleVector zero = DoubleVector.zero(S);
         for (int j = 0; j < r; j++) {
-            DoubleVector ljj = at(l, j * r + j).max(zero).sqrt();
-            ljj.intoArray(l, (j * r + j) * W);
+            DoubleVector ljj = at(l, j * r + j, o).max(zero).sqrt();
+            ljj.intoArray(l, (j * r + j) * W + o);
             var pivotless = ljj.compare(VectorOperators.EQ, 0);
             for (int i = j + 1; i < r; i++) {
-                at(l, i * r + j).div(ljj).blend(zero, pivotless).intoArray(l, (i * r + j) * W);
+                at(l, i * r + j, o).div(ljj).blend(zero, pivotless).intoArray(l, (i * r + j) * W + o);
             }
             for (int i = j + 1; i < r; i++) { // trailing update, lower triangle: A[i][k] -= L[i][j]·L[k][j]
-                DoubleVector lij = at(l, i * r + j);
+                DoubleVector lij = at(l, i * r + j, o);
                 int row = i * r;
                 for (int k = j + 1; k <= i; k++) {
-                    at(l, row + k).sub(lij.mul(at(l, k * r + j))).intoArray(l, (row + k) * W);
+                    at(l, row + k, o).sub(lij.mul(at(l, k * r + j, o))).intoArray(l, (row + k) * W + o);
                 }
             }
         }

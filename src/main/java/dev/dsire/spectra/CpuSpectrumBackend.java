@@ -44,6 +44,14 @@ public final class CpuSpectrumBackend implements SpectrumBackend {
         return KernelWarmup.switched();
     }
 
+    /**
+     * Runs the vector twins of the lockstep kernels from the next batch on (same bits): for a server,
+     * whose first requests may pay their JIT warm-up but whose thousandth should not run the scalar lanes.
+     */
+    public static void steadyStateNow() {
+        KernelWarmup.skip();
+    }
+
     @Override
     public String describe() {
         return "cpu (" + threads + (threads == 1 ? " thread)" : " threads)");

@@ -23,14 +23,19 @@ final class KernelWarmup {
         if (vector) {
             return true;
         }
-        if (++calls >= SWITCH && BatchedEigenvalues.VECTOR) {
+        if (++calls >= SWITCH && (BatchedEigenvalues.VECTOR || BatchedCore.VECTOR)) {
             vector = true;
         }
         return false;
     }
 
+    /** Switches now, where the vector twins exist: for a process that lives long enough to repay their warm-up. */
+    static void skip() {
+        vector = BatchedEigenvalues.VECTOR || BatchedCore.VECTOR;
+    }
+
     /** Whether the switch has happened (for benchmarks, which time the steady state). */
     static boolean switched() {
-        return vector || !BatchedEigenvalues.VECTOR;
+        return vector || !(BatchedEigenvalues.VECTOR || BatchedCore.VECTOR);
     }
 }

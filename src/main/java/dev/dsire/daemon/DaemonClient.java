@@ -1,0 +1,254 @@
+package dev.dsire.daemon;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.File;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The launcher's fast path: sends the command line to the resident dsire process (starting it when none
+ * answers) and replays its stdout, stderr and exit code. It loads no picocli and no kernels, so it starts in
+ * a fraction of the full CLI's time. Exit {@link #FALL_BACK} before any output tells the launcher to run the
+ * command in process instead (no daemon could be reached or started).
+ */
+public final class DaemonClient {
+    /** Nothing was printed and no daemon answered: the launcher runs the command in process. */
+    public static final int FALL_BACK = 125;
+    private static final long START_TIMEOUT_MS = 120_000;
+
+    /** What came back from one exchange. */
+    enum Outcome { DONE, REFUSED, LOST_BEFORE_OUTPUT, LOST_AFTER_OUTPUT }
+
+    private final OutputStream stdout;
+    private final OutputStream stderr;
+    private boolean printed;
+    private int code;
+
+    DaemonClient(OutputStream stdout, OutputStream stderr) {
+        this.stdout = stdout;
+        this.stderr = stderr;
+    }
+
+    /** The exit code the last completed exchange brought back. */
+    int code() {
+        return code;
+    }
+
+    public static void main(String[] args) {
+        DaemonClient c = new DaemonClient(new FileOutputStream(FileDescriptor.out), new FileOutputStream(FileDescriptor.err));
+        Endpoint ep;
+        try {
+            ep = Endpoint.ofThisProcess();
+        } catch (IOException | RuntimeException e) {
+            System.exit(FALL_BACK);
+            return;
+        }
+        String launcher = System.getProperty("dsire.launcher");
+        for (String a : args) {
+            if (a.equals("-") || a.endsWith("=-")) {
+                System.exit(FALL_BACK); // a file list on standard input: the command reads it in process
+            }
+        }
+        if (args.length == 2 && args[0].equals("daemon")) {
+            System.exit(control(ep, args[1], launcher));
+        }
+        System.exit(c.run(ep, args, launcher));
+    }
+
+    /** Runs one command line through the daemon; the exit code, or FALL_BACK. */
+    int run(Endpoint ep, String[] args, String launcher) {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            SocketChannel ch = connect(ep.socket());
+            if (ch == null) {
+                ch = launcher == null ? null : start(ep, launcher);
+                if (ch == null) {
+                    return FALL_BACK;
+                }
+            }
+            Outcome o = exchange(ch, ep.identity(), args);
+            switch (o) {
+                case DONE -> {
+                    return code;
+                }
+                case REFUSED -> awaitGone(ep.socket()); // a stale daemon (other jar or environment) is on its way out
+                case LOST_BEFORE_OUTPUT -> {
+                    return FALL_BACK;
+                }
+                case LOST_AFTER_OUTPUT -> {
+                    new PrintStream(stderr, true).println("dsire: the resident process stopped before the command finished;"
+                            + " run with DSIRE_DAEMON=0 to run it in process");
+                    return 3;
+                }
+            }
+        }
+        return FALL_BACK;
+    }
+
+    /** Sends the request and copies the answer's frames to stdout and stderr. */
+    Outcome exchange(SocketChannel ch, String identity, String[] args) {
+        try (ch) {
+            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16));
+            out.writeInt(Frames.MAGIC);
+            Frames.writeString(out, identity);
+            // whether stdout and stderr are terminals (colours, progress bars), as the launcher found them
+            String tty = System.getProperty("dsire.tty", "");
+            out.writeBoolean(tty.contains("o"));
+            out.writeBoolean(tty.contains("e"));
+            out.writeInt(args.length);
+            for (String a : args) {
+                Frames.writeString(out, a);
+            }
+            out.flush();
+            DataInputStream in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(ch), 1 << 16));
+            while (true) {
+                byte kind = Frames.readKind(in);
+                switch (kind) {
+                    case Frames.OUT, Frames.ERR -> {
+                        int n = in.readInt();
+                        byte[] b = in.readNBytes(n);
+                        if (b.length != n) {
+                            throw new EOFException();
+                        }
+                        (kind == Frames.OUT ? stdout : stderr).write(b);
+                        printed = true;
+                    }
+                    case Frames.EXIT -> {
+                        code = in.readInt();
+                        stdout.flush();
+                        stderr.flush();
+                        return Outcome.DONE;
+                    }
+                    case Frames.REFUSED -> {
+                        return printed ? Outcome.LOST_AFTER_OUTPUT : Outcome.REFUSED;
+                    }
+                    default -> throw new IOException("unknown frame " + kind);
+                }
+            }
+        } catch (IOException e) {
+            return printed ? Outcome.LOST_AFTER_OUTPUT : Outcome.LOST_BEFORE_OUTPUT;
+        }
+    }
+
+    /** A connection to a daemon of this user on the socket, or null when none answers. */
+    static SocketChannel connect(Path socket) {
+        try {
+            if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
+                return null;
+            }
+            Endpoint.requireOwned(socket); // never talk to a socket someone else put there
+            return SocketChannel.open(UnixDomainSocketAddress.of(socket));
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** Starts a daemon through the launcher, in its own session, and waits until it answers. */
+    static SocketChannel start(Endpoint ep, String launcher) {
+        Process p;
+        try {
+            List<String> cmd = new ArrayList<>();
+            if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
+                cmd.add("/usr/bin/setsid"); // the terminal's Ctrl-C and hang-up stay with the command that asked
+            }
+            cmd.addAll(List.of(launcher, "__daemon", ep.socket().toString()));
+            File log = ep.socket().resolveSibling(ep.socket().getFileName().toString().replace(".sock", ".log")).toFile();
+            p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectErrorStream(true).redirectOutput(log).start();
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+        long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
+        while (System.currentTimeMillis() < deadline) {
+            SocketChannel ch = connect(ep.socket());
+            if (ch != null) {
+                return ch;
+            }
+            if (!p.isAlive() && !Files.exists(ep.socket())) {
+                return connect(ep.socket()); // it exited: another client's daemon may have won the race
+            }
+            sleep(10);
+        }
+        return null;
+    }
+
+    private static void awaitGone(Path socket) {
+        for (int i = 0; i < 500 && Files.exists(socket, LinkOption.NOFOLLOW_LINKS); i++) {
+            sleep(10);
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** {@code dsire daemon start|stop|status}. */
+    static int control(Endpoint ep, String what, String launcher) {
+        PrintStream out = System.out;
+        switch (what) {
+            case "status" -> {
+                SocketChannel ch = connect(ep.socket());
+                if (ch == null) {
+                    out.println("dsire daemon: not running for this jar and folder (" + ep.socket() + ")");
+                    return 1;
+                }
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // only probed
+                }
+                out.println("dsire daemon: running on " + ep.socket());
+                return 0;
+            }
+            case "stop" -> {
+                SocketChannel ch = connect(ep.socket());
+                if (ch != null) {
+                    new DaemonClient(OutputStream.nullOutputStream(), OutputStream.nullOutputStream())
+                            .exchange(ch, ep.identity(), new String[] {Frames.STOP});
+                    awaitGone(ep.socket());
+                }
+                out.println("dsire daemon: stopped (" + ep.socket() + ")");
+                return 0;
+            }
+            case "start" -> {
+                SocketChannel ch = connect(ep.socket());
+                if (ch == null && launcher != null) {
+                    ch = start(ep, launcher);
+                }
+                if (ch == null) {
+                    System.err.println("dsire daemon: could not start (log beside " + ep.socket() + ")");
+                    return 3;
+                }
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // only probed
+                }
+                out.println("dsire daemon: running on " + ep.socket());
+                return 0;
+            }
+            default -> {
+                System.err.println("dsire daemon: unknown action '" + what + "' (start, stop or status)");
+                return 2;
+            }
+        }
+    }
+}

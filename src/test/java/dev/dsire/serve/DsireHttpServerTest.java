@@ -1,0 +1,197 @@
+package dev.dsire.serve;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ByteArrayInputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The server's own rules, with a stand-in for dsire: limits, refusals, and what an upload becomes on disk. */
+class DsireHttpServerTest {
+    @TempDir
+    Path dir;
+
+    private DsireHttpServer server;
+    private final HttpClient http = HttpClient.newHttpClient();
+    /** What the stand-in saw: the upload's file name, its shown name, and the files beside it. */
+    private final AtomicReference<String> seen = new AtomicReference<>();
+    private volatile CountDownLatch hold = new CountDownLatch(0);
+
+    private final Analyst standIn = new Analyst() {
+        @Override
+        public Answer predict(String model, Path file, String name) {
+            try {
+                hold.await();
+                try (var s = Files.list(file.getParent())) {
+                    seen.set(file.getFileName() + "|" + name + "|" + s.map(p -> p.getFileName().toString()).sorted().toList()
+                            + "|" + Files.size(file) + "|" + model);
+                }
+            } catch (InterruptedException | IOException e) {
+                throw new IllegalStateException(e);
+            }
+            return new Answer(true, "{\"ok\":true}");
+        }
+
+        @Override
+        public Answer inspect(Path file, String name) {
+            return new Answer(false, "{\"error\":\"bad\"}");
+        }
+
+        @Override
+        public String models() {
+            return "{\"models\":[]}";
+        }
+    };
+
+    @AfterEach
+    void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private URI start(ServeLimits limits) throws IOException {
+        server = DsireHttpServer.start(new InetSocketAddress("127.0.0.1", 0), limits, standIn, dir.resolve("spool"));
+        return URI.create("http://127.0.0.1:" + server.address().getPort());
+    }
+
+    private static ServeLimits limits(long maxBytes, int workers, int queue, Duration timeout) {
+        return new ServeLimits(maxBytes, workers, queue, timeout);
+    }
+
+    private HttpResponse<String> post(URI base, String path, String type, byte[] body) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        if (type != null) {
+            b.header("Content-Type", type);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static void oneLineError(HttpResponse<String> r, int status) {
+        assertEquals(status, r.statusCode(), r.body());
+        assertTrue(r.body().startsWith("{\"error\":\"") && r.body().endsWith("\"}\n") && r.body().lines().count() == 1, r.body());
+    }
+
+    @Test
+    void healthModelsAndTheWrongRequests() throws Exception {
+        URI u = start(limits(1000, 1, 1, Duration.ofSeconds(10)));
+        assertEquals("{\"status\":\"ok\"}\n", http.send(HttpRequest.newBuilder(u.resolve("/healthz")).build(), HttpResponse.BodyHandlers.ofString()).body());
+        assertEquals("{\"models\":[]}\n", http.send(HttpRequest.newBuilder(u.resolve("/v1/models")).build(), HttpResponse.BodyHandlers.ofString()).body());
+        oneLineError(http.send(HttpRequest.newBuilder(u.resolve("/v1/predict")).build(), HttpResponse.BodyHandlers.ofString()), 405);
+        oneLineError(post(u, "/nope", null, new byte[] {1}), 404);
+        oneLineError(post(u, "/v1/predict", null, new byte[0]), 400);
+        assertEquals(422, post(u, "/v1/inspect", null, new byte[] {1}).statusCode());
+    }
+
+    @Test
+    void aBodyOverTheLimitIs413WithOrWithoutItsLength() throws Exception {
+        URI u = start(limits(1000, 1, 1, Duration.ofSeconds(10)));
+        oneLineError(post(u, "/v1/predict", null, new byte[1001]), 413);
+        HttpRequest chunked = HttpRequest.newBuilder(u.resolve("/v1/predict"))
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(new byte[5000]))).build(); // no length: chunked
+        oneLineError(http.send(chunked, HttpResponse.BodyHandlers.ofString()), 413);
+        byte[] bomb = zip(List.of("a/adapter_model.safetensors"), List.of(new byte[4000])); // compresses far below 1000 bytes
+        assertTrue(bomb.length < 1000);
+        oneLineError(post(u, "/v1/predict", "application/zip", bomb), 413);
+        assertEquals(200, post(u, "/v1/predict", null, new byte[1000]).statusCode());
+    }
+
+    @Test
+    void aFullQueueIs503AndTheQueuedRequestIsStillAnswered() throws Exception {
+        URI u = start(limits(1000, 1, 1, Duration.ofSeconds(30)));
+        hold = new CountDownLatch(1);
+        List<CompletableFuture<HttpResponse<String>>> inFlight = new ArrayList<>();
+        for (int i = 0; i < 2; i++) { // one computing, one queued
+            inFlight.add(http.sendAsync(HttpRequest.newBuilder(u.resolve("/v1/predict")).POST(HttpRequest.BodyPublishers.ofByteArray(new byte[10])).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        for (int tries = 0; tries < 500 && server.inFlight() < 2; tries++) { // until both are admitted
+            Thread.sleep(20);
+        }
+        assertEquals(2, server.inFlight());
+        HttpResponse<String> third = post(u, "/v1/predict", null, new byte[10]);
+        oneLineError(third, 503);
+        assertEquals("1", third.headers().firstValue("Retry-After").orElse(""));
+        hold.countDown();
+        for (CompletableFuture<HttpResponse<String>> f : inFlight) {
+            assertEquals(200, f.get(20, TimeUnit.SECONDS).statusCode());
+        }
+        assertEquals(200, post(u, "/v1/predict", null, new byte[10]).statusCode());
+    }
+
+    @Test
+    void aRequestPastItsTimeLimitIs503AndTheServerGoesOn() throws Exception {
+        URI u = start(limits(1000, 1, 4, Duration.ofMillis(1500)));
+        hold = new CountDownLatch(1);
+        oneLineError(post(u, "/v1/predict", null, new byte[10]), 503);
+        hold.countDown();
+        assertEquals(200, post(u, "/v1/predict", null, new byte[10]).statusCode());
+    }
+
+    @Test
+    void uploadsArriveAsFilesAndPeftFoldersWithTheirNames() throws Exception {
+        URI u = start(limits(100_000, 1, 1, Duration.ofSeconds(10)));
+        assertEquals(200, post(u, "/v1/predict?name=dir/my%20lora.safetensors&model=m1", "application/octet-stream", new byte[7]).statusCode());
+        assertEquals("my_lora.safetensors|dir/my lora.safetensors|[my_lora.safetensors]|7|m1", seen.get());
+        byte[] z = zip(List.of("x/", "x/adapter_model.safetensors", "x/adapter_config.json", "y/README"), List.of(new byte[0], new byte[5], new byte[3], new byte[2]));
+        assertEquals(200, post(u, "/v1/predict", "application/zip", z).statusCode());
+        assertEquals("adapter_model.safetensors|x/adapter_model.safetensors|[adapter_config.json, adapter_model.safetensors]|5|null", seen.get());
+        assertEquals(200, post(u, "/v1/predict", null, z).statusCode(), "a zip is known by its bytes too");
+        String b = "XyZ";
+        byte[] form = form(b, List.of("adapter_model.safetensors", "adapter_config.json"), List.of("\r\n--XyNOT-A-BOUNDARY", "{}"));
+        assertEquals(200, post(u, "/v1/predict", "multipart/form-data; boundary=" + b, form).statusCode());
+        assertEquals("adapter_model.safetensors|adapter_model.safetensors|[adapter_config.json, adapter_model.safetensors]|20|null", seen.get());
+        oneLineError(post(u, "/v1/predict", "multipart/form-data; boundary=" + b, "--XyZ\r\nno end".getBytes(StandardCharsets.UTF_8)), 400);
+        oneLineError(post(u, "/v1/predict", "multipart/form-data", form), 400);
+        oneLineError(post(u, "/v1/predict", "multipart/form-data; boundary=" + b, form(b, List.of("a.json"), List.of("{}"))), 422);
+        oneLineError(post(u, "/v1/predict", "multipart/form-data; boundary=" + b,
+                form(b, List.of("a.safetensors", "b.safetensors"), List.of("1", "2"))), 422);
+        oneLineError(post(u, "/v1/predict", "application/zip", new byte[] {'P', 'K', 3, 4, 9, 9}), 400);
+        oneLineError(post(u, "/v1/predict", "application/zip", zip(List.of("a.txt"), List.of(new byte[1]))), 422);
+        try (var s = Files.list(dir.resolve("spool"))) {
+            assertEquals(0, s.count(), "every request's folder is removed");
+        }
+    }
+
+    private static byte[] zip(List<String> names, List<byte[]> bodies) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        try (ZipOutputStream z = new ZipOutputStream(b)) {
+            for (int i = 0; i < names.size(); i++) {
+                z.putNextEntry(new ZipEntry(names.get(i)));
+                z.write(bodies.get(i));
+                z.closeEntry();
+            }
+        }
+        return b.toByteArray();
+    }
+
+    private static byte[] form(String boundary, List<String> files, List<String> bodies) {
+        StringBuilder s = new StringBuilder("preamble\r\n");
+        s.append("--").append(boundary).append("\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n");
+        for (int i = 0; i < files.size(); i++) {
+            s.append("--").append(boundary).append("\r\nContent-Disposition: form-data; name=\"f").append(i).append("\"; filename=\"")
+                    .append(files.get(i)).append("\"\r\nContent-Type: application/octet-stream\r\n\r\n").append(bodies.get(i)).append("\r\n");
+        }
+        return s.append("--").append(boundary).append("--\r\n").toString().getBytes(StandardCharsets.UTF_8);
+    }
+}
