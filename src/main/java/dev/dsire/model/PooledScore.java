@@ -80,7 +80,8 @@ public record PooledScore(double[] weights, double intercept, double lambda, int
         double[] bestHeld = null;
         for (int t = PENALTIES.length - 1; t >= 0; t--) {
             double lambda = PENALTIES[t] * p / 100.0;
-            double[] held = gram.heldOut(yc, lambda, groups);
+            // with fewer than 3 groups nothing can be held out and leave a model: the in-sample scores stand in
+            double[] held = groups.length >= 3 ? gram.heldOut(yc, lambda, groups) : gram.fitted(yc, lambda);
             double err = heldOutError(held, classOf, sizes);
             if (err < bestErr - 1e-12) {
                 bestErr = err;

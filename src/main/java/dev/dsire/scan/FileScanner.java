@@ -117,7 +117,7 @@ public final class FileScanner {
             }
         }
         return new ScanRecord(path, f.size(), f.mtime(), a.file().headerSha256(), a.format().label(),
-                layout.family().label(), ranks.stream().map(String::valueOf).collect(Collectors.joining(",")), a.layers().size(),
+                a.base().label(), ranks.stream().map(String::valueOf).collect(Collectors.joining(",")), a.layers().size(),
                 a.dtype(), a.bytes(), a.facts().scaleSource(), declared.map(DeclaredLabel::images).orElse(null),
                 declared.map(DeclaredLabel::source).orElse(null), TrainingRun.of(meta, path),
                 declared.isPresent() ? k.trainGroup() : null, status, error,
