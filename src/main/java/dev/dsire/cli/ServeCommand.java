@@ -31,41 +31,48 @@ import picocli.CommandLine.Spec;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Answers predict and inspect over HTTP/1.1 for platforms that audit uploads (docs/serving.md).",
                 "POST /v1/predict and /v1/inspect with the adapter's bytes, a zip of a PEFT folder, or multipart/form-data;",
-                "GET /healthz, GET /v1/models. The answers are the JSON lines of predict --json and inspect --json."})
+                "GET /healthz, GET /v1/models. The answers are the JSON lines of predict --json and inspect --json."},
+        footer = {"", "Examples:",
+                "  dsire serve --model models/",
+                "  dsire serve --model model.json --port 0 --max-bytes 1000000000",
+                "  curl --data-binary @my-lora.safetensors http://127.0.0.1:8080/v1/predict"})
 final class ServeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--bind", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
-            description = "address to listen on (default ${DEFAULT-VALUE}: this machine only; 0.0.0.0 opens it to the network)")
+    @picocli.CommandLine.Mixin
+    OutputOptions output;
+
+    @Option(names = "--bind", paramLabel = "<address>", defaultValue = "127.0.0.1",
+            description = "Address to listen on (default ${DEFAULT-VALUE}: this machine only; 0.0.0.0 opens it to the network).")
     String bind;
 
-    @Option(names = "--port", paramLabel = "PORT", defaultValue = "8080", description = "port (default ${DEFAULT-VALUE}; 0: any free port, printed at start)")
+    @Option(names = "--port", paramLabel = "<port>", defaultValue = "8080", description = "Port (default ${DEFAULT-VALUE}; 0: any free port, printed at start).")
     int port;
 
-    @Option(names = "--model", paramLabel = "MODEL", description = {"a model file or a folder of them, loaded at start; repeatable.",
-            "Without ?model=NAME a request goes to the model of its file's layout"})
+    @Option(names = "--model", paramLabel = "<model>", description = {"A model file or a folder of them, loaded at start; repeatable.",
+            "Without ?model=NAME a request goes to the model of its file's layout."})
     List<Path> modelPaths = List.of();
 
-    @Option(names = "--max-bytes", paramLabel = "N", defaultValue = "2147483648", description = "largest upload, in bytes (default ${DEFAULT-VALUE}, 2 GiB); larger: 413")
+    @Option(names = "--max-bytes", paramLabel = "<bytes>", defaultValue = "2147483648", description = "Largest upload, in bytes (default ${DEFAULT-VALUE}, 2 GiB); larger ones get 413.")
     long maxBytes;
 
-    @Option(names = "--workers", paramLabel = "N", description = "requests computed at once (default: all cores, ${DEFAULT-VALUE})")
+    @Option(names = "--workers", paramLabel = "<count>", description = "Requests computed at once (default: all cores, ${DEFAULT-VALUE}).")
     int workers = Runtime.getRuntime().availableProcessors();
 
-    @Option(names = "--queue", paramLabel = "N", defaultValue = "32", description = "requests admitted beyond --workers (uploading or waiting; default ${DEFAULT-VALUE}); more: 503")
+    @Option(names = "--queue", paramLabel = "<count>", defaultValue = "32", description = "Requests admitted beyond --workers (uploading or waiting; default ${DEFAULT-VALUE}); more get 503.")
     int queue;
 
-    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "120", description = "one request's limit, upload and computation (default ${DEFAULT-VALUE}); past it: 408 or 503")
+    @Option(names = "--timeout", paramLabel = "<seconds>", defaultValue = "120", description = "One request's limit, upload and computation (default ${DEFAULT-VALUE}); past it: 408 or 503.")
     long timeoutSeconds;
 
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "1", description = "CPU threads per request (default ${DEFAULT-VALUE}: --workers requests fill the cores)")
+    @Option(names = "--threads", paramLabel = "<threads>", defaultValue = "1", description = "CPU threads per request (default ${DEFAULT-VALUE}: --workers requests fill the cores).")
     int threads;
 
-    @Option(names = "--max-rank", paramLabel = "R", description = "refuse files with a layer of rank above R (default ${DEFAULT-VALUE})")
+    @Option(names = "--max-rank", paramLabel = "<rank>", description = "Refuses files with a layer of rank above this (default ${DEFAULT-VALUE}).")
     int maxRank = dev.dsire.lora.LoraReader.DEFAULT_MAX_RANK;
 
-    @Option(names = "--spool", paramLabel = "DIR", description = "where uploads are kept while they are read (default: a new folder in the system temp folder)")
+    @Option(names = "--spool", paramLabel = "<dir>", description = "Where uploads are kept while they are read (default: a new folder in the system temp folder).")
     Path spool;
 
     /** Released by the shutdown hook (SIGTERM, Ctrl-C): the server runs until the process is stopped. */
