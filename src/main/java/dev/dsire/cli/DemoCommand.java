@@ -26,13 +26,17 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Runs the paper's protocol (15 train groups, 10 repeats, seed 42) with every method on the bundled LoRA zoos, prints the tables and writes an HTML report.",
-                "The zoos are examples/zoo-*/manifest.csv: zoo-low (sizes 1-6), zoo-medium (sizes 1, 10..50) and any other zoo there;",
-                "each is also run with its two middle sizes unseen in training."},
+                "The zoos are zoo-low (sizes 1-6), zoo-medium (sizes 1, 10..50) and the recipe-varied zoo-mixed-low and zoo-epochs-low",
+                "under examples/ (--all-zoos: every examples/zoo-*/manifest.csv, about a minute each); each is also run with its two",
+                "middle sizes unseen in training."},
         footer = {"", "Examples:",
                 "  dsire demo",
-                "  dsire demo --report /tmp/demo.html --device cpu"})
+                "  dsire demo --report /tmp/demo.html --device cpu",
+                "  dsire demo --all-zoos"})
 final class DemoCommand implements Callable<Integer> {
     static final List<String> RANGES = List.of("zoo-low", "zoo-medium");
+    /** Run by default beside the two ranges: one zoo of mixed recipes and one of epoch-scaled steps. */
+    static final List<String> RECIPES = List.of("zoo-mixed-low", "zoo-epochs-low");
 
     @Spec
     CommandSpec spec;
@@ -42,6 +46,9 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--report", defaultValue = "dsire-demo-report.html", paramLabel = "<html>", description = "The report file to write (default: ${DEFAULT-VALUE}).")
     Path report;
+
+    @Option(names = "--all-zoos", description = "Runs every zoo under the data folder, not only the two ranges and the two recipe-varied zoos.")
+    boolean allZoos;
 
     @Mixin
     ComputeOptions compute;
@@ -56,7 +63,7 @@ final class DemoCommand implements Callable<Integer> {
         int failed = 0;
         try (ComputeOptions.Engine engine = compute.open(err); Progress progress = Progress.of(err, compute.output)) {
             SpectrumBackend backend = engine.spectra();
-            for (String range : zoos(dir)) {
+            for (String range : zoos(dir, allZoos)) {
                 Path manifest = dir.resolve(range).resolve("manifest.csv");
                 long t0 = System.nanoTime();
                 LabelledSamples s = LabelledSamples.extract(Manifest.readCsv(manifest), backend, err, progress);
@@ -88,10 +95,11 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /** zoo-low and zoo-medium first, then any other zoo-* folder with a manifest, by name. */
-    private static List<String> zoos(Path dir) throws IOException {
+    private static List<String> zoos(Path dir, boolean all) throws IOException {
         List<String> out = new ArrayList<>(RANGES);
         try (var s = Files.list(dir)) {
             s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("zoo-") && !RANGES.contains(n))
+                    .filter(n -> all || RECIPES.contains(n))
                     .filter(n -> Files.isRegularFile(dir.resolve(n).resolve("manifest.csv"))).sorted().forEach(out::add);
         }
         return out;
