@@ -273,9 +273,9 @@ public record PooledScore(double[] weights, double intercept, double lambda, int
      * hat matrix is 11ᵀ/n + U·diag(d/(d+λ))·Uᵀ (the columns of Z are centred, so the intercept separates),
      * and a held-out group's residuals are (I − H_gg)⁻¹ times its in-sample residuals.
      */
-    record Gram(int n, double[] u, double[] d) {
+    record Gram(int n, double[] k, double[] u, double[] d) {
         static Gram of(double[] z, int n, int p) {
-            DMatrixRMaj k = new DMatrixRMaj(n, n);
+            double[] gram = new double[n * n];
             for (int i = 0; i < n; i++) {
                 for (int j = 0; j <= i; j++) {
                     double s = 0;
@@ -283,10 +283,12 @@ public record PooledScore(double[] weights, double intercept, double lambda, int
                     for (int c = 0; c < p; c++) {
                         s += z[a + c] * z[b + c];
                     }
-                    k.unsafe_set(i, j, s);
-                    k.unsafe_set(j, i, s);
+                    gram[i * n + j] = s;
+                    gram[j * n + i] = s;
                 }
             }
+            // the decomposition works in place: it gets a copy, the shift detector keeps using the matrix
+            DMatrixRMaj k = new DMatrixRMaj(n, n, true, gram.clone());
             EigenDecomposition_F64<DMatrixRMaj> eig = DecompositionFactory_DDRM.eig(n, true, true);
             if (!eig.decompose(k)) {
                 throw new IllegalStateException("the training adapters' Gram matrix has no eigendecomposition");
@@ -299,7 +301,7 @@ public record PooledScore(double[] weights, double intercept, double lambda, int
                     u[i * n + e] = v.get(i, 0);
                 }
             }
-            return new Gram(n, u, d);
+            return new Gram(n, gram, u, d);
         }
 
         /** U·diag(f)·Uᵀ·x. */

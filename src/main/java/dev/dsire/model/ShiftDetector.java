@@ -74,7 +74,7 @@ public record ShiftDetector(double[] components, double[] variances, double resi
             rest += gram.d()[order[e]];
         }
         double residual = Math.max(rest / n, 1e-12);
-        double threshold = heldOutThreshold(z, n, p, k, groups);
+        double threshold = heldOutThreshold(gram.k(), n, k, groups);
         return new ShiftDetector(comps, vars, residual, threshold);
     }
 
@@ -83,20 +83,9 @@ public record ShiftDetector(double[] components, double[] variances, double resi
      * components are refitted on the other groups (kernel form: everything from the Gram matrix of the
      * rest, recentred) and the group's adapters scored against them.
      */
-    private static double heldOutThreshold(double[] z, int n, int p, int k, int[][] groups) {
+    private static double heldOutThreshold(double[] full, int n, int k, int[][] groups) {
         if (groups.length < 3) {
             return Double.POSITIVE_INFINITY; // too few groups to tell new groups from new recipes
-        }
-        double[] full = new double[n * n];
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j <= i; j++) {
-                double s = 0;
-                for (int c = 0; c < p; c++) {
-                    s += z[i * p + c] * z[j * p + c];
-                }
-                full[i * n + j] = s;
-                full[j * n + i] = s;
-            }
         }
         int step = Math.max(1, (int) Math.ceil(groups.length / (double) MAX_HELD_GROUPS));
         double[] scores = new double[n];
