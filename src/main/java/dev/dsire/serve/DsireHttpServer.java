@@ -86,6 +86,7 @@ public final class DsireHttpServer implements AutoCloseable {
             try {
                 route(ex);
             } catch (HttpFailure f) {
+                drain(ex);
                 send(ex, f.status(), error(f.getMessage()));
             } catch (RuntimeException | Error | IOException e) {
                 System.err.println("dsire serve: internal error on " + ex.getRequestURI().getPath() + ": " + e);
@@ -200,6 +201,27 @@ public final class DsireHttpServer implements AutoCloseable {
             return JSON.writeValueAsString(Map.of("error", Upload.oneLine(reason)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Most of an unread upload that may still be read without holding the worker long. */
+    private static final long DRAIN_BYTES = 64L << 20;
+
+    /**
+     * Reads what is left of a refused request's body (up to {@link #DRAIN_BYTES}), so the client is
+     * reading when the answer comes: closing on a client still sending resets the connection, and
+     * the client sees "connection reset" instead of the one-line reason.
+     */
+    private static void drain(HttpExchange ex) {
+        try (InputStream in = ex.getRequestBody()) {
+            byte[] buf = new byte[64 << 10];
+            long left = DRAIN_BYTES;
+            int r;
+            while (left > 0 && (r = in.read(buf, 0, (int) Math.min(buf.length, left))) >= 0) {
+                left -= r;
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // already consumed, closed, or cut off: the answer is sent all the same
         }
     }
 
