@@ -138,30 +138,16 @@ final class LeaveOneGroupOut {
         return max + Math.log(sum);
     }
 
-    /**
-     * The interval mass whose narrowest intervals contain the true size of {@link #INTERVAL_COVERAGE}
-     * of the training adapters held out by group: the smallest of 0.50, 0.51 … 0.99 that does. Over
-     * a few discrete sizes a nominal 80% interval covers far more than 80%; this says what it covers.
-     */
+    /** The interval mass whose intervals hold {@link #INTERVAL_COVERAGE} of the training adapters held out by group. */
     private double intervalMass(double[][][] ll, double[] w, List<Integer> sizes) {
         double[][] s = scores(ll, w);
         Posterior[] post = new Posterior[s.length];
+        int[] truth = new int[s.length];
         for (int i = 0; i < s.length; i++) {
             post[i] = Posterior.fromLogScores(sizes, s[i]);
+            truth[i] = sizes.get(classOf[i]);
         }
-        for (int step = 50; step <= 99; step++) {
-            double m = step / 100.0;
-            int covered = 0;
-            for (int i = 0; i < s.length; i++) {
-                int[] iv = post[i].interval(m);
-                int size = sizes.get(classOf[i]);
-                covered += iv[0] <= size && size <= iv[1] ? 1 : 0;
-            }
-            if (covered >= INTERVAL_COVERAGE * s.length - 1e-9) {
-                return m;
-            }
-        }
-        return 0.99;
+        return Posterior.calibratedMass(post, truth, INTERVAL_COVERAGE);
     }
 
     private double nearest(int v, int i) {

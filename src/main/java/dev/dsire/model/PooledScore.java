@@ -49,8 +49,6 @@ public record PooledScore(double[] weights, double intercept, double lambda, int
      * adapter answered "≥ 6" is not wrong.
      */
     static final double RANGE_MARGIN = 1.0;
-    /** Share of held-out training adapters the interval should contain. */
-    static final double INTERVAL_COVERAGE = 0.85;
 
     /**
      * Fits on n standardised feature vectors of dimension p (row-major; each column has mean 0 over the
@@ -232,26 +230,16 @@ public record PooledScore(double[] weights, double intercept, double lambda, int
         return Math.max(ss / dof, 1e-12);
     }
 
-    /** The smallest of 0.50 … 0.99 whose intervals hold {@link #INTERVAL_COVERAGE} of the held-out training adapters. */
+    /** The interval mass whose intervals hold the same share of held-out training adapters as the posterior methods'. */
     private static double intervalMass(double[] held, int[] classOf, int[] sizes, double[] means, double variance) {
         List<Integer> sizeList = Arrays.stream(sizes).boxed().toList();
         Posterior[] post = new Posterior[held.length];
+        int[] truth = new int[held.length];
         for (int i = 0; i < held.length; i++) {
             post[i] = Posterior.fromLogScores(sizeList, logLikelihoods(held[i], means, variance));
+            truth[i] = sizes[classOf[i]];
         }
-        for (int step = 50; step <= 99; step++) {
-            double m = step / 100.0;
-            int covered = 0;
-            for (int i = 0; i < held.length; i++) {
-                int[] iv = post[i].interval(m);
-                int size = sizes[classOf[i]];
-                covered += iv[0] <= size && size <= iv[1] ? 1 : 0;
-            }
-            if (covered >= INTERVAL_COVERAGE * held.length - 1e-9) {
-                return m;
-            }
-        }
-        return 0.99;
+        return Posterior.calibratedMass(post, truth, LeaveOneGroupOut.INTERVAL_COVERAGE);
     }
 
     /** Row indices of each group, in order of first appearance. */

@@ -48,7 +48,11 @@ public record ShiftDetector(double[] components, double[] variances, double resi
             inside += t * t;
             mahal += t * t / variances[e];
         }
-        double outside = Math.max(0, norm2 - inside);
+        return combined(mahal, Math.max(0, norm2 - inside), k, residual);
+    }
+
+    /** The mean of the per-direction Mahalanobis term and the relative residual (the residual alone without directions). */
+    private static double combined(double mahal, double outside, int k, double residual) {
         return k == 0 ? outside / residual : 0.5 * (mahal / k + outside / residual);
     }
 
@@ -158,8 +162,7 @@ public record ShiftDetector(double[] components, double[] variances, double resi
                     inside += t * t;
                     mahal += t * t / Math.max(d[col] / m, 1e-12);
                 }
-                double outside = Math.max(0, norm2 - inside);
-                scores[scored++] = kk == 0 ? outside / residual : 0.5 * (mahal / kk + outside / residual);
+                scores[scored++] = combined(mahal, Math.max(0, norm2 - inside), kk, residual);
             }
         }
         if (scored == 0) {
