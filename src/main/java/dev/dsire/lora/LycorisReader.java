@@ -85,16 +85,6 @@ final class LycorisReader {
         return new Structure.Dense(x, (int) s[0], (int) cols);
     }
 
-    private static Structure.Dense transpose(Structure.Dense m) {
-        double[] t = new double[m.v().length];
-        for (int i = 0; i < m.rows(); i++) {
-            for (int j = 0; j < m.cols(); j++) {
-                t[j * m.rows() + i] = m.v()[i * m.cols() + j];
-            }
-        }
-        return new Structure.Dense(t, m.cols(), m.rows());
-    }
-
     private static Structure.Dense identity(int n) {
         double[] v = new double[n * n];
         for (int i = 0; i < n; i++) {
@@ -141,9 +131,9 @@ final class LycorisReader {
             if (p.t1() == null || p.t2() == null) {
                 throw fail(UNPAIRED, "has only one of the Tucker cores hada_t1, hada_t2");
             }
-            b1 = transpose(dense(p.w1a(), "hada_w1_a"));
+            b1 = dense(p.w1a(), "hada_w1_a").transposed();
             a1 = tucker(p.t1(), dense(p.w1b(), "hada_w1_b"), "hada_t1");
-            b2 = transpose(dense(p.w2a(), "hada_w2_a"));
+            b2 = dense(p.w2a(), "hada_w2_a").transposed();
             a2 = tucker(p.t2(), dense(p.w2b(), "hada_w2_b"), "hada_t2");
         } else {
             b1 = dense(p.w1a(), "hada_w1_a");
@@ -194,7 +184,7 @@ final class LycorisReader {
         if (p.w2() != null) {
             f2 = whole(dense(p.w2(), "lokr_w2"));
         } else if (p.t2() != null) {
-            f2 = new Structure.Dense[] {transpose(dense(p.w2a(), "lokr_w2_a")), tucker(p.t2(), dense(p.w2b(), "lokr_w2_b"), "lokr_t2")};
+            f2 = new Structure.Dense[] {dense(p.w2a(), "lokr_w2_a").transposed(), tucker(p.t2(), dense(p.w2b(), "lokr_w2_b"), "lokr_t2")};
             dim = f2[1].rows();
         } else {
             Structure.Dense a = dense(p.w2a(), "lokr_w2_a"), b = dense(p.w2b(), "lokr_w2_b");

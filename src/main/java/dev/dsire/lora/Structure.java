@@ -12,6 +12,17 @@ public sealed interface Structure {
         public double at(int i, int j) {
             return v[i * cols + j];
         }
+
+        /** This matrix transposed, row-major. */
+        public Dense transposed() {
+            double[] t = new double[v.length];
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < cols; j++) {
+                    t[j * rows + i] = v[i * cols + j];
+                }
+            }
+            return new Dense(t, cols, rows);
+        }
     }
 
     /**

@@ -12,7 +12,7 @@ final class Structured {
      * a block at a time like any factor, through the same exact r×r core (r = r₁·r₂).
      */
     static LayerCore.Job khatriRao(String layer, Structure.KhatriRao h, double scale) {
-        Structure.Dense a1t = transpose(h.a1()), a2t = transpose(h.a2());
+        Structure.Dense a1t = h.a1().transposed(), a2t = h.a2().transposed();
         Panel xa = Panel.rowKhatriRao(a1t.v(), a1t.cols(), a2t.v(), a2t.cols(), a1t.rows());
         Panel xb = Panel.rowKhatriRao(h.b1().v(), h.b1().cols(), h.b2().v(), h.b2().cols(), h.b1().rows());
         return new LayerCore.Job(layer, xa, xb, scale);
@@ -35,7 +35,7 @@ final class Structured {
 
     /** σ(A), σ(B), σ(B·A) of one small factor: X_A = Aᵀ from A's rows, X_B = B from Bᵀ's rows. */
     private static LayerSpectrum factor(LayerCore core, String layer, Structure.Dense b, Structure.Dense a) {
-        return core.spectrum(layer, Panel.transposeOf(a.v(), a.rows(), a.cols()), Panel.transposeOf(transpose(b).v(), b.cols(), b.rows()), 1);
+        return core.spectrum(layer, Panel.transposeOf(a.v(), a.rows(), a.cols()), Panel.transposeOf(b.transposed().v(), b.cols(), b.rows()), 1);
     }
 
     /** Every x[i]·y[j], descending. */
@@ -55,13 +55,4 @@ final class Structured {
         return out;
     }
 
-    private static Structure.Dense transpose(Structure.Dense m) {
-        double[] t = new double[m.v().length];
-        for (int i = 0; i < m.rows(); i++) {
-            for (int j = 0; j < m.cols(); j++) {
-                t[j * m.rows() + i] = m.v()[i * m.cols() + j];
-            }
-        }
-        return new Structure.Dense(t, m.cols(), m.rows());
-    }
 }
