@@ -202,7 +202,7 @@ final class EvalCommand implements Callable<Integer> {
                         m.put("mae", cv.mae());
                         m.put("mape", cv.mape());
                         m.put("accuracy", cv.accuracy());
-                        m.put("coverage80", Double.isNaN(cv.coverage80()) ? null : cv.coverage80());
+                        m.put("coverage80", ResultsTable.orNull(cv.coverage80()));
                         m.put("constant_mae", cv.constantMae());
                         m.put("answered", cv.answered());
                         rows.add(m);

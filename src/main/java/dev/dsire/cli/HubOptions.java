@@ -38,7 +38,7 @@ final class HubOptions {
         List<Integer> s = l.sizes();
         String sizes = s.size() <= 3 ? s.toString() : s.getFirst() + ".." + s.getLast() + " (" + s.size() + ")";
         out.printf(Locale.ROOT, "%-34s %-18s %8d %5d %-16s %7.2f %7.2f %6.1f %9s %8.0f%%%n", l.name(), r.method(), r.adapters(), r.runs(), sizes,
-                r.mae(), r.constantMae(), r.accuracy(), Double.isNaN(r.coverage80()) ? "-" : String.format(Locale.ROOT, "%.2f", r.coverage80()),
+                r.mae(), r.constantMae(), r.accuracy(), ResultsTable.cell(r.coverage80()),
                 100 * r.answered());
     }
 

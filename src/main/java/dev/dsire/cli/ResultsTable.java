@@ -38,7 +38,7 @@ final class ResultsTable {
         for (var e : confusions) {
             out.printf("%-18s", e.getKey());
             for (double r : e.getValue().recall().values()) {
-                out.printf("  %6s", Double.isNaN(r) ? "-" : String.format(Locale.ROOT, "%.2f", r));
+                out.printf("  %6s", cell(r));
             }
             out.println();
         }
@@ -63,15 +63,13 @@ final class ResultsTable {
     }
 
     static void printTransfer(PrintWriter out, List<dev.dsire.eval.Transfer> results) {
-        out.printf("%-18s  %6s  %10s  %10s  %-16s  %-16s  %s%n", "method", "MAE", "accuracy %", "coverage80", "ok: MAE (n)", "flagged: MAE (n)",
+        out.printf("%-18s  %6s  %10s  %10s  %-16s  %-16s  %s%n", "method", "MAE", "accuracy %", "in range", "ok: MAE (n)", "flagged: MAE (n)",
                 "big errors flagged");
         for (var r : results) {
             int ok = r.statuses().getOrDefault("ok", 0);
             int flagged = r.statuses().entrySet().stream().filter(e -> !e.getKey().equals("ok")).mapToInt(Map.Entry::getValue).sum();
             out.printf("%-18s  %6.2f  %10.1f  %10s  %-16s  %-16s  %s%n", r.method().key(), r.mae(), r.accuracy(),
-                    Double.isNaN(r.coverage80()) ? "-" : String.format(Locale.ROOT, "%.2f", r.coverage80()),
-                    String.format(Locale.ROOT, "%s (%d)", Double.isNaN(r.okMae()) ? "-" : String.format(Locale.ROOT, "%.2f", r.okMae()), ok),
-                    String.format(Locale.ROOT, "%s (%d)", Double.isNaN(r.flaggedMae()) ? "-" : String.format(Locale.ROOT, "%.2f", r.flaggedMae()), flagged),
+                    cell(r.coverage80()), cell(r.okMae()) + " (" + ok + ")", cell(r.flaggedMae()) + " (" + flagged + ")",
                     r.bigErrors() == 0 ? "no big errors" : String.format(Locale.ROOT, "%d of %d (%.0f%%)", r.bigFlagged(), r.bigErrors(),
                             100 * r.flaggedShareOfBigErrors()));
         }
@@ -90,17 +88,32 @@ final class ResultsTable {
             m.put("tested", r.tested());
             m.put("mae", r.mae());
             m.put("accuracy", r.accuracy());
-            m.put("coverage80", Double.isNaN(r.coverage80()) ? null : r.coverage80());
-            m.put("ok_mae", Double.isNaN(r.okMae()) ? null : r.okMae());
-            m.put("flagged_mae", Double.isNaN(r.flaggedMae()) ? null : r.flaggedMae());
+            m.put("coverage80", orNull(r.coverage80()));
+            m.put("ok_mae", orNull(r.okMae()));
+            m.put("flagged_mae", orNull(r.flaggedMae()));
             m.put("statuses", r.statuses());
             m.put("big_errors", r.bigErrors());
             m.put("big_errors_flagged", r.bigFlagged());
-            Map<String, Object> recall = new LinkedHashMap<>();
-            r.confusion().recall().forEach((k, v) -> recall.put(k.toString(), Double.isNaN(v) ? null : v));
-            m.put("recall", recall);
+            m.put("recall", recallJson(r.confusion()));
             return m;
         }).toList();
+    }
+
+    /** Size → recall, null where a size was never tested. */
+    private static Map<String, Object> recallJson(dev.dsire.eval.Confusion c) {
+        Map<String, Object> recall = new LinkedHashMap<>();
+        c.recall().forEach((k, v) -> recall.put(k.toString(), orNull(v)));
+        return recall;
+    }
+
+    /** A table cell: two decimals, or "-" for a figure that does not exist (NaN). */
+    static String cell(double x) {
+        return Double.isNaN(x) ? "-" : String.format(Locale.ROOT, "%.2f", x);
+    }
+
+    /** A JSON number, or null for a figure that does not exist (NaN). */
+    static Double orNull(double x) {
+        return Double.isNaN(x) ? null : x;
     }
 
     static List<Map<String, Object>> unseenJson(List<UnseenResult> results) {
@@ -153,9 +166,7 @@ final class ResultsTable {
             Map<String, Object> c = new LinkedHashMap<>();
             c.put("sizes", r.confusion().sizes());
             c.put("counts", r.confusion().counts());
-            Map<String, Object> recall = new LinkedHashMap<>();
-            r.confusion().recall().forEach((k, v) -> recall.put(k.toString(), Double.isNaN(v) ? null : v));
-            c.put("recall", recall);
+            c.put("recall", recallJson(r.confusion()));
             confusion.put(r.method().key(), c);
         }
         Map<String, Object> root = new LinkedHashMap<>();
