@@ -266,7 +266,7 @@ final class BatchedEigenvalues {
                 while (l < n) {
                     for (m = l; m < n - 1; m++) {
                         double dd = Math.abs(d[m * W + L]) + Math.abs(d[(m + 1) * W + L]);
-                        if (Math.abs(e[m * W + L]) <= 0x1p-53 * dd) {
+                        if (Math.abs(e[m * W + L]) <= Math.max(0x1p-53 * dd, SymmetricEigenvalues.NEGLIGIBLE)) {
                             break;
                         }
                     }
@@ -481,7 +481,7 @@ final class BatchedEigenvalues {
         for (int i = min; i < n - 1; i++) {
             DoubleVector iv = DoubleVector.broadcast(S, (double) i);
             DoubleVector dd = at(d, i).abs().add(at(d, i + 1).abs());
-            VectorMask<Double> small = at(e, i).abs().compare(VectorOperators.LE, dd.mul(0x1p-53));
+            VectorMask<Double> small = at(e, i).abs().compare(VectorOperators.LE, dd.mul(0x1p-53).max(SymmetricEigenvalues.NEGLIGIBLE));
             VectorMask<Double> hit = small.and(iv.compare(VectorOperators.GT, l)).andNot(found);
             l = l.blend(iv.add(1), small.and(iv.compare(VectorOperators.EQ, l)));
             m = m.blend(iv, hit);

@@ -143,4 +143,25 @@ class BatchedEigenvaluesTest {
         }
         check(mats, "one huge weight");
     }
+
+    /**
+     * A Gram matrix with normal and subnormal entries beside an O(1) one (from a fuzzed LyCORIS
+     * file): the relative deflation test alone never held on its subnormal block, so QL gave up.
+     */
+    @Test
+    void subnormalEntriesBesideOrdinaryOnes() {
+        double[] g = {1.529714822769165, 4.612299089875518E-156, 4.612299089854544E-156, 4.5475512388823926E-156,
+            4.612299089875518E-156, 6.4151327448329646E-111, 2.7809179239694E-311, 1.37114880029E-311,
+            4.612299089854544E-156, 2.7809179239694E-311, 2.7804936543213E-311, 1.371148800284E-311,
+            4.5475512388823926E-156, 1.37114880029E-311, 1.371148800284E-311, 1.3519004955985E-311};
+        List<DMatrixRMaj> mats = new ArrayList<>();
+        for (double f : new double[] {1, 0x1p-900, 0x1p600, 1, 0x1p-1000}) {
+            DMatrixRMaj m = new DMatrixRMaj(4, 4);
+            for (int i = 0; i < 16; i++) {
+                m.data[i] = g[i] * f;
+            }
+            mats.add(m);
+        }
+        check(mats, "subnormal entries");
+    }
 }
