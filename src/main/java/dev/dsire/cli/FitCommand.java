@@ -78,11 +78,20 @@ final class FitCommand implements Callable<Integer> {
             row.put("adapters", data.samples().size());
             row.put("layout", model.layout().describe());
             row.put("sizes", model.sizes());
+            if (m.rule() == dev.dsire.model.VoterRule.POOLED_RIDGE_RECIPE) {
+                row.put("recipe_fields", model.recipe() == null ? List.of() : model.recipe().fields());
+            }
             row.put("out", out.toString());
             spec.commandLine().getOut().println(Json.line(row));
         } else {
             spec.commandLine().getOut().printf("fitted %s (%s) on %d adapters (%s; sizes %s) -> %s%n", m.key(), m.composition(),
                     data.samples().size(), model.layout().describe(), model.sizes(), out);
+            if (m.rule() == dev.dsire.model.VoterRule.POOLED_RIDGE_RECIPE) {
+                spec.commandLine().getOut().println(model.recipe() == null
+                        ? "recipe: no field (learning rate, steps) is stated by every training file and varies among them; answers come from the weights alone"
+                        : "recipe: " + String.join(", ", model.recipe().fields()) + " (column weight " + (int) model.recipe().weight()
+                          + "); files that state them get the recipe-conditioned answer, others pooled's");
+            }
         }
         return data.failed() == 0 ? 0 : Main.INPUT_ERROR;
     }

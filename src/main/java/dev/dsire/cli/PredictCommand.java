@@ -49,7 +49,7 @@ final class PredictCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = {"Print one JSON object per line instead: path, prediction (a trained size), estimate (between sizes),",
             "probabilities (size -> p) and interval80 [lo, hi] (posterior methods), status (ok, out_of_distribution, above_range,",
-            "below_range, no_model, untrained, degenerate or error), votes (vote methods), reason (of a status other than ok), error,",
+            "below_range, no_model, untrained, degenerate or error), votes (vote methods), reason (of a status other than ok; for pooled-recipe also whether the stated recipe was read), error,",
             "declared_images (what the file's metadata states), agrees (declared_images inside interval80) and model; see docs/schema.md."})
     boolean json;
 
@@ -222,7 +222,7 @@ final class PredictCommand implements Callable<Integer> {
     static String inWords(Prediction p) {
         String why = p.reason() == null || p.reason().isBlank() ? "" : ": " + p.reason();
         return switch (p.status()) {
-            case OK -> "";
+            case OK -> why.isEmpty() ? "" : p.reason(); // a recipe-aware model says what it read
             case OUT_OF_DISTRIBUTION -> "unlike the training adapters" + why;
             case ABOVE_RANGE -> "above the trained range (≥ " + p.size() + ")" + why;
             case BELOW_RANGE -> "below the trained range (≤ " + p.size() + ")" + why;

@@ -166,7 +166,7 @@ public final class CudaSpectrumBackend implements SpectrumBackend {
         List<Computed> result = new ArrayList<>(adapters.size());
         for (int i = 0; i < adapters.size(); i++) {
             LoraAdapter a = adapters.get(i);
-            result.add(errors[i] != null ? new Computed(a, null, errors[i]) : new Computed(a, new AdapterSpectra(a.layout(), Arrays.asList(out[i])), null));
+            result.add(errors[i] != null ? new Computed(a, null, errors[i]) : new Computed(a, new AdapterSpectra(a.layout(), Arrays.asList(out[i]), a.recipe()), null));
         }
         return result;
     }

@@ -58,6 +58,11 @@ public record LoraAdapter(Path path, LoraFormat format, List<LoraLayer> layers, 
         return KohyaMetadata.of(file.metadata());
     }
 
+    /** The training recipe the metadata states (fields NaN where it does not). */
+    public Recipe recipe() {
+        return Recipe.of(file.metadata());
+    }
+
     public long bytes() {
         return file.byteSize();
     }

@@ -21,11 +21,11 @@ import java.util.TreeSet;
  */
 public record DsireModel(Method method, Layout layout, int[] labels, List<String> voters, List<NearestNeighbour> index,
                          List<Standardiser> scalers, Calibration calibration, List<VoterHead> heads, List<CompactIndex> compact,
-                         PooledScore pooled) {
+                         PooledScore pooled, RecipeScore recipe) {
 
     /** A bare 1-NN vote model over an index (no standardisation, unit distance scales, no out-of-distribution flag). */
     public DsireModel(Method method, Layout layout, int[] labels, List<String> voters, List<NearestNeighbour> index) {
-        this(method, layout, labels, voters, index, List.of(), unitCalibration(index.size()), List.of(), List.of(), null);
+        this(method, layout, labels, voters, index, List.of(), unitCalibration(index.size()), List.of(), List.of(), null, null);
     }
 
     private static Calibration unitCalibration(int voters) {
@@ -37,15 +37,21 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
     /** A model from its stored parts; ridge and GDA heads are refitted from the references. */
     public static DsireModel of(Method method, Layout layout, int[] labels, List<String> voters, List<NearestNeighbour> index,
                                 List<Standardiser> scalers, Calibration calibration) {
-        return of(method, layout, labels, voters, index, scalers, calibration, null);
+        return of(method, layout, labels, voters, index, scalers, calibration, null, null);
     }
 
-    /** A model from its stored parts, with the pooled method's fitted score (null for the other methods). */
+    /**
+     * A model from its stored parts, with the pooled method's fitted score (null for the other methods)
+     * and its recipe-conditioned score (null unless pooled-recipe found a recipe that varies in training).
+     */
     public static DsireModel of(Method method, Layout layout, int[] labels, List<String> voters, List<NearestNeighbour> index,
-                                List<Standardiser> scalers, Calibration calibration, PooledScore pooled) {
-        if ((method.rule() == VoterRule.POOLED_RIDGE) != (pooled != null)) {
+                                List<Standardiser> scalers, Calibration calibration, PooledScore pooled, RecipeScore recipe) {
+        if (method.rule().pooled() != (pooled != null)) {
             throw new IllegalArgumentException(pooled == null ? "method " + method.key() + " needs its pooled score"
                     : "method " + method.key() + " has no pooled score");
+        }
+        if (recipe != null && method.rule() != VoterRule.POOLED_RIDGE_RECIPE) {
+            throw new IllegalArgumentException("method " + method.key() + " reads no recipe");
         }
         List<Integer> sizes = sizesOf(labels);
         int[] classOf = classes(labels, sizes);
@@ -58,7 +64,7 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
         // the posterior searches float32 copies of the references (see CompactIndex); the stored model keeps doubles
         List<CompactIndex> compact = method.combiner().probabilistic()
                 ? index.stream().map(nn -> CompactIndex.of(nn, classOf, sizes.size())).toList() : List.of();
-        return new DsireModel(method, layout, labels, voters, index, scalers, calibration, heads, compact, pooled);
+        return new DsireModel(method, layout, labels, voters, index, scalers, calibration, heads, compact, pooled, recipe);
     }
 
     /** Fits on adapters that all share one layout, in the given order (which breaks distance ties). */
@@ -107,13 +113,16 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
         List<Integer> sizes = sizesOf(labels);
         Map<String, Integer> groupIds = new HashMap<>();
         int[] group = training.stream().mapToInt(t -> groupIds.computeIfAbsent(t.group(), g -> groupIds.size())).toArray();
-        if (method.rule() == VoterRule.POOLED_RIDGE) {
+        if (method.rule().pooled()) {
             if (!method.voterSet().concatenated()) {
                 throw new IllegalArgumentException("the pooled ridge needs one concatenated voter");
             }
             PooledScore pooled = PooledScore.fit(flat.getFirst(), n, dims[0], labels, group);
+            RecipeScore recipe = method.rule() == VoterRule.POOLED_RIDGE_RECIPE
+                    ? RecipeScore.fit(flat.getFirst(), n, dims[0], training.stream().map(t -> t.spectra().recipe()).toList(), labels, group)
+                    : null;
             Calibration c = new Calibration(new double[] {1}, new double[0], Double.POSITIVE_INFINITY, pooled.intervalMass());
-            return of(method, layout, labels, voters, index, scalers, c, pooled);
+            return of(method, layout, labels, voters, index, scalers, c, pooled, recipe);
         }
         Calibration calibration = LeaveOneGroupOut.fit(method.combiner(), method.rule().neighbours(), index, classes(labels, sizes), sizes, group);
         return of(method, layout, labels, voters, index, scalers, calibration);
@@ -150,6 +159,14 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
             return answer(spectra, f, NeighbourSearch.CPU.nearest(this, List.of(f))[0]);
         }
         if (pooled != null) {
+            if (method.rule() == VoterRule.POOLED_RIDGE_RECIPE) {
+                if (recipe != null && recipe.covers(spectra.recipe())) {
+                    return recipe.predict(f.getFirst(), spectra.recipe());
+                }
+                return pooled.predict(f.getFirst()).withNote(recipe == null
+                        ? "no recipe field is stated by every training file and varies among them: answered from the weights alone"
+                        : "the file states no " + String.join(" and ", recipe.fields()).replace('_', ' ') + ": answered from the weights alone");
+            }
             return pooled.predict(f.getFirst());
         }
         return method.combiner().probabilistic() ? posterior(f) : flagged(tally(votesOf(f)), f);
@@ -214,7 +231,7 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
             out[v] = switch (method.rule()) {
                 case NEAREST -> labels[index.get(v).nearest(f.get(v))];
                 case RIDGE, GDA -> sizes.get(heads.get(v).vote(f.get(v)));
-                case SOFT_NEAREST, SOFT_3NN, POOLED_RIDGE -> throw new IllegalStateException("soft k-NN voters give likelihoods, not votes");
+                case SOFT_NEAREST, SOFT_3NN, POOLED_RIDGE, POOLED_RIDGE_RECIPE -> throw new IllegalStateException("soft k-NN voters give likelihoods, not votes");
             };
         }
         return out;

@@ -55,11 +55,19 @@ public record Method(String key, FeatureTransform transform, VoterSet voterSet, 
     public static final Method POOLED = new Method("pooled", FeatureTransform.LOG_STANDARDISED, new VoterSet(ALL.kinds(), true),
             VoterRule.POOLED_RIDGE, Combiner.SCORE_POSTERIOR);
 
+    /**
+     * {@link #POOLED}, also reading the learning rate and steps a file states (kohya metadata) where every
+     * training file states them; a file without them gets pooled's answer. Opt-in: its answer is no
+     * longer from the weights alone, so it cannot check what a file declares.
+     */
+    public static final Method POOLED_RECIPE = new Method("pooled-recipe", FeatureTransform.LOG_STANDARDISED, new VoterSet(ALL.kinds(), true),
+            VoterRule.POOLED_RIDGE_RECIPE, Combiner.SCORE_POSTERIOR);
+
     /** The method fit uses when none is named. */
     public static final Method DEFAULT = POOLED;
 
     private static final List<Method> ALL_METHODS = List.of(DSIRE, FROBENIUS, A_ONLY, B_ONLY, BA_ONLY, NN_FULL, AVG_VOTE, RIDGE, GDA,
-            WEIGHTED_VOTE, WEIGHTED_POSTERIOR, POSTERIOR_LOG, POSTERIOR_RAW, POSTERIOR, POOLED);
+            WEIGHTED_VOTE, WEIGHTED_POSTERIOR, POSTERIOR_LOG, POSTERIOR_RAW, POSTERIOR, POOLED, POOLED_RECIPE);
 
     /** Every named method, the paper's first. */
     public static List<Method> all() {

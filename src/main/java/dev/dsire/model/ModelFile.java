@@ -82,7 +82,12 @@ public final class ModelFile {
             g.writeEndObject();
             g.writeRaw('\n');
             if (m.pooled() != null) {
+                g.writeFieldName("pooled");
                 writePooled(g, m.pooled());
+                g.writeRaw('\n');
+            }
+            if (m.recipe() != null) {
+                writeRecipe(g, m.recipe());
                 g.writeRaw('\n');
             }
             g.writeArrayFieldStart("voters");
@@ -106,7 +111,7 @@ public final class ModelFile {
 
     /** The pooled method's score: ridge weights, per-size held-out means, bounds and the shift detector. */
     private static void writePooled(JsonGenerator g, PooledScore s) throws IOException {
-        g.writeObjectFieldStart("pooled");
+        g.writeStartObject();
         binary(g, "weights", s.weights());
         g.writeNumberField("intercept", s.intercept());
         g.writeNumberField("lambda", s.lambda());
@@ -127,6 +132,57 @@ public final class ModelFile {
         finiteOrNull(g, "threshold", s.shift().threshold());
         g.writeEndObject();
         g.writeEndObject();
+    }
+
+    /** pooled-recipe's conditioned score: the recipe fields, their log standardisation, the column weight, a pooled score. */
+    private static void writeRecipe(JsonGenerator g, RecipeScore r) throws IOException {
+        g.writeObjectFieldStart("recipe");
+        g.writeArrayFieldStart("fields");
+        for (String f : r.fields()) {
+            g.writeString(f);
+        }
+        g.writeEndArray();
+        numbers(g, "mean", r.mean());
+        numbers(g, "std", r.std());
+        g.writeNumberField("weight", r.weight());
+        g.writeFieldName("pooled");
+        writePooled(g, r.score());
+        g.writeEndObject();
+    }
+
+    /** Reads and checks pooled-recipe's conditioned score; null where the file stores none (one recipe in training). */
+    private static RecipeScore readRecipe(Path path, JsonNode node, int[] labels, int dim) {
+        if (node.isMissingNode() || node.isNull()) {
+            return null;
+        }
+        if (!node.isObject() || !node.path("fields").isArray()) {
+            throw new ModelFileException(path, "recipe must be an object with its fields");
+        }
+        List<String> fields = new ArrayList<>();
+        for (JsonNode f : node.path("fields")) {
+            if (!f.isTextual() || !dev.dsire.lora.Recipe.FIELDS.contains(f.asText()) || fields.contains(f.asText())) {
+                throw new ModelFileException(path, "recipe fields must be distinct names among " + dev.dsire.lora.Recipe.FIELDS);
+            }
+            fields.add(f.asText());
+        }
+        if (fields.isEmpty()) {
+            throw new ModelFileException(path, "recipe fields is empty");
+        }
+        double[] mean = numbers(path, node.path("mean"), "recipe mean");
+        double[] std = numbers(path, node.path("std"), "recipe std");
+        if (mean.length != fields.size() || std.length != fields.size()) {
+            throw new ModelFileException(path, "recipe mean and std need one value per field (" + fields.size() + ")");
+        }
+        for (int j = 0; j < mean.length; j++) {
+            if (!Double.isFinite(mean[j]) || !(std[j] > 0 && Double.isFinite(std[j]))) {
+                throw new ModelFileException(path, "recipe mean must be finite and std positive");
+            }
+        }
+        double weight = finite(path, node.path("weight"), "recipe weight");
+        if (!(weight > 0)) {
+            throw new ModelFileException(path, "recipe weight must be positive");
+        }
+        return new RecipeScore(List.copyOf(fields), mean, std, weight, readPooled(path, node.path("pooled"), labels, dim + fields.size()));
     }
 
     private static void finiteOrNull(JsonGenerator g, String name, double x) throws IOException {
@@ -447,9 +503,10 @@ public final class ModelFile {
             }
             calibration = new Calibration(tau, weights, t < 0 ? Double.POSITIVE_INFINITY : t, mass);
         }
-        PooledScore pooled = method.rule() == VoterRule.POOLED_RIDGE ? readPooled(path, root.path("pooled"), labels, index.getFirst().dim()) : null;
+        PooledScore pooled = method.rule().pooled() ? readPooled(path, root.path("pooled"), labels, index.getFirst().dim()) : null;
+        RecipeScore recipe = method.rule() == VoterRule.POOLED_RIDGE_RECIPE ? readRecipe(path, root.path("recipe"), labels, index.getFirst().dim()) : null;
         try {
-            return DsireModel.of(method, layout, labels, voters, index, scalers, calibration, pooled);
+            return DsireModel.of(method, layout, labels, voters, index, scalers, calibration, pooled, recipe);
         } catch (IllegalArgumentException e) {
             throw new ModelFileException(path, e.getMessage());
         }

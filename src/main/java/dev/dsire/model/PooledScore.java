@@ -55,6 +55,15 @@ public record PooledScore(double[] weights, double intercept, double lambda, int
      * training adapters) with their sizes and groups.
      */
     public static PooledScore fit(double[] z, int n, int p, int[] labels, int[] group) {
+        return fitScored(z, n, p, labels, group).score();
+    }
+
+    /** A fitted score with its mean absolute held-out error (what the penalty was chosen by). */
+    record Fitted(PooledScore score, double heldOutError) {
+    }
+
+    /** As {@link #fit}, with the held-out error of the chosen penalty. */
+    static Fitted fitScored(double[] z, int n, int p, int[] labels, int[] group) {
         int[] sizes = Arrays.stream(labels).sorted().distinct().toArray();
         int[] classOf = new int[n];
         for (int i = 0; i < n; i++) {
@@ -107,7 +116,7 @@ public record PooledScore(double[] weights, double intercept, double lambda, int
         double high = !bounded ? Double.POSITIVE_INFINITY : Math.max(means[top], fittedMeans[top]) + RANGE_MARGIN * sd;
         double mass = intervalMass(bestHeld, classOf, sizes, means, variance);
         ShiftDetector shift = ShiftDetector.fit(z, n, p, gram, groups);
-        return new PooledScore(weights, yMean, bestLambda, sizes, means, variance, mass, low, high, shift);
+        return new Fitted(new PooledScore(weights, yMean, bestLambda, sizes, means, variance, mass, low, high, shift), bestErr);
     }
 
     /** The score of one standardised feature vector (a log size before the held-out reading). */

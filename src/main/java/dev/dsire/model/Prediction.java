@@ -30,4 +30,9 @@ public record Prediction(Status status, Integer size, double estimate, SortedMap
     public Prediction outOfDistribution(String why) {
         return new Prediction(Status.OUT_OF_DISTRIBUTION, size, estimate, votes, posterior, why);
     }
+
+    /** The same answer with a note added to its reason (what a recipe-aware model read, for one). */
+    public Prediction withNote(String note) {
+        return new Prediction(status, size, estimate, votes, posterior, reason == null || reason.isBlank() ? note : reason + "; " + note);
+    }
 }

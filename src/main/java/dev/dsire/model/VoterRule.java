@@ -23,7 +23,12 @@ public enum VoterRule implements MethodPart {
      * leave-one-group-out; the score's held-out distribution per size turns it into a likelihood
      * (see {@link PooledScore}).
      */
-    POOLED_RIDGE("pooled-ridge", "ridge regression of log size over every layer at once, read per size leave-one-group-out");
+    POOLED_RIDGE("pooled-ridge", "ridge regression of log size over every layer at once, read per size leave-one-group-out"),
+    /**
+     * As {@link #POOLED_RIDGE}, with a second ridge that also reads the training recipe (learning rate,
+     * steps) where every training file states it; a query that states it gets that answer (see {@link RecipeScore}).
+     */
+    POOLED_RIDGE_RECIPE("pooled-ridge+recipe", "as pooled-ridge, plus the stated learning rate and steps where the file states them");
 
     private final String key;
     private final String description;
@@ -42,6 +47,11 @@ public enum VoterRule implements MethodPart {
     /** Whether the rule gives a likelihood over sizes (for the posterior combiners) rather than a vote. */
     public boolean soft() {
         return this == SOFT_NEAREST || this == SOFT_3NN;
+    }
+
+    /** Whether the rule is the pooled ridge (with or without the recipe). */
+    public boolean pooled() {
+        return this == POOLED_RIDGE || this == POOLED_RIDGE_RECIPE;
     }
 
     /** How many nearest training adapters of each size a soft rule averages (1 for the others). */

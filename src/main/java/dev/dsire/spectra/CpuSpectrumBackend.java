@@ -91,7 +91,7 @@ public final class CpuSpectrumBackend implements SpectrumBackend {
         for (int i = 0; i < adapters.size(); i++) {
             LoraAdapter a = adapters.get(i);
             result.add(errors[i] != null ? new Computed(a, null, errors[i])
-                    : new Computed(a, new AdapterSpectra(a.layout(), Arrays.asList(out).subList(start[i], start[i + 1])), null));
+                    : new Computed(a, new AdapterSpectra(a.layout(), Arrays.asList(out).subList(start[i], start[i + 1]), a.recipe()), null));
         }
         return result;
     }

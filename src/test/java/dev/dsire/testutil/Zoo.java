@@ -72,6 +72,41 @@ public final class Zoo {
         return AdapterWriter.write(file, Naming.KOHYA, MODULES, RANK, RANK, DType.F32, weights(group, size), metadata);
     }
 
+    /**
+     * A zoo of several recipes: group g trains at learning rate lrs[g % lrs.length] (stated in its kohya
+     * metadata with 300 steps), which scales B as much as the size does, so the weights alone confuse
+     * the two. Writes a manifest.csv and returns its path.
+     */
+    public static Path writeRecipes(Path dir, int groups, List<Integer> sizes, double[] lrs) throws IOException {
+        Files.createDirectories(dir);
+        StringBuilder csv = new StringBuilder("path,group,size\n");
+        for (int g = 0; g < groups; g++) {
+            for (int n : sizes) {
+                String name = "g" + g + "-n" + n + ".safetensors";
+                writeRecipe(dir.resolve(name), g, n, lrs[g % lrs.length], true);
+                csv.append(name).append(",group").append(g).append(',').append(n).append('\n');
+            }
+        }
+        Path manifest = dir.resolve("manifest.csv");
+        Files.writeString(manifest, csv);
+        return manifest;
+    }
+
+    /** One adapter of {@link #writeRecipes}'s kind, with its recipe in the metadata or with none. */
+    public static Path writeRecipe(Path file, int group, int size, double lr, boolean stated) throws IOException {
+        List<LayerWeights> w = new ArrayList<>();
+        for (LayerWeights l : weights(group, size)) {
+            double[] b = l.up().clone();
+            for (int j = 0; j < b.length; j++) {
+                b[j] *= lr / 1e-3;
+            }
+            w.add(new LayerWeights(l.down(), b));
+        }
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        Map<String, String> meta = stated ? Map.of("ss_learning_rate", Double.toString(lr), "ss_max_train_steps", "300") : Map.of();
+        return AdapterWriter.write(file, Naming.KOHYA, MODULES, RANK, RANK, DType.F32, w, meta);
+    }
+
     static List<LayerWeights> weights(int group, int size) {
         List<LayerWeights> base = AdapterWriter.random(MODULES, RANK, 99); // shared LoRA init: one recipe
         List<LayerWeights> jitter = AdapterWriter.random(MODULES, RANK, 1000 + group);

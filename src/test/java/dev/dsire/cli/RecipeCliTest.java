@@ -1,0 +1,80 @@
+package dev.dsire.cli;
+
+import static dev.dsire.testutil.Cli.dsire;
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dsire.synth.AdapterWriter.Naming;
+import dev.dsire.testutil.Cli.Run;
+import dev.dsire.testutil.Zoo;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * pooled-recipe end to end: on a zoo whose learning rates move the weights as much as the size does,
+ * the stated recipe makes the answers better; a file that states none gets pooled's answer, and says so.
+ */
+class RecipeCliTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final double[] LRS = {5e-4, 1e-3, 2e-3};
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theStatedRecipeIsReadWhereEveryTrainingFileStatesIt() throws IOException {
+        Path manifest = Zoo.writeRecipes(dir.resolve("zoo"), 9, List.of(1, 2, 3, 4), LRS);
+        Path model = dir.resolve("m.json");
+        Run fit = dsire("fit", "--manifest", manifest, "--out", model, "--method", "pooled-recipe");
+        assertEquals(0, fit.code(), fit.err());
+        assertTrue(fit.out().contains("recipe: learning_rate"), fit.out());
+        assertFalse(fit.out().contains("steps ("), "300 steps everywhere: nothing to condition on: " + fit.out());
+
+        Path stated = Zoo.writeRecipe(dir.resolve("q/stated.safetensors"), 12, 3, 2e-3, true);
+        Path bare = Zoo.writeRecipe(dir.resolve("q/bare.safetensors"), 12, 3, 2e-3, false);
+        Run p = dsire("predict", "--model", model, "--json", stated, bare);
+        assertEquals(0, p.code(), p.err());
+        JsonNode a = JSON.readTree(p.lines().get(0)), b = JSON.readTree(p.lines().get(1));
+        assertEquals(3, a.get("prediction").asInt(), a.toString());
+        assertTrue(a.get("reason").asText().contains("answered with the stated recipe (learning rate 0.002, 300 steps)"), a.toString());
+        assertTrue(b.get("reason").asText().contains("the file states no learning rate: answered from the weights alone"), b.toString());
+
+        Run words = dsire("predict", "--model", model, stated);
+        assertTrue(words.out().contains("answered with the stated recipe"), words.out());
+    }
+
+    @Test
+    void evalMeasuresTheRecipesWorth() throws IOException {
+        Path manifest = Zoo.writeRecipes(dir.resolve("zoo"), 18, List.of(1, 2, 3, 4), LRS);
+        Run r = dsire("eval", "--manifest", manifest, "--methods", "pooled,pooled-recipe", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode methods = JSON.readTree(r.out()).get("methods");
+        double pooled = Double.NaN, recipe = Double.NaN;
+        for (JsonNode m : methods) {
+            double mae = m.get("mae_mean").asDouble();
+            if (m.get("method").asText().equals("pooled")) {
+                pooled = mae;
+            } else {
+                recipe = mae;
+            }
+        }
+        assertTrue(recipe < 0.5 * pooled, "pooled " + pooled + ", pooled-recipe " + recipe);
+    }
+
+    @Test
+    void aOneRecipeZooFitsAndAnswersFromTheWeights() throws IOException {
+        Path manifest = Zoo.write(dir.resolve("one"), Naming.KOHYA, 6, List.of(1, 2, 3));
+        Path model = dir.resolve("one.json");
+        Run fit = dsire("fit", "--manifest", manifest, "--out", model, "--method", "pooled-recipe", "--json");
+        assertEquals(0, fit.code(), fit.err());
+        assertEquals(0, JSON.readTree(fit.out()).get("recipe_fields").size(), fit.out());
+        Path q = Zoo.writeOne(dir.resolve("q.safetensors"), 9, 2, Zoo.RANK, 1, 1);
+        Run p = dsire("predict", "--model", model, "--json", q);
+        assertEquals(0, p.code(), p.err());
+        assertTrue(JSON.readTree(p.out()).get("reason").asText().contains("no recipe field is stated by every training file"), p.out());
+    }
+}
