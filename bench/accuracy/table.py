@@ -6,20 +6,33 @@ def pct(x):
     return "–" if x is None else f"{100 * x:.0f}"
 
 def protocol(files):
-    print("| zoo | dsire MAE | posterior MAE | **pooled** MAE (× dsire) | accuracy % dsire / pooled | coverage pooled | flagged pooled | recall smallest dsire / pooled | recall largest dsire / pooled |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    ratios = []
+    """One row per zoo: DSiRe and posterior, then pooled and pooled-recipe where they ran (ratios to DSiRe's MAE)."""
+    ours = [k for k in ("pooled", "pooled-recipe") if all(k in {x["method"] for x in json.load(open(f))["methods"]} for f in files)]
+    head = " | ".join(f"**{k}** MAE (× dsire)" for k in ours)
+    print(f"| zoo | dsire MAE | posterior MAE | {head} | accuracy % dsire / {' / '.join(ours)} | coverage | flagged | "
+          f"recall smallest dsire / {' / '.join(ours)} | recall largest dsire / {' / '.join(ours)} |")
+    print("|---|---|---|" + "---|" * len(ours) + "---|---|---|---|---|")
+    ratios = {k: [] for k in ours}
     for f in files:
         d = json.load(open(f)); m = {x["method"]: x for x in d["methods"]}; c = d["confusion"]
-        ds, po, pl = m["dsire"], m["posterior"], m["pooled"]
-        r = pl["mae_mean"] / ds["mae_mean"]; ratios.append(r)
-        rd, rp = c["dsire"]["recall"], c["pooled"]["recall"]
+        ds, po = m["dsire"], m["posterior"]
+        rd = c["dsire"]["recall"]
         lo, hi = min(rd, key=int), max(rd, key=int)
+        cells = []
+        for k in ours:
+            r = m[k]["mae_mean"] / ds["mae_mean"]; ratios[k].append(r)
+            cells.append(f"{m[k]['mae_mean']:.2f} ± {m[k]['mae_std']:.2f} ({r:.2f}×)")
+        last = m[ours[-1]]
         name = os.path.basename(f)[:-5]
-        print(f"| {name} | {ds['mae_mean']:.2f} ± {ds['mae_std']:.2f} | {po['mae_mean']:.2f} | {pl['mae_mean']:.2f} ± {pl['mae_std']:.2f} ({r:.2f}×) | "
-              f"{ds['acc_mean']:.1f} / {pl['acc_mean']:.1f} | {pl['coverage80_mean']:.2f} | {pct(pl['ood_rate'])} % | "
-              f"{pct(rd[lo])} / {pct(rp[lo])} | {pct(rd[hi])} / {pct(rp[hi])} |")
-    print(f"\nmean pooled/dsire MAE ratio: {sum(ratios) / len(ratios):.2f} over {len(ratios)} zoos\n")
+        acc = " / ".join(f"{m[k]['acc_mean']:.1f}" for k in ["dsire"] + ours)
+        small = " / ".join(pct(c[k]["recall"][lo]) for k in ["dsire"] + ours)
+        large = " / ".join(pct(c[k]["recall"][hi]) for k in ["dsire"] + ours)
+        print(f"| {name} | {ds['mae_mean']:.2f} ± {ds['mae_std']:.2f} | {po['mae_mean']:.2f} | {' | '.join(cells)} | {acc} | "
+              f"{last['coverage80_mean']:.2f} | {pct(last['ood_rate'])} % | {small} | {large} |")
+    print()
+    for k in ours:
+        print(f"mean {k}/dsire MAE ratio: {sum(ratios[k]) / len(ratios[k]):.2f} over {len(ratios[k])} zoos")
+    print(f"(coverage and flagged: {ours[-1]})\n")
 
 def transfer(files):
     print("| fit on → predict | method | MAE | accuracy % | coverage | ok: MAE (n) | flagged: MAE (n) | big errors flagged |")

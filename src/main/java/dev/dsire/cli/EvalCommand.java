@@ -52,7 +52,7 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", paramLabel = "<seed>", description = "Seed of the random splits (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--methods", defaultValue = "dsire,posterior,pooled", paramLabel = "<methods>",
+    @Option(names = "--methods", defaultValue = "dsire,posterior,pooled,pooled-recipe", paramLabel = "<methods>",
             description = "Comma-separated method names, or all (default: ${DEFAULT-VALUE}); the list is below.")
     String methods;
 

@@ -40,7 +40,7 @@ final class FitCommand implements Callable<Integer> {
             "with --from-scan a folder: one model per layout (LAYOUT.json) and index.json."})
     Path out;
 
-    @Option(names = "--method", defaultValue = "pooled", paramLabel = "<method>",
+    @Option(names = "--method", defaultValue = "pooled-recipe", paramLabel = "<method>",
             description = "The method (default: ${DEFAULT-VALUE}); the list is below.")
     String method;
 

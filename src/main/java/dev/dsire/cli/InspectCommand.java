@@ -34,7 +34,7 @@ final class InspectCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     Inputs inputs;
 
-    @Option(names = "--json", description = "Print one JSON object per line instead: path, format, family, rank, alpha, layers, dtype, bytes, train_images, scale_source, variants, error.")
+    @Option(names = "--json", description = "Print one JSON object per line instead: path, format, family, rank, alpha, layers, dtype, bytes, train_images, learning_rate and train_steps (kohya metadata), scale_source, variants, error.")
     boolean json;
 
     @picocli.CommandLine.Mixin
@@ -77,13 +77,17 @@ final class InspectCommand implements Callable<Integer> {
             row.put("dtype", a.dtype());
             row.put("bytes", a.bytes());
             row.put("train_images", a.kohya().trainImages().isPresent() ? a.kohya().trainImages().getAsInt() : null);
+            dev.dsire.lora.Recipe recipe = a.recipe(); // what pooled-recipe reads
+            row.put("learning_rate", Double.isNaN(recipe.learningRate()) ? null : recipe.learningRate());
+            row.put("train_steps", Double.isNaN(recipe.steps()) ? null : (long) recipe.steps());
             row.put("scale_source", a.facts().scaleSource());
             row.put("variants", a.facts().variants());
             row.put("error", null);
             return new Inspected(row, null);
         } catch (RuntimeException | Error x) {
             InputException e = FileFailure.of(f, x); // whatever one file does, the batch goes on
-            for (String k : List.of("format", "family", "rank", "alpha", "layers", "dtype", "bytes", "train_images", "scale_source", "variants")) {
+            for (String k : List.of("format", "family", "rank", "alpha", "layers", "dtype", "bytes", "train_images", "learning_rate", "train_steps",
+                    "scale_source", "variants")) {
                 row.put(k, null);
             }
             row.put("error", e.reason());

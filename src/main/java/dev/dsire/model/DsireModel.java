@@ -159,15 +159,12 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
             return answer(spectra, f, NeighbourSearch.CPU.nearest(this, List.of(f))[0]);
         }
         if (pooled != null) {
-            if (method.rule() == VoterRule.POOLED_RIDGE_RECIPE) {
-                if (recipe != null && recipe.covers(spectra.recipe())) {
-                    return recipe.predict(f.getFirst(), spectra.recipe());
-                }
-                return pooled.predict(f.getFirst()).withNote(recipe == null
-                        ? "no recipe field is stated by every training file and varies among them: answered from the weights alone"
-                        : "the file states no " + String.join(" and ", recipe.fields()).replace('_', ' ') + ": answered from the weights alone");
+            if (recipe == null) { // pooled, or pooled-recipe fitted where no recipe varies (fit said so)
+                return pooled.predict(f.getFirst());
             }
-            return pooled.predict(f.getFirst());
+            return recipe.covers(spectra.recipe()) ? recipe.predict(f.getFirst(), spectra.recipe())
+                    : pooled.predict(f.getFirst()).withNote("the file states no " + String.join(" and ", recipe.fields()).replace('_', ' ')
+                      + ": answered from the weights alone");
         }
         return method.combiner().probabilistic() ? posterior(f) : flagged(tally(votesOf(f)), f);
     }

@@ -48,7 +48,7 @@ public record Method(String key, FeatureTransform transform, VoterSet voterSet, 
             Combiner.WEIGHTED_POSTERIOR);
 
     /**
-     * dsire's default: one ridge regression of log n over every layer's standardised log spectra, read
+     * One ridge regression of log n over every layer's standardised log spectra, read
      * per size leave-one-group-out; the most probable size, probabilities, an interval, and statuses for
      * adapters beyond the trained range or unlike the training ones (see {@link PooledScore}).
      */
@@ -56,15 +56,16 @@ public record Method(String key, FeatureTransform transform, VoterSet voterSet, 
             VoterRule.POOLED_RIDGE, Combiner.SCORE_POSTERIOR);
 
     /**
-     * {@link #POOLED}, also reading the learning rate and steps a file states (kohya metadata) where every
-     * training file states them; a file without them gets pooled's answer. Opt-in: its answer is no
-     * longer from the weights alone, so it cannot check what a file declares.
+     * dsire's default: {@link #POOLED}, also reading the learning rate and steps a file states (kohya
+     * metadata) where every training file states them and they vary; a file without them gets pooled's
+     * answer, and a model fitted on one recipe (or on unstated ones) is pooled. Its answer then rests on
+     * the metadata too: {@link #POOLED} answers from the weights alone.
      */
     public static final Method POOLED_RECIPE = new Method("pooled-recipe", FeatureTransform.LOG_STANDARDISED, new VoterSet(ALL.kinds(), true),
             VoterRule.POOLED_RIDGE_RECIPE, Combiner.SCORE_POSTERIOR);
 
     /** The method fit uses when none is named. */
-    public static final Method DEFAULT = POOLED;
+    public static final Method DEFAULT = POOLED_RECIPE;
 
     private static final List<Method> ALL_METHODS = List.of(DSIRE, FROBENIUS, A_ONLY, B_ONLY, BA_ONLY, NN_FULL, AVG_VOTE, RIDGE, GDA,
             WEIGHTED_VOTE, WEIGHTED_POSTERIOR, POSTERIOR_LOG, POSTERIOR_RAW, POSTERIOR, POOLED, POOLED_RECIPE);

@@ -46,7 +46,7 @@ class CliTest {
         assertTrue(text.out().contains("train_images=24"));
         Run json = dsire("inspect", "--json", f);
         JsonNode n = JSON.readTree(json.out());
-        assertEquals(List.of("path", "format", "family", "rank", "alpha", "layers", "dtype", "bytes", "train_images", "scale_source",
+        assertEquals(List.of("path", "format", "family", "rank", "alpha", "layers", "dtype", "bytes", "train_images", "learning_rate", "train_steps", "scale_source",
                         "variants", "error"),
                 iterable(n.fieldNames()));
         assertEquals(24, n.get("train_images").asInt());

@@ -15,18 +15,19 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The default method end to end: fit, range statuses in JSON and words, and eval --transfer. */
+/** The default method (pooled-recipe; pooled where no recipe varies) end to end: fit, range statuses in JSON and words, and eval --transfer. */
 class PooledCliTest {
     @TempDir
     Path dir;
 
     @Test
-    void fitsPooledByDefaultAndAnswersAnAdapterBeyondTheTrainedRangeAsSuch() throws IOException {
+    void theDefaultAnswersAnAdapterBeyondTheTrainedRangeAsSuch() throws IOException {
         Path manifest = Zoo.write(dir.resolve("train"), Naming.KOHYA, 6, List.of(1, 2, 3));
         Path model = dir.resolve("m.json");
         Run fit = dsire("fit", "--manifest", manifest, "--out", model);
         assertEquals(0, fit.code(), fit.err());
-        assertTrue(fit.out().contains("pooled (log-std × concatenated a,b,ba × pooled-ridge × score-posterior)"), fit.out());
+        assertTrue(fit.out().contains("pooled-recipe (log-std × concatenated a,b,ba × pooled-ridge+recipe × score-posterior)"), fit.out());
+        assertTrue(fit.out().contains("recipe: no field (learning rate, steps) is stated by every training file"), "the zoo states no recipe: " + fit.out());
 
         Path like = Zoo.writeOne(dir.resolve("q/like.safetensors"), 9, 2, Zoo.RANK, 1, 1);
         Path far = Zoo.writeOne(dir.resolve("q/far.safetensors"), 9, 400, Zoo.RANK, 1, 1);

@@ -43,6 +43,13 @@ class RecipeCliTest {
         assertTrue(a.get("reason").asText().contains("answered with the stated recipe (learning rate 0.002, 300 steps)"), a.toString());
         assertTrue(b.get("reason").asText().contains("the file states no learning rate: answered from the weights alone"), b.toString());
 
+        Run inspect = dsire("inspect", "--json", stated, bare);
+        assertEquals(0, inspect.code(), inspect.err());
+        JsonNode is = JSON.readTree(inspect.lines().get(0)), ib = JSON.readTree(inspect.lines().get(1));
+        assertEquals(0.002, is.get("learning_rate").asDouble());
+        assertEquals(300, is.get("train_steps").asInt());
+        assertTrue(ib.get("learning_rate").isNull() && ib.get("train_steps").isNull(), ib.toString());
+
         Run words = dsire("predict", "--model", model, stated);
         assertTrue(words.out().contains("answered with the stated recipe"), words.out());
     }
@@ -66,7 +73,7 @@ class RecipeCliTest {
     }
 
     @Test
-    void aOneRecipeZooFitsAndAnswersFromTheWeights() throws IOException {
+    void aZooWithoutRecipesFitsAndAnswersFromTheWeights() throws IOException {
         Path manifest = Zoo.write(dir.resolve("one"), Naming.KOHYA, 6, List.of(1, 2, 3));
         Path model = dir.resolve("one.json");
         Run fit = dsire("fit", "--manifest", manifest, "--out", model, "--method", "pooled-recipe", "--json");
@@ -75,6 +82,6 @@ class RecipeCliTest {
         Path q = Zoo.writeOne(dir.resolve("q.safetensors"), 9, 2, Zoo.RANK, 1, 1);
         Run p = dsire("predict", "--model", model, "--json", q);
         assertEquals(0, p.code(), p.err());
-        assertTrue(JSON.readTree(p.out()).get("reason").asText().contains("no recipe field is stated by every training file"), p.out());
+        assertTrue(JSON.readTree(p.out()).get("reason").isNull(), "answered as pooled, nothing to say: " + p.out());
     }
 }
