@@ -156,6 +156,9 @@ public final class LoraReader {
         for (String key : tensors.keySet()) {
             Optional<TensorRole> role = TensorRole.of(key);
             if (role.isEmpty()) {
+                role = omi(key);
+            }
+            if (role.isEmpty()) {
                 continue; // embeddings and other extras ride along in some files; they are not LoRA factors
             }
             TensorRole r = role.get();
@@ -271,6 +274,27 @@ public final class LoraReader {
                 modelClass, modelName);
         return new LoraAdapter(path, format, List.copyOf(out), file, new LoraAdapter.Facts(String.join("+", sources),
                 List.copyOf(variants), modelClass, modelName, base));
+    }
+
+    /**
+     * OneTrainer's OMI keys (its SAFETENSORS LoRA output from 2025-03 to 2026-07 where a model enabled it, HiDream's only
+     * one; Nerogar/OneTrainer modules/util/convert/lora/convert_lora_util.py, convert_to_omi): dotted module paths under
+     * the component ({@code transformer.double_stream_blocks.0.block.attn1.to_q}) with kohya's {@code .lora_down.weight},
+     * {@code .lora_up.weight} and {@code .alpha}. The module is named as PEFT's {@code lora_A} key of the same path names
+     * it; the tensors are kohya's (alpha kept).
+     */
+    private static Optional<TensorRole> omi(String key) {
+        boolean down = key.endsWith(".lora_down.weight");
+        if (!down && !key.endsWith(".lora_up.weight")) {
+            return Optional.empty();
+        }
+        String module = key.substring(0, key.length() - (down ? ".lora_down.weight" : ".lora_up.weight").length());
+        if (module.isEmpty() || module.startsWith("lora_")) {
+            return Optional.empty();
+        }
+        return TensorRole.of(module + (down ? ".lora_A.weight" : ".lora_B.weight"))
+                .filter(r -> r.format() == LoraFormat.PEFT && r.nesting() == 0)
+                .map(r -> new TensorRole(LoraFormat.KOHYA, r.layer(), r.module(), down ? TensorRole.Part.DOWN : TensorRole.Part.UP, 0));
     }
 
     /** The base architecture trainers record: kohya's modelspec.architecture and ss_base_model_version, musubi-tuner's ss_architecture. */
