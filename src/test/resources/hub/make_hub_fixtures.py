@@ -232,10 +232,13 @@ def diffusers_flux_dreambooth():
 
 @fixture
 def musubi_flux_kontext():
-    # musubi-tuner networks/lora_flux.py (Kontext): BFL names; ss_architecture from dataset/architectures.py
+    # kohya-ss/musubi-tuner src/musubi_tuner/networks/lora_flux.py (Kontext): BFL names (FLUX_KONTEXT_TARGET_REPLACE_MODULES
+    # DoubleStreamBlock, SingleStreamBlock). Metadata as src/musubi_tuner/training/trainer_base.py writes it: ss_base_model_version =
+    # the architecture's full name (dataset/architectures.py: "flux_kontext") and, from utils/sai_model_spec.py build_metadata,
+    # modelspec.architecture = "Flux.1-dev/lora" (ARCH_FLUX_KONTEXT): only the former says Kontext
     f = Fixture("musubi_flux_kontext", "kohya-ss/musubi-tuner src/musubi_tuner/networks/lora_flux.py", "Flux.1 Kontext", "kohya",
                 "kohya alpha", seed=4)
-    f.metadata = {"ss_architecture": "fk"}
+    f.metadata = {"ss_base_model_version": "flux_kontext", "modelspec.architecture": "Flux.1-dev/lora"}
     p = "lora_unet_double_blocks_0_"
     plain(f, p + "txt_attn_proj.lora_down.weight", p + "txt_attn_proj.lora_up.weight", H, H, FLUX_DB + "attn_to_add_out", 2.0,
           p + "txt_attn_proj.alpha", 4.0)
@@ -246,6 +249,7 @@ def musubi_flux_kontext():
 def musubi_flux2_dev():
     # musubi-tuner networks/lora_flux_2.py: FLUX.2's DoubleStreamBlock/SingleStreamBlock under BFL names; dev is 6144 wide
     f = Fixture("musubi_flux2_dev", "kohya-ss/musubi-tuner src/musubi_tuner/networks/lora_flux_2.py", "Flux.2 dev", "kohya", "kohya alpha", seed=36)
+    f.metadata = {"ss_base_model_version": "flux_2_dev", "modelspec.architecture": "Flux.2-dev/lora"}  # trainer_base.py, sai_model_spec.py
     h = 6144
     p = "lora_unet_double_blocks_0_"
     plain(f, p + "img_attn_qkv.lora_down.weight", p + "img_attn_qkv.lora_up.weight", 3 * h, h, None, 1.0, p + "img_attn_qkv.alpha", 2.0,
@@ -284,10 +288,11 @@ def diffusers_framepack():
 
 @fixture
 def musubi_framepack():
-    # musubi-tuner networks/lora_framepack.py: diffusers module names, kohya keys; ss_architecture "fp"
+    # kohya-ss/musubi-tuner src/musubi_tuner/networks/lora_framepack.py: diffusers module names (HunyuanVideoTransformerBlock,
+    # HunyuanVideoSingleTransformerBlock), kohya keys; metadata as trainer_base.py / sai_model_spec.py write it ("framepack")
     f = Fixture("musubi_framepack", "kohya-ss/musubi-tuner src/musubi_tuner/networks/lora_framepack.py", "FramePack", "kohya",
                 "kohya alpha", seed=7)
-    f.metadata = {"ss_architecture": "fp"}
+    f.metadata = {"ss_base_model_version": "framepack", "modelspec.architecture": "framepack/lora"}
     plain(f, "lora_unet_transformer_blocks_0_attn_to_q.lora_down.weight", "lora_unet_transformer_blocks_0_attn_to_q.lora_up.weight", H, H,
           FLUX_DB + "attn_to_q", 1.0, "lora_unet_transformer_blocks_0_attn_to_q.alpha", 2.0)
     return f
@@ -372,6 +377,20 @@ def diffusers_qwen_image():
           FLUX_DB + "attn_to_q", 2.0)
     plain(f, "transformer.transformer_blocks.0.img_mlp.net.0.proj.lora_A.weight", "transformer.transformer_blocks.0.img_mlp.net.0.proj.lora_B.weight",
           4 * H, H, FLUX_DB + "img_mlp_net_0_proj", 2.0)
+    return f
+
+
+@fixture
+def musubi_qwen_image_edit():
+    # kohya-ss/musubi-tuner src/musubi_tuner/networks/lora_qwen_image.py (QwenImageTransformerBlock of
+    # src/musubi_tuner/qwen_image/qwen_image_model.py: attn.to_q …, img_mlp = FeedForward, diffusers' names) under lora_unet_;
+    # metadata: ss_base_model_version "qwen_image_edit" (dataset/architectures.py), modelspec.architecture
+    # "Qwen-Image-Edit-2511/lora" (utils/sai_model_spec.py). Attention alone is Flux-shaped: the recorded base decides.
+    f = Fixture("musubi_qwen_image_edit", "kohya-ss/musubi-tuner src/musubi_tuner/networks/lora_qwen_image.py, qwen_image/qwen_image_model.py",
+                "Qwen-Image-Edit", "kohya", "kohya alpha", seed=42)
+    f.metadata = {"ss_base_model_version": "qwen_image_edit", "modelspec.architecture": "Qwen-Image-Edit-2511/lora"}
+    k = "lora_unet_transformer_blocks_0_attn_to_q"
+    plain(f, k + ".lora_down.weight", k + ".lora_up.weight", H, H, FLUX_DB + "attn_to_q", 1.0, k + ".alpha", 2.0)
     return f
 
 
@@ -585,7 +604,11 @@ def comfyui_sdxl():
 
 @fixture
 def kohya_kolors():
-    f = Fixture("kohya_kolors", "kohya-ss/sd-scripts networks/lora.py; Kwai-Kolors (ChatGLM3 text encoder)", "Kolors", "kohya", "kohya alpha", seed=28)
+    # No source found for a trainer that writes this: Kwai-Kolors/Kolors dreambooth/train_dreambooth_lora.py saves accelerate
+    # state, not a LoRA file, and kohya sd-scripts has no Kolors network. The UNet key is kohya's sgm naming of Kolors' SDXL-shaped
+    # UNet; the text-encoder key is ChatGLM3's self_attention.query_key_value (4096 + 2·2·128 = 4608 out, multi-query groups)
+    # in kohya's lora_te1_ form, kept as the case that tells Kolors from SDXL, not as a verified writer's naming.
+    f = Fixture("kohya_kolors", "no writer's source found (kohya-style naming of Kolors' UNet and ChatGLM3 text encoder)", "Kolors", "kohya", "kohya alpha", seed=28)
     k = "lora_unet_input_blocks_4_1_transformer_blocks_0_attn1_to_q"
     plain(f, k + ".lora_down.weight", k + ".lora_up.weight", 640, 640, "unet.down_blocks_1_attentions_0_transformer_blocks_0_attn1_to_q", 1.0,
           k + ".alpha", 2.0)

@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
  * variant (SD3.5 large, Wan 2.1 1.3B, LTX-Video 13B…). Decided from the canonical layer names and
  * their widths, from the original naming the file used (which {@link Canonical} rewrote), and from
  * the architecture trainers record in the metadata (kohya's modelspec.architecture, musubi-tuner's
- * ss_architecture) where the weights leave two bases open: FramePack is HunyuanVideo's network, and
+ * ss_base_model_version) where the weights leave two bases open: FramePack is HunyuanVideo's network, and
  * Kontext is Flux.1's.
  *
  * @param variant null when nothing narrows the family down
@@ -143,10 +143,12 @@ public record BaseModel(BaseFamily family, String variant) {
                 default -> {}
             }
         }
-        // musubi-tuner's short names: hv HunyuanVideo, fp FramePack, fk Flux Kontext, f2d/f2k4b/f2k9b Flux.2
+        // musubi-tuner's short architecture names (src/musubi_tuner/dataset/architectures.py; its files record the full ones,
+        // which these expand to): hv HunyuanVideo, fp FramePack, fk Flux Kontext, f2d/f2k4b/f2k9b Flux.2, qi/qie/qil Qwen-Image
         String arch = " " + (architecture == null ? "" : architecture.toLowerCase(Locale.ROOT)) + " ";
         arch = arch.replace(" hv ", " hunyuan_video ").replace(" fp ", " framepack ").replace(" fk ", " flux_kontext ")
-                .replace(" f2d ", " flux_2_dev ").replace(" f2k4b ", " flux_2_klein_4b ").replace(" f2k9b ", " flux_2_klein_9b ");
+                .replace(" f2d ", " flux_2_dev ").replace(" f2k4b ", " flux_2_klein_4b ").replace(" f2k9b ", " flux_2_klein_9b ")
+                .replace(" qi ", " qwen_image ").replace(" qie ", " qwen_image_edit ").replace(" qil ", " qwen_image_layered ");
         if (origins.contains(Canonical.Origin.SD3)) {
             return sd3(s);
         }
@@ -180,7 +182,7 @@ public record BaseModel(BaseFamily family, String variant) {
             return new BaseModel(BaseFamily.CHROMA, null);
         }
         if (s.imgMlp) {
-            return new BaseModel(BaseFamily.QWEN_IMAGE, null);
+            return qwen(arch);
         }
         if ((s.attn || s.single) && (origins.contains(Canonical.Origin.FLUX) || s.width == 3072 || s.width == 6144 || s.width == 1536
                 || s.width == 2432 || s.flux2 || !arch.isBlank())) {
@@ -205,17 +207,24 @@ public record BaseModel(BaseFamily family, String variant) {
             if (s.single || arch.contains("hunyuan") || arch.contains("framepack")) {
                 return hunyuan(s, arch);
             }
-            return new BaseModel(BaseFamily.QWEN_IMAGE, null); // 60 joint blocks and no single ones
+            return qwen(arch); // 60 joint blocks and no single ones
         }
         if (!s.single && !fluxNames && (s.width == 1536 || s.width == 2432)) {
             return sd3(s);
         }
         if (arch.contains("qwen")) {
-            return new BaseModel(BaseFamily.QWEN_IMAGE, null);
+            return qwen(arch);
         }
         String v = arch.contains("kontext") ? "Flux.1 Kontext" : arch.contains("schnell") ? "Flux.1 schnell"
                 : arch.contains("flux") && arch.contains("dev") ? "Flux.1 dev" : null;
         return new BaseModel(BaseFamily.FLUX, v);
+    }
+
+    /** Qwen-Image, or the Edit / Layered model of the same network that musubi-tuner records. */
+    private static BaseModel qwen(String arch) {
+        String v = arch.contains("qwen_image_edit") || arch.contains("qwen-image-edit") ? "Qwen-Image-Edit"
+                : arch.contains("qwen_image_layered") || arch.contains("qwen-image-layered") ? "Qwen-Image-Layered" : null;
+        return new BaseModel(BaseFamily.QWEN_IMAGE, v);
     }
 
     private static BaseModel sd3(Seen s) {

@@ -297,10 +297,14 @@ public final class LoraReader {
                 .map(r -> new TensorRole(LoraFormat.KOHYA, r.layer(), r.module(), down ? TensorRole.Part.DOWN : TensorRole.Part.UP, 0));
     }
 
-    /** The base architecture trainers record: kohya's modelspec.architecture and ss_base_model_version, musubi-tuner's ss_architecture. */
+    /**
+     * The base architecture trainers record: modelspec.architecture (kohya; musubi-tuner's "Flux.1-dev/lora", "framepack/lora",
+     * src/musubi_tuner/utils/sai_model_spec.py) and ss_base_model_version (kohya's "sdxl_base_v1-0"; musubi-tuner's full
+     * architecture name, "flux_kontext", "framepack", "qwen_image_edit", training/trainer_base.py).
+     */
     private static String architecture(Map<String, String> meta) {
         StringBuilder s = new StringBuilder();
-        for (String k : List.of("modelspec.architecture", "ss_architecture", "ss_base_model_version")) {
+        for (String k : List.of("modelspec.architecture", "ss_base_model_version")) {
             String v = meta.get(k);
             if (v != null && v.length() < 200) {
                 s.append(v.toLowerCase(Locale.ROOT)).append(' ');
