@@ -247,7 +247,9 @@ def musubi_flux_kontext():
 
 @fixture
 def musubi_flux2_dev():
-    # musubi-tuner networks/lora_flux_2.py: FLUX.2's DoubleStreamBlock/SingleStreamBlock under BFL names; dev is 6144 wide
+    # kohya-ss/musubi-tuner src/musubi_tuner/networks/lora_flux_2.py (DoubleStreamBlock, SingleStreamBlock) on
+    # src/musubi_tuner/flux_2/flux2_models.py: BFL names (img_attn.qkv, img_mlp.0 …); Flux2Params hidden 6144 (dev),
+    # Klein9BParams 4096, Klein4BParams 3072; mlp_ratio 3 with a gate (img_mlp.0 out 6h)
     f = Fixture("musubi_flux2_dev", "kohya-ss/musubi-tuner src/musubi_tuner/networks/lora_flux_2.py", "Flux.2 dev", "kohya", "kohya alpha", seed=36)
     f.metadata = {"ss_base_model_version": "flux_2_dev", "modelspec.architecture": "Flux.2-dev/lora"}  # trainer_base.py, sai_model_spec.py
     h = 6144
@@ -259,7 +261,9 @@ def musubi_flux2_dev():
 
 @fixture
 def musubi_hunyuan_video():
-    # musubi-tuner networks/lora.py (HUNYUAN_TARGET_REPLACE_MODULES: MMDoubleStreamBlock, MMSingleStreamBlock)
+    # kohya-ss/musubi-tuner src/musubi_tuner/networks/lora.py (HUNYUAN_TARGET_REPLACE_MODULES: MMDoubleStreamBlock, MMSingleStreamBlock)
+    # on src/musubi_tuner/hunyuan_model/models.py: img_mod (ModulateDiT .linear), img_attn_qkv, img_mlp (MLP fc1/fc2), linear1
+    # (3h + mlp), linear2, modulation
     f = Fixture("musubi_hunyuan_video", "kohya-ss/musubi-tuner src/musubi_tuner/networks/lora.py", "HunyuanVideo", "kohya", "kohya alpha", seed=5)
     p = "lora_unet_double_blocks_0_"
     plain(f, p + "img_attn_qkv.lora_down.weight", p + "img_attn_qkv.lora_up.weight", 3 * H, H, None, 1.0, p + "img_attn_qkv.alpha", 2.0,
@@ -300,7 +304,9 @@ def musubi_framepack():
 
 @fixture
 def kohya_sd3_medium():
-    # kohya sd-scripts networks/lora_sd3.py on library/sd3_models.py (MMDiT joint_blocks)
+    # kohya-ss/sd-scripts networks/lora_sd3.py (SD3_TARGET_REPLACE_MODULE SingleDiTBlock, LORA_PREFIX_SD3 "lora_unet") on
+    # library/sd3_models.py: JointBlock.context_block / x_block, each with attn (AttentionLinears qkv, proj), mlp (fc1, fc2),
+    # adaLN_modulation; MMDiT-X's x_block.attn2
     f = Fixture("kohya_sd3_medium", "kohya-ss/sd-scripts networks/lora_sd3.py", "SD3/SD3.5 medium", "kohya", "kohya alpha", seed=8)
     h = 1536
     p = "lora_unet_joint_blocks_0_"
@@ -338,7 +344,8 @@ def diffusers_sd35_large():
 
 @fixture
 def musubi_wan21_1_3b():
-    # musubi-tuner networks/lora_wan.py (WanAttentionBlock: self_attn.q/k/v/o, cross_attn.*, ffn.0/2)
+    # kohya-ss/musubi-tuner src/musubi_tuner/networks/lora_wan.py (WAN_TARGET_REPLACE_MODULES: WanAttentionBlock) on
+    # src/musubi_tuner/wan/modules/model.py: self_attn.q/k/v/o, cross_attn.* (+ k_img, v_img for I2V), ffn = Sequential(Linear, GELU, Linear)
     f = Fixture("musubi_wan21_1_3b", "kohya-ss/musubi-tuner src/musubi_tuner/networks/lora_wan.py", "Wan 2.1 1.3B", "kohya", "kohya alpha", seed=11)
     h = 1536
     p = "lora_unet_blocks_0_"

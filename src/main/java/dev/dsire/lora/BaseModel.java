@@ -184,7 +184,7 @@ public record BaseModel(BaseFamily family, String variant) {
         if (s.imgMlp) {
             return qwen(arch);
         }
-        if ((s.attn || s.single) && (origins.contains(Canonical.Origin.FLUX) || s.width == 3072 || s.width == 6144 || s.width == 1536
+        if ((s.attn || s.single) && (origins.contains(Canonical.Origin.FLUX) || s.width == 3072 || s.width == 6144 || s.width == 4096 || s.width == 1536
                 || s.width == 2432 || s.flux2 || !arch.isBlank())) {
             return joint(s, origins, arch);
         }
@@ -197,9 +197,11 @@ public record BaseModel(BaseFamily family, String variant) {
     /** Joint-attention DiTs in diffusers names: Flux, Flux.2, HunyuanVideo, SD3, Qwen-Image. */
     private static BaseModel joint(Seen s, Set<Canonical.Origin> origins, String arch) {
         boolean fluxNames = origins.contains(Canonical.Origin.FLUX);
-        if (s.flux2 || s.width == 6144 || arch.contains("flux_2") || arch.contains("flux-2") || arch.contains("flux2")) {
+        // musubi-tuner src/musubi_tuner/flux_2/flux2_models.py: Flux.2 dev 6144 wide, klein 9B 4096, klein 4B 3072 (Flux.1's width)
+        if (s.flux2 || s.width == 6144 || s.width == 4096 || arch.contains("flux_2") || arch.contains("flux-2") || arch.contains("flux2")) {
             String v = arch.contains("klein_4b") || arch.contains("klein-4b") ? "Flux.2 klein 4B"
-                    : arch.contains("klein_9b") || arch.contains("klein-9b") ? "Flux.2 klein 9B" : s.width == 6144 ? "Flux.2 dev" : null;
+                    : arch.contains("klein_9b") || arch.contains("klein-9b") || s.width == 4096 ? "Flux.2 klein 9B"
+                    : s.width == 6144 ? "Flux.2 dev" : null;
             return new BaseModel(BaseFamily.FLUX2, v);
         }
         // Flux.1 and Chroma have 19 double and 38 single blocks, HunyuanVideo 20 and 40 (ComfyUI names it with Flux's modules)
