@@ -532,6 +532,23 @@ def diffusers_sana():
 
 
 @fixture
+def onetrainer_sana():
+    # OneTrainer's Sana LoRA before the 2026-07 formats rework: Nerogar/OneTrainer@7fcdd132 modules/modelSaver/sana/SanaLoRASaver.py
+    # (_get_convert_key_sets returns None: the state dict is saved as the wrapper holds it), modules/modelSetup/SanaLoRASetup.py
+    # (LoRAModuleWrapper(model.transformer, "lora_transformer")), modules/module/LoRAModule.py (module name prefix + "." + path,
+    # lora_down/lora_up/alpha): kohya's keys with the dots kept. Sana 600M: 1152 wide (diffusers sana_transformer.py)
+    f = Fixture("onetrainer_sana", "Nerogar/OneTrainer@7fcdd132 modules/modelSaver/sana/SanaLoRASaver.py, modules/modelSetup/SanaLoRASetup.py, "
+                "modules/module/LoRAModule.py", "Sana 600M", "kohya", "kohya alpha", seed=43)
+    k = "lora_transformer.transformer_blocks.0.attn1.to_q"
+    plain(f, k + ".lora_down.weight", k + ".lora_up.weight", 1152, 1152, FLUX_DB + "attn1_to_q", 0.5, k + ".alpha", 1.0)
+    a = f.put("lora_transformer.transformer_blocks.0.ff.conv_inverted.lora_down.weight", (R, 1152, 1, 1))
+    b = f.put("lora_transformer.transformer_blocks.0.ff.conv_inverted.lora_up.weight", (5760, R, 1, 1))
+    f.tensors["lora_transformer.transformer_blocks.0.ff.conv_inverted.alpha"] = np.array(1.0, dtype=np.float32)
+    f.truth(FLUX_DB + "ff_conv_inverted", (b.reshape(5760, R), a.reshape(R, 1152)), 0.5, R, 5760, 1152)
+    return f
+
+
+@fixture
 def diffusers_auraflow():
     # huggingface/diffusers src/diffusers/models/transformers/auraflow_transformer_2d.py: 4 joint_transformer_blocks (MMDiT) and 32
     # single_transformer_blocks, 12 heads × 256 = 3072 wide; the single blocks keep an attention output (attn.to_out.0) and

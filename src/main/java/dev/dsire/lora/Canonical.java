@@ -171,7 +171,7 @@ final class Canonical {
                 // lora_prior_unet_ / lora_prior_te_: OneTrainer's Stable Cascade prior and its CLIP text encoder (ComfyUI reads both)
                 String rest = l.name().substring("prior.".length());
                 if (rest.startsWith("unet_")) {
-                    origins.add(Origin.CASCADE);
+                    // also Würstchen v2's prior: the blocks' names, not the prefix, say Stable Cascade (BaseModel)
                     l = renamed(l, "unet." + rest.substring("unet_".length()));
                 } else if (rest.startsWith("te_")) {
                     out.add(renamed(l, "te1." + rest.substring("te_".length())));

@@ -154,7 +154,7 @@ public final class LoraReader {
         EnumSet<LoraFormat> formats = EnumSet.noneOf(LoraFormat.class);
         Set<String> variants = new TreeSet<>();
         for (String key : tensors.keySet()) {
-            Optional<TensorRole> role = TensorRole.of(key);
+            Optional<TensorRole> role = TensorRole.of(flattenWrapperKey(key));
             if (role.isEmpty()) {
                 role = omi(key);
             }
@@ -274,6 +274,24 @@ public final class LoraReader {
                 modelClass, modelName);
         return new LoraAdapter(path, format, List.copyOf(out), file, new LoraAdapter.Facts(String.join("+", sources),
                 List.copyOf(variants), modelClass, modelName, base));
+    }
+
+    /**
+     * OneTrainer's LoRAModuleWrapper keys as it saved them where no key conversion applied (Sana, Würstchen v2 before the
+     * 2026-07 formats rework: Nerogar/OneTrainer modules/modelSaver/sana/SanaLoRASaver.py has no key sets; the wrapper names
+     * each module prefix + "." + its path, modules/module/LoRAModule.py): {@code lora_transformer.transformer_blocks.0.attn1.to_q.lora_down.weight}.
+     * That is kohya's key with the module's dots kept; flattened, it reads as kohya's.
+     */
+    static String flattenWrapperKey(String key) {
+        if (!key.startsWith("lora_")) {
+            return key;
+        }
+        int last = key.lastIndexOf('.');
+        int cut = key.endsWith(".weight") && last > 0 ? key.lastIndexOf('.', last - 1) : last;
+        if (cut <= 0 || key.indexOf('.') == cut) {
+            return key; // already flat (kohya) or no suffix
+        }
+        return key.substring(0, cut).replace('.', '_') + key.substring(cut);
     }
 
     /**
