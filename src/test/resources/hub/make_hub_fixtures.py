@@ -2,8 +2,8 @@
 hub holds, named exactly as its writer names it, on the real base shapes (a prefix of the blocks: one
 or two blocks, a few modules each, rank 2), and truth.json with what dsire must say about it.
 
-Each scheme's key names were read from its writer's source (cited per case below); nothing here is
-copied from them. Where the writer stores a fused projection (BFL's qkv, Flux's single-block linear1,
+Each scheme's key names were read from its writer's source (the repository file is cited per case below;
+a case whose writer's source was not found says so); nothing here is copied from them. Where the writer stores a fused projection (BFL's qkv, Flux's single-block linear1,
 SD3's qkv, NextDiT's qkv) the truth lists the split layers dsire's canonical layout uses.
 
 Truth per file: the family label (with variant), the format, where the scale comes from, and per
