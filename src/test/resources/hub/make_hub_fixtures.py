@@ -2,8 +2,8 @@
 hub holds, named exactly as its writer names it, on the real base shapes (a prefix of the blocks: one
 or two blocks, a few modules each, rank 2), and truth.json with what dsire must say about it.
 
-Each scheme's key names were read from its writer's source (cited per case below); nothing here is
-copied from them. Where the writer stores a fused projection (BFL's qkv, Flux's single-block linear1,
+Each scheme's key names were read from its writer's source (the repository file is cited per case below;
+a case whose writer's source was not found says so); nothing here is copied from them. Where the writer stores a fused projection (BFL's qkv, Flux's single-block linear1,
 SD3's qkv, NextDiT's qkv) the truth lists the split layers dsire's canonical layout uses.
 
 Truth per file: the family label (with variant), the format, where the scale comes from, and per
@@ -157,7 +157,13 @@ def flux_equivalents():
         ("same_flux_comfyui", "comfyanonymous/ComfyUI comfy/lora.py (diffusion_model. keys)", "peft", "comfy"),
         ("same_flux_diffusers", "ostris/ai-toolkit, huggingface/diffusers lora_conversion_utils.py (_convert_kohya_flux_lora_to_diffusers)",
          "peft", "diffusers"),
-        ("same_flux_onetrainer", "Nerogar/OneTrainer modules/util/convert (lora_transformer_ prefix)", "kohya", "onetrainer"),
+        # OneTrainer's default (legacy_diffusers / LEGACY_LORA) keys: modules/util/convert/lora/convert_lora_util.py
+        # (__get_legacy_diffusers: diffusers prefix lora_transformer + module, dots to underscores), split q/k/v
+        ("same_flux_onetrainer", "Nerogar/OneTrainer modules/util/convert/lora/convert_lora_util.py (legacy_diffusers), convert_flux_lora.py",
+         "kohya", "onetrainer"),
+        # OneTrainer's OMI keys (opt-in, 2025-03 to 2026-07): convert_flux_lora.py maps img_attn.qkv.0/1/2 to to_q/to_k/to_v
+        ("same_flux_onetrainer_omi", "Nerogar/OneTrainer@7fcdd132 modules/util/convert/lora/convert_flux_lora.py (omi), convert_lora_util.py",
+         "kohya", "omi"),
         ("same_flux_xlabs", "XLabs-AI/x-flux src/flux/modules/layers.py (DoubleStreamBlockLoraProcessor)", "xlabs", "xlabs"),
     ]:
         f = Fixture(name, source, "Flux", fmt, "assumed" if style in ("comfy", "diffusers", "xlabs") else "kohya alpha", seed=2)
@@ -185,12 +191,18 @@ def flux_equivalents():
                 if style == "diffusers":
                     f.tensors["transformer.transformer_blocks.0.attn." + n + ".lora_A.weight"] = a1.copy()
                     f.tensors["transformer.transformer_blocks.0.attn." + n + ".lora_B.weight"] = bi
+                elif style == "omi":
+                    k = f"transformer.double_blocks.0.img_attn.qkv.{i}"
+                    f.tensors.update({k + ".lora_down.weight": a1.copy(), k + ".lora_up.weight": bi, k + ".alpha": one})
                 else:
                     k = "lora_transformer_transformer_blocks_0_attn_" + n
                     f.tensors.update({k + ".lora_down.weight": a1.copy(), k + ".lora_up.weight": bi, k + ".alpha": one})
             if style == "diffusers":
                 f.tensors.update({"transformer.transformer_blocks.0.attn.to_out.0.lora_A.weight": a2,
                                   "transformer.transformer_blocks.0.attn.to_out.0.lora_B.weight": b2})
+            elif style == "omi":
+                k = "transformer.double_blocks.0.img_attn.proj"
+                f.tensors.update({k + ".lora_down.weight": a2, k + ".lora_up.weight": b2, k + ".alpha": one})
             else:
                 k = "lora_transformer_transformer_blocks_0_attn_to_out_0"
                 f.tensors.update({k + ".lora_down.weight": a2, k + ".lora_up.weight": b2, k + ".alpha": one})
@@ -220,10 +232,13 @@ def diffusers_flux_dreambooth():
 
 @fixture
 def musubi_flux_kontext():
-    # musubi-tuner networks/lora_flux.py (Kontext): BFL names; ss_architecture from dataset/architectures.py
+    # kohya-ss/musubi-tuner src/musubi_tuner/networks/lora_flux.py (Kontext): BFL names (FLUX_KONTEXT_TARGET_REPLACE_MODULES
+    # DoubleStreamBlock, SingleStreamBlock). Metadata as src/musubi_tuner/training/trainer_base.py writes it: ss_base_model_version =
+    # the architecture's full name (dataset/architectures.py: "flux_kontext") and, from utils/sai_model_spec.py build_metadata,
+    # modelspec.architecture = "Flux.1-dev/lora" (ARCH_FLUX_KONTEXT): only the former says Kontext
     f = Fixture("musubi_flux_kontext", "kohya-ss/musubi-tuner src/musubi_tuner/networks/lora_flux.py", "Flux.1 Kontext", "kohya",
                 "kohya alpha", seed=4)
-    f.metadata = {"ss_architecture": "fk"}
+    f.metadata = {"ss_base_model_version": "flux_kontext", "modelspec.architecture": "Flux.1-dev/lora"}
     p = "lora_unet_double_blocks_0_"
     plain(f, p + "txt_attn_proj.lora_down.weight", p + "txt_attn_proj.lora_up.weight", H, H, FLUX_DB + "attn_to_add_out", 2.0,
           p + "txt_attn_proj.alpha", 4.0)
@@ -232,8 +247,11 @@ def musubi_flux_kontext():
 
 @fixture
 def musubi_flux2_dev():
-    # musubi-tuner networks/lora_flux_2.py: FLUX.2's DoubleStreamBlock/SingleStreamBlock under BFL names; dev is 6144 wide
+    # kohya-ss/musubi-tuner src/musubi_tuner/networks/lora_flux_2.py (DoubleStreamBlock, SingleStreamBlock) on
+    # src/musubi_tuner/flux_2/flux2_models.py: BFL names (img_attn.qkv, img_mlp.0 …); Flux2Params hidden 6144 (dev),
+    # Klein9BParams 4096, Klein4BParams 3072; mlp_ratio 3 with a gate (img_mlp.0 out 6h)
     f = Fixture("musubi_flux2_dev", "kohya-ss/musubi-tuner src/musubi_tuner/networks/lora_flux_2.py", "Flux.2 dev", "kohya", "kohya alpha", seed=36)
+    f.metadata = {"ss_base_model_version": "flux_2_dev", "modelspec.architecture": "Flux.2-dev/lora"}  # trainer_base.py, sai_model_spec.py
     h = 6144
     p = "lora_unet_double_blocks_0_"
     plain(f, p + "img_attn_qkv.lora_down.weight", p + "img_attn_qkv.lora_up.weight", 3 * h, h, None, 1.0, p + "img_attn_qkv.alpha", 2.0,
@@ -243,7 +261,9 @@ def musubi_flux2_dev():
 
 @fixture
 def musubi_hunyuan_video():
-    # musubi-tuner networks/lora.py (HUNYUAN_TARGET_REPLACE_MODULES: MMDoubleStreamBlock, MMSingleStreamBlock)
+    # kohya-ss/musubi-tuner src/musubi_tuner/networks/lora.py (HUNYUAN_TARGET_REPLACE_MODULES: MMDoubleStreamBlock, MMSingleStreamBlock)
+    # on src/musubi_tuner/hunyuan_model/models.py: img_mod (ModulateDiT .linear), img_attn_qkv, img_mlp (MLP fc1/fc2), linear1
+    # (3h + mlp), linear2, modulation
     f = Fixture("musubi_hunyuan_video", "kohya-ss/musubi-tuner src/musubi_tuner/networks/lora.py", "HunyuanVideo", "kohya", "kohya alpha", seed=5)
     p = "lora_unet_double_blocks_0_"
     plain(f, p + "img_attn_qkv.lora_down.weight", p + "img_attn_qkv.lora_up.weight", 3 * H, H, None, 1.0, p + "img_attn_qkv.alpha", 2.0,
@@ -272,10 +292,11 @@ def diffusers_framepack():
 
 @fixture
 def musubi_framepack():
-    # musubi-tuner networks/lora_framepack.py: diffusers module names, kohya keys; ss_architecture "fp"
+    # kohya-ss/musubi-tuner src/musubi_tuner/networks/lora_framepack.py: diffusers module names (HunyuanVideoTransformerBlock,
+    # HunyuanVideoSingleTransformerBlock), kohya keys; metadata as trainer_base.py / sai_model_spec.py write it ("framepack")
     f = Fixture("musubi_framepack", "kohya-ss/musubi-tuner src/musubi_tuner/networks/lora_framepack.py", "FramePack", "kohya",
                 "kohya alpha", seed=7)
-    f.metadata = {"ss_architecture": "fp"}
+    f.metadata = {"ss_base_model_version": "framepack", "modelspec.architecture": "framepack/lora"}
     plain(f, "lora_unet_transformer_blocks_0_attn_to_q.lora_down.weight", "lora_unet_transformer_blocks_0_attn_to_q.lora_up.weight", H, H,
           FLUX_DB + "attn_to_q", 1.0, "lora_unet_transformer_blocks_0_attn_to_q.alpha", 2.0)
     return f
@@ -283,7 +304,9 @@ def musubi_framepack():
 
 @fixture
 def kohya_sd3_medium():
-    # kohya sd-scripts networks/lora_sd3.py on library/sd3_models.py (MMDiT joint_blocks)
+    # kohya-ss/sd-scripts networks/lora_sd3.py (SD3_TARGET_REPLACE_MODULE SingleDiTBlock, LORA_PREFIX_SD3 "lora_unet") on
+    # library/sd3_models.py: JointBlock.context_block / x_block, each with attn (AttentionLinears qkv, proj), mlp (fc1, fc2),
+    # adaLN_modulation; MMDiT-X's x_block.attn2
     f = Fixture("kohya_sd3_medium", "kohya-ss/sd-scripts networks/lora_sd3.py", "SD3/SD3.5 medium", "kohya", "kohya alpha", seed=8)
     h = 1536
     p = "lora_unet_joint_blocks_0_"
@@ -321,7 +344,8 @@ def diffusers_sd35_large():
 
 @fixture
 def musubi_wan21_1_3b():
-    # musubi-tuner networks/lora_wan.py (WanAttentionBlock: self_attn.q/k/v/o, cross_attn.*, ffn.0/2)
+    # kohya-ss/musubi-tuner src/musubi_tuner/networks/lora_wan.py (WAN_TARGET_REPLACE_MODULES: WanAttentionBlock) on
+    # src/musubi_tuner/wan/modules/model.py: self_attn.q/k/v/o, cross_attn.* (+ k_img, v_img for I2V), ffn = Sequential(Linear, GELU, Linear)
     f = Fixture("musubi_wan21_1_3b", "kohya-ss/musubi-tuner src/musubi_tuner/networks/lora_wan.py", "Wan 2.1 1.3B", "kohya", "kohya alpha", seed=11)
     h = 1536
     p = "lora_unet_blocks_0_"
@@ -360,6 +384,20 @@ def diffusers_qwen_image():
           FLUX_DB + "attn_to_q", 2.0)
     plain(f, "transformer.transformer_blocks.0.img_mlp.net.0.proj.lora_A.weight", "transformer.transformer_blocks.0.img_mlp.net.0.proj.lora_B.weight",
           4 * H, H, FLUX_DB + "img_mlp_net_0_proj", 2.0)
+    return f
+
+
+@fixture
+def musubi_qwen_image_edit():
+    # kohya-ss/musubi-tuner src/musubi_tuner/networks/lora_qwen_image.py (QwenImageTransformerBlock of
+    # src/musubi_tuner/qwen_image/qwen_image_model.py: attn.to_q …, img_mlp = FeedForward, diffusers' names) under lora_unet_;
+    # metadata: ss_base_model_version "qwen_image_edit" (dataset/architectures.py), modelspec.architecture
+    # "Qwen-Image-Edit-2511/lora" (utils/sai_model_spec.py). Attention alone is Flux-shaped: the recorded base decides.
+    f = Fixture("musubi_qwen_image_edit", "kohya-ss/musubi-tuner src/musubi_tuner/networks/lora_qwen_image.py, qwen_image/qwen_image_model.py",
+                "Qwen-Image-Edit", "kohya", "kohya alpha", seed=42)
+    f.metadata = {"ss_base_model_version": "qwen_image_edit", "modelspec.architecture": "Qwen-Image-Edit-2511/lora"}
+    k = "lora_unet_transformer_blocks_0_attn_to_q"
+    plain(f, k + ".lora_down.weight", k + ".lora_up.weight", H, H, FLUX_DB + "attn_to_q", 1.0, k + ".alpha", 2.0)
     return f
 
 
@@ -427,13 +465,38 @@ def simple(name, source, family, key, out, inn, canonical, seed):
 
 @fixture
 def diffusers_hidream():
-    return simple("diffusers_hidream", "huggingface/diffusers models/transformers/transformer_hidream_image.py", "HiDream",
-                  "transformer.double_stream_blocks.0.block.attn1.to_q", 2560, 2560, "unet.double_stream_blocks_0_block_attn1_to_q", 19)
+    # huggingface/diffusers src/diffusers/models/transformers/transformer_hidream_image.py: HiDreamAttention has to_q/to_k/to_v/to_out
+    # (a plain Linear, no .0) for the image stream and to_q_t … to_out_t for the text stream in double blocks, inner_dim =
+    # heads·dim_head (HiDream-I1: 20·128 = 2560); each double/single stream block wraps its layers as .block
+    f = simple("diffusers_hidream", "huggingface/diffusers src/diffusers/models/transformers/transformer_hidream_image.py", "HiDream",
+               "transformer.double_stream_blocks.0.block.attn1.to_q", 2560, 2560, "unet.double_stream_blocks_0_block_attn1_to_q", 19)
+    plain(f, "transformer.double_stream_blocks.0.block.attn1.to_q_t.lora_A.weight", "transformer.double_stream_blocks.0.block.attn1.to_q_t.lora_B.weight",
+          2560, 2560, "unet.double_stream_blocks_0_block_attn1_to_q_t")
+    return f
+
+
+@fixture
+def onetrainer_hidream_omi():
+    # OneTrainer's HiDream LoRA output (its only one until the 2026-07 formats rework): the OMI keys of
+    # Nerogar/OneTrainer modules/util/convert/lora/convert_lora_util.py (convert_to_omi: omi prefix + the module's own
+    # suffix, so .lora_down.weight/.lora_up.weight/.alpha) with the key sets of modules/util/convert/lora/convert_hidream_lora.py
+    # (transformer.double_stream_blocks.N.block.attn1.to_q, to_q_t, to_out …); HiDreamLoRASaver called _save(…, enable_omi_format=True)
+    f = Fixture("onetrainer_hidream_omi", "Nerogar/OneTrainer@7fcdd132 modules/util/convert/lora/convert_lora_util.py (convert_to_omi), "
+                "modules/util/convert/lora/convert_hidream_lora.py, modules/modelSaver/hidream/HiDreamLoRASaver.py", "HiDream", "kohya",
+                "kohya alpha", seed=38)
+    p = "transformer.double_stream_blocks.0.block.attn1."
+    for n in ("to_q", "to_k_t", "to_out"):
+        plain(f, p + n + ".lora_down.weight", p + n + ".lora_up.weight", 2560, 2560, "unet.double_stream_blocks_0_block_attn1_" + n, 0.5,
+              p + n + ".alpha", 1.0)
+    return f
 
 
 @fixture
 def diffusers_chroma():
-    f = simple("diffusers_chroma", "huggingface/diffusers models/transformers/transformer_chroma.py", "Chroma",
+    # huggingface/diffusers src/diffusers/models/transformers/transformer_chroma.py: Flux's blocks without per-block modulation,
+    # and distilled_guidance_layer = ChromaApproximator(in_proj, layers = PixArtAlphaTextProjection (linear_1, linear_2), norms,
+    # out_proj), hidden 5120 (approximator_hidden_dim)
+    f = simple("diffusers_chroma", "huggingface/diffusers src/diffusers/models/transformers/transformer_chroma.py", "Chroma",
                "transformer.transformer_blocks.0.attn.to_q", H, H, FLUX_DB + "attn_to_q", 20)
     plain(f, "transformer.distilled_guidance_layer.layers.0.linear_1.lora_A.weight",
           "transformer.distilled_guidance_layer.layers.0.linear_1.lora_B.weight", 5120, 5120, "unet.distilled_guidance_layer_layers_0_linear_1")
@@ -441,8 +504,25 @@ def diffusers_chroma():
 
 
 @fixture
+def onetrainer_chroma_kohya():
+    # OneTrainer's KOHYA_LORA output for Chroma: modules/modelSaver/mixin/LoRASaverMixin.py (_convert_kohya: lora_unet + the
+    # model's original body, flattened) with modules/model/ChromaModel.py diffusers_to_original (BFL double_blocks/single_blocks,
+    # distilled_guidance_layer.layers.N.{in_layer,out_layer} for diffusers' linear_1/linear_2)
+    f = Fixture("onetrainer_chroma_kohya", "Nerogar/OneTrainer modules/modelSaver/mixin/LoRASaverMixin.py, modules/model/ChromaModel.py",
+                "Chroma", "kohya", "kohya alpha", seed=39)
+    k = "lora_unet_distilled_guidance_layer_layers_0_in_layer"
+    plain(f, k + ".lora_down.weight", k + ".lora_up.weight", 5120, 5120, "unet.distilled_guidance_layer_layers_0_linear_1", 1.0, k + ".alpha", 2.0)
+    k = "lora_unet_double_blocks_0_img_attn_proj"
+    plain(f, k + ".lora_down.weight", k + ".lora_up.weight", H, H, FLUX_DB + "attn_to_out_0", 1.0, k + ".alpha", 2.0)
+    return f
+
+
+@fixture
 def diffusers_sana():
-    f = simple("diffusers_sana", "huggingface/diffusers models/transformers/sana_transformer.py", "Sana 1.6B",
+    # huggingface/diffusers src/diffusers/models/transformers/sana_transformer.py: SanaTransformerBlock attn1 (self), attn2 (cross),
+    # ff = GLUMBConv(conv_inverted 1×1 in → 2·hidden, conv_depth, conv_point); defaults 70 heads × 32 = 2240 wide, mlp_ratio 2.5
+    # (hidden 5600); Sana 600M is 1152 wide
+    f = simple("diffusers_sana", "huggingface/diffusers src/diffusers/models/transformers/sana_transformer.py", "Sana 1.6B",
                "transformer.transformer_blocks.0.attn1.to_q", 2240, 2240, FLUX_DB + "attn1_to_q", 21)
     # GLUMBConv's 1×1 conv: a conv LoRA (A r×in×1×1, B out×r×1×1)
     a = f.put("transformer.transformer_blocks.0.ff.conv_inverted.lora_A.weight", (R, 2240, 1, 1))
@@ -452,24 +532,68 @@ def diffusers_sana():
 
 
 @fixture
+def onetrainer_sana():
+    # OneTrainer's Sana LoRA before the 2026-07 formats rework: Nerogar/OneTrainer@7fcdd132 modules/modelSaver/sana/SanaLoRASaver.py
+    # (_get_convert_key_sets returns None: the state dict is saved as the wrapper holds it), modules/modelSetup/SanaLoRASetup.py
+    # (LoRAModuleWrapper(model.transformer, "lora_transformer")), modules/module/LoRAModule.py (module name prefix + "." + path,
+    # lora_down/lora_up/alpha): kohya's keys with the dots kept. Sana 600M: 1152 wide (diffusers sana_transformer.py)
+    f = Fixture("onetrainer_sana", "Nerogar/OneTrainer@7fcdd132 modules/modelSaver/sana/SanaLoRASaver.py, modules/modelSetup/SanaLoRASetup.py, "
+                "modules/module/LoRAModule.py", "Sana 600M", "kohya", "kohya alpha", seed=43)
+    k = "lora_transformer.transformer_blocks.0.attn1.to_q"
+    plain(f, k + ".lora_down.weight", k + ".lora_up.weight", 1152, 1152, FLUX_DB + "attn1_to_q", 0.5, k + ".alpha", 1.0)
+    a = f.put("lora_transformer.transformer_blocks.0.ff.conv_inverted.lora_down.weight", (R, 1152, 1, 1))
+    b = f.put("lora_transformer.transformer_blocks.0.ff.conv_inverted.lora_up.weight", (5760, R, 1, 1))
+    f.tensors["lora_transformer.transformer_blocks.0.ff.conv_inverted.alpha"] = np.array(1.0, dtype=np.float32)
+    f.truth(FLUX_DB + "ff_conv_inverted", (b.reshape(5760, R), a.reshape(R, 1152)), 0.5, R, 5760, 1152)
+    return f
+
+
+@fixture
 def diffusers_auraflow():
-    return simple("diffusers_auraflow", "huggingface/diffusers models/transformers/auraflow_transformer_2d.py", "AuraFlow",
+    # huggingface/diffusers src/diffusers/models/transformers/auraflow_transformer_2d.py: 4 joint_transformer_blocks (MMDiT) and 32
+    # single_transformer_blocks, 12 heads × 256 = 3072 wide; the single blocks keep an attention output (attn.to_out.0) and
+    # AuraFlowFeedForward (linear_1, linear_2: 3072 → 8192, out_projection)
+    return simple("diffusers_auraflow", "huggingface/diffusers src/diffusers/models/transformers/auraflow_transformer_2d.py", "AuraFlow",
                   "transformer.joint_transformer_blocks.0.attn.to_q", H, H, "unet.joint_transformer_blocks_0_attn_to_q", 22)
 
 
 @fixture
+def diffusers_auraflow_single():
+    # the same file, a LoRA on the single DiT blocks only (their names are Flux's single_transformer_blocks at Flux's width)
+    f = simple("diffusers_auraflow_single", "huggingface/diffusers src/diffusers/models/transformers/auraflow_transformer_2d.py", "AuraFlow",
+               "transformer.single_transformer_blocks.0.attn.to_q", H, H, FLUX_SB + "attn_to_q", 40)
+    plain(f, "transformer.single_transformer_blocks.0.ff.linear_1.lora_A.weight", "transformer.single_transformer_blocks.0.ff.linear_1.lora_B.weight",
+          8192, H, FLUX_SB + "ff_linear_1")
+    plain(f, "transformer.single_transformer_blocks.0.attn.to_out.0.lora_A.weight",
+          "transformer.single_transformer_blocks.0.attn.to_out.0.lora_B.weight", H, H, FLUX_SB + "attn_to_out_0")
+    return f
+
+
+@fixture
 def diffusers_cogvideox():
-    return simple("diffusers_cogvideox", "huggingface/diffusers models/transformers/cogvideox_transformer_3d.py", "CogVideoX 5B",
+    # huggingface/diffusers src/diffusers/models/transformers/cogvideox_transformer_3d.py (attn1 only, no cross-attention);
+    # 5B: 48 heads × 64 = 3072 wide, 42 blocks (not read from a config here: the block count is the docs' figure)
+    return simple("diffusers_cogvideox", "huggingface/diffusers src/diffusers/models/transformers/cogvideox_transformer_3d.py", "CogVideoX 5B",
                   "transformer.transformer_blocks.0.attn1.to_q", H, H, FLUX_DB + "attn1_to_q", 23)
 
 
 @fixture
 def diffusers_mochi():
-    f = simple("diffusers_mochi", "huggingface/diffusers models/transformers/transformer_mochi.py", "Mochi",
+    # huggingface/diffusers src/diffusers/models/transformers/transformer_mochi.py: MochiTransformer3DModel defaults 24 heads × 128 = 3072,
+    # 48 layers, pooled_projection_dim 1536; MochiTransformerBlock.attn1 = MochiAttention(added_kv_proj_dim=pooled_projection_dim):
+    # to_q … and add_q_proj (1536 → 3072) …
+    f = simple("diffusers_mochi", "huggingface/diffusers src/diffusers/models/transformers/transformer_mochi.py", "Mochi",
                "transformer.transformer_blocks.0.attn1.to_q", H, H, FLUX_DB + "attn1_to_q", 24)
     plain(f, "transformer.transformer_blocks.0.attn1.add_q_proj.lora_A.weight", "transformer.transformer_blocks.0.attn1.add_q_proj.lora_B.weight",
           H, 1536, FLUX_DB + "attn1_add_q_proj")
     return f
+
+
+@fixture
+def diffusers_mochi_late():
+    # Mochi's self-attention alone reads as CogVideoX 5B (same module names and width) up to block 41; block 47 exists only in Mochi
+    return simple("diffusers_mochi_late", "huggingface/diffusers src/diffusers/models/transformers/transformer_mochi.py", "Mochi",
+                  "transformer.transformer_blocks.47.attn1.to_k", H, H, "unet.transformer_blocks_47_attn1_to_k", 41)
 
 
 @fixture
@@ -504,7 +628,11 @@ def comfyui_sdxl():
 
 @fixture
 def kohya_kolors():
-    f = Fixture("kohya_kolors", "kohya-ss/sd-scripts networks/lora.py; Kwai-Kolors (ChatGLM3 text encoder)", "Kolors", "kohya", "kohya alpha", seed=28)
+    # No source found for a trainer that writes this: Kwai-Kolors/Kolors dreambooth/train_dreambooth_lora.py saves accelerate
+    # state, not a LoRA file, and kohya sd-scripts has no Kolors network. The UNet key is kohya's sgm naming of Kolors' SDXL-shaped
+    # UNet; the text-encoder key is ChatGLM3's self_attention.query_key_value (4096 + 2·2·128 = 4608 out, multi-query groups)
+    # in kohya's lora_te1_ form, kept as the case that tells Kolors from SDXL, not as a verified writer's naming.
+    f = Fixture("kohya_kolors", "no writer's source found (kohya-style naming of Kolors' UNet and ChatGLM3 text encoder)", "Kolors", "kohya", "kohya alpha", seed=28)
     k = "lora_unet_input_blocks_4_1_transformer_blocks_0_attn1_to_q"
     plain(f, k + ".lora_down.weight", k + ".lora_up.weight", 640, 640, "unet.down_blocks_1_attentions_0_transformer_blocks_0_attn1_to_q", 1.0,
           k + ".alpha", 2.0)
@@ -513,12 +641,49 @@ def kohya_kolors():
     return f
 
 
+SC = "unet.down_blocks_0_"
+
+
 @fixture
 def kohya_stable_cascade():
-    f = Fixture("kohya_stable_cascade", "kohya-ss/sd-scripts (stable cascade branch) networks/lora.py on library/stable_cascade.py",
-                "Stable Cascade", "kohya", "kohya alpha", seed=29)
-    k = "lora_unet_down_blocks_1_1_channelwise_0"
-    plain(f, k + ".lora_down.weight", k + ".lora_up.weight", 8192, 2048, "unet.down_blocks_1_1_channelwise_0", 1.0, k + ".alpha", 2.0)
+    # kohya-ss/sd-scripts at 3a2a48c1 (the Stable Cascade work, "make LoRA compatible with ComfyUI #1119"):
+    # networks/lora.py replaces every Linear/Conv2d of StageC ("replace all modules for Stable Cascade Stage C"),
+    # prefix lora_unet; library/stable_cascade.py StageC (c_hidden [2048, 2048], level_config "CTA": each level
+    # repeats ResBlock, TimestepBlock, AttnBlock, so block 0 is a ResBlock and block 2 an AttnBlock),
+    # ResBlock.channelwise = Linear(c + c_skip, 4c), …, Linear(4c, c); AttnBlock.attention = Attention2D whose .attn
+    # holds to_q/to_k/to_v/out_proj; kv_mapper = Sequential(SiLU, Linear(c_cond, c)).
+    # Canonical: diffusers' StableCascadeUNet names (models/unets/unet_stable_cascade.py: SDCascadeAttnBlock.attention
+    # is an Attention with to_q … to_out.0).
+    f = Fixture("kohya_stable_cascade", "kohya-ss/sd-scripts@3a2a48c1 networks/lora.py, library/stable_cascade.py (StageC)",
+                "Stable Cascade 3.6B", "kohya", "kohya alpha", seed=29)
+    c = 2048
+    k = "lora_unet_down_blocks_0_0_channelwise_0"
+    plain(f, k + ".lora_down.weight", k + ".lora_up.weight", 4 * c, c, SC + "0_channelwise_0", 1.0, k + ".alpha", 2.0)
+    k = "lora_unet_down_blocks_0_2_attention_attn_to_q"
+    plain(f, k + ".lora_down.weight", k + ".lora_up.weight", c, c, SC + "2_attention_to_q", 1.0, k + ".alpha", 2.0)
+    k = "lora_unet_down_blocks_0_2_attention_attn_out_proj"
+    plain(f, k + ".lora_down.weight", k + ".lora_up.weight", c, c, SC + "2_attention_to_out_0", 1.0, k + ".alpha", 2.0)
+    k = "lora_unet_down_blocks_0_2_kv_mapper_1"
+    plain(f, k + ".lora_down.weight", k + ".lora_up.weight", c, c, SC + "2_kv_mapper_1", 1.0, k + ".alpha", 2.0)
+    return f
+
+
+@fixture
+def onetrainer_stable_cascade():
+    # OneTrainer's historical (LEGACY) Stable Cascade LoRA: Nerogar/OneTrainer modules/util/convert/lora/convert_stable_cascade_lora.py
+    # (prior under lora_prior_unet, CLIP-G under lora_prior_te, attention as attention_attn_to_q / attention_attn_out_proj) and
+    # modules/model/WuerstchenModel.py (cascade_prior_legacy); ComfyUI comfy/lora.py maps lora_prior_unet_ for StableCascade_C.
+    # Stage C 1B (Stability-AI/StableCascade train/train_c.py: StageC(c_cond=1536, c_hidden=[1536, 1536], nhead=[24, 24], …)).
+    f = Fixture("onetrainer_stable_cascade", "Nerogar/OneTrainer modules/util/convert/lora/convert_stable_cascade_lora.py, "
+                "modules/model/WuerstchenModel.py", "Stable Cascade 1B", "kohya", "kohya alpha", seed=37)
+    c = 1536
+    k = "lora_prior_unet_down_blocks_0_0_channelwise_0"
+    plain(f, k + ".lora_down.weight", k + ".lora_up.weight", 4 * c, c, SC + "0_channelwise_0", 0.5, k + ".alpha", 1.0)
+    k = "lora_prior_unet_down_blocks_0_2_attention_attn_to_k"
+    plain(f, k + ".lora_down.weight", k + ".lora_up.weight", c, c, SC + "2_attention_to_k", 0.5, k + ".alpha", 1.0)
+    k = "lora_prior_te_text_model_encoder_layers_0_self_attn_q_proj"
+    plain(f, k + ".lora_down.weight", k + ".lora_up.weight", 1280, 1280, "te1.text_model_encoder_layers_0_self_attn_q_proj", 0.5,
+          k + ".alpha", 1.0)
     return f
 
 
@@ -646,8 +811,12 @@ def lycoris_locon_tucker():
 
 @fixture
 def simpletuner_lokr_flux():
-    # SimpleTuner trains LyCORIS through LyCORIS's own wrapper (lycoris/wrapper.py, prefix "lycoris")
-    f = Fixture("simpletuner_lokr_flux", "bghira/SimpleTuner helpers/training (LyCORIS wrapper); KohakuBlueleaf/LyCORIS lycoris/wrapper.py",
+    # SimpleTuner trains LyCORIS through LyCORIS's own wrapper: bghira/SimpleTuner simpletuner/helpers/training/trainer.py calls
+    # create_lycoris(self.model.get_trained_component(), …) on the diffusers transformer and saves with save_weights
+    # (simpletuner/helpers/training/save_hooks.py); KohakuBlueleaf/LyCORIS lycoris/wrapper.py names each module
+    # f"{LORA_PREFIX}_{name}" with dots as underscores, LORA_PREFIX = "lycoris" (a preset's lora_prefix could change it;
+    # SimpleTuner sets none)
+    f = Fixture("simpletuner_lokr_flux", "bghira/SimpleTuner simpletuner/helpers/training/trainer.py; KohakuBlueleaf/LyCORIS lycoris/wrapper.py",
                 "Flux", "lokr", "lycoris alpha", seed=34)
     (a, b), (c, d) = factorization(H, 16), factorization(H, 16)
     for i in (0, 37):

@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
  * variant (SD3.5 large, Wan 2.1 1.3B, LTX-Video 13B…). Decided from the canonical layer names and
  * their widths, from the original naming the file used (which {@link Canonical} rewrote), and from
  * the architecture trainers record in the metadata (kohya's modelspec.architecture, musubi-tuner's
- * ss_architecture) where the weights leave two bases open: FramePack is HunyuanVideo's network, and
+ * ss_base_model_version) where the weights leave two bases open: FramePack is HunyuanVideo's network, and
  * Kontext is Flux.1's.
  *
  * @param variant null when nothing narrows the family down
@@ -23,12 +23,16 @@ public record BaseModel(BaseFamily family, String variant) {
         return variant != null ? variant : family.label();
     }
 
+    /** Stable Cascade's UNet blocks (Stability's and diffusers' names alike): level, block, part. */
+    private static final Pattern CASCADE = Pattern.compile(
+            "^(down|up)_blocks_\\d{1,6}_\\d{1,6}_(channelwise_[04]|mapper|mapper_sca|mapper_crp|kv_mapper_1|attention_to_[qkv]|attention_to_out_0)$");
+
     private static final Pattern INDEX = Pattern.compile("^unet\\.(transformer_blocks|single_transformer_blocks|blocks|layers)_(\\d{1,6})_(.*)$");
 
     /** What the canonical unet names of a diffusion transformer show. */
     private static final class Seen {
         int maxDouble = -1, maxSingle = -1, maxBlocks = -1, maxLayers = -1;
-        int width, width1, blocksWidth, layersWidth;
+        int width, width1, blocksWidth, layersWidth, cascadeWidth, maxAttn1 = -1;
         boolean attn, attn1, attn2, addQ1, single, imgMlp, sana, auraflow, hidream, chroma, cascade, nextdit,
                 wan, wanI2v, hunyuanOnly, framepack, flux2;
     }
@@ -51,7 +55,22 @@ public record BaseModel(BaseFamily family, String variant) {
             s.auraflow |= u.startsWith("joint_transformer_blocks_");
             s.hidream |= u.startsWith("double_stream_blocks_") || u.startsWith("single_stream_blocks_");
             s.chroma |= u.startsWith("distilled_guidance_layer");
-            s.cascade |= u.contains("_kv_mapper") || u.contains("_channelwise_") || u.startsWith("clf_") || u.startsWith("clip_txt_mapper");
+            Matcher c = CASCADE.matcher(u);
+            if (c.matches()) {
+                // Stable Cascade's blocks, a level's C/T/A blocks in turn: ResBlock channelwise (Linear c+skip → 4c, 4c → c),
+                // TimestepBlock mapper, AttnBlock attention and kv_mapper; the width c tells Stage C 3.6B (2048) from 1B (1536)
+                s.cascade = true;
+                String part = c.group(2);
+                int w = part.equals("channelwise_4") ? l.outDim() : part.startsWith("attention_") || part.equals("kv_mapper_1") ? l.outDim()
+                        : part.equals("channelwise_0") && c.group(1).equals("down") ? l.inDim() : 0;
+                if (w > 0 && s.cascadeWidth == 0) {
+                    s.cascadeWidth = w;
+                }
+            }
+            s.cascade |= u.startsWith("clf_") || u.startsWith("clip_txt_mapper") || u.startsWith("clip_txt_pooled_mapper");
+            // AuraFlow's single DiT blocks: an attention output (Flux's single blocks have none) and a SwiGLU feed-forward
+            s.auraflow |= u.matches("single_transformer_blocks_\\d{1,6}_(ff_(linear_1|linear_2|out_projection)|norm1_linear)")
+                    || u.matches("single_transformer_blocks_\\d{1,6}_attn_to_out_0") && !origins.contains(Canonical.Origin.FLUX);
             s.hunyuanOnly |= u.startsWith("context_embedder_token_refiner") || u.startsWith("txt_in_individual_token_refiner");
             s.framepack |= u.startsWith("clean_x_embedder") || u.startsWith("image_projection");
             s.flux2 |= u.startsWith("double_stream_modulation") || u.startsWith("single_stream_modulation");
@@ -76,9 +95,10 @@ public record BaseModel(BaseFamily family, String variant) {
                         }
                     } else if (rest.startsWith("attn1_")) {
                         s.attn1 = true;
+                        s.maxAttn1 = Math.max(s.maxAttn1, i);
                         s.addQ1 |= rest.startsWith("attn1_add_");
-                        if (rest.equals("attn1_to_q") && s.width1 == 0) {
-                            s.width1 = l.inDim();
+                        if ((rest.equals("attn1_to_q") || rest.equals("attn1_to_k") || rest.equals("attn1_to_v")) && s.width1 == 0) {
+                            s.width1 = l.inDim(); // self-attention: keys and values read the same stream as queries
                         }
                     } else if (rest.startsWith("img_mlp_") || rest.startsWith("txt_mlp_") || rest.startsWith("img_mod_") || rest.startsWith("txt_mod_")) {
                         s.imgMlp = true; // Qwen-Image's stream MLPs and modulations
@@ -123,10 +143,12 @@ public record BaseModel(BaseFamily family, String variant) {
                 default -> {}
             }
         }
-        // musubi-tuner's short names: hv HunyuanVideo, fp FramePack, fk Flux Kontext, f2d/f2k4b/f2k9b Flux.2
+        // musubi-tuner's short architecture names (src/musubi_tuner/dataset/architectures.py; its files record the full ones,
+        // which these expand to): hv HunyuanVideo, fp FramePack, fk Flux Kontext, f2d/f2k4b/f2k9b Flux.2, qi/qie/qil Qwen-Image
         String arch = " " + (architecture == null ? "" : architecture.toLowerCase(Locale.ROOT)) + " ";
         arch = arch.replace(" hv ", " hunyuan_video ").replace(" fp ", " framepack ").replace(" fk ", " flux_kontext ")
-                .replace(" f2d ", " flux_2_dev ").replace(" f2k4b ", " flux_2_klein_4b ").replace(" f2k9b ", " flux_2_klein_9b ");
+                .replace(" f2d ", " flux_2_dev ").replace(" f2k4b ", " flux_2_klein_4b ").replace(" f2k9b ", " flux_2_klein_9b ")
+                .replace(" qi ", " qwen_image ").replace(" qie ", " qwen_image_edit ").replace(" qil ", " qwen_image_layered ");
         if (origins.contains(Canonical.Origin.SD3)) {
             return sd3(s);
         }
@@ -148,16 +170,21 @@ public record BaseModel(BaseFamily family, String variant) {
         if (s.hidream) {
             return new BaseModel(BaseFamily.HIDREAM, null);
         }
-        if (s.cascade) {
-            return new BaseModel(BaseFamily.STABLE_CASCADE, null);
+        if (s.cascade || origins.contains(Canonical.Origin.CASCADE)) {
+            String v = switch (s.cascadeWidth) {
+                case 2048 -> "Stable Cascade 3.6B";
+                case 1536 -> "Stable Cascade 1B";
+                default -> null;
+            };
+            return new BaseModel(BaseFamily.STABLE_CASCADE, v);
         }
         if (s.chroma || arch.contains("chroma")) {
             return new BaseModel(BaseFamily.CHROMA, null);
         }
         if (s.imgMlp) {
-            return new BaseModel(BaseFamily.QWEN_IMAGE, null);
+            return qwen(arch);
         }
-        if ((s.attn || s.single) && (origins.contains(Canonical.Origin.FLUX) || s.width == 3072 || s.width == 6144 || s.width == 1536
+        if ((s.attn || s.single) && (origins.contains(Canonical.Origin.FLUX) || s.width == 3072 || s.width == 6144 || s.width == 4096 || s.width == 1536
                 || s.width == 2432 || s.flux2 || !arch.isBlank())) {
             return joint(s, origins, arch);
         }
@@ -170,9 +197,11 @@ public record BaseModel(BaseFamily family, String variant) {
     /** Joint-attention DiTs in diffusers names: Flux, Flux.2, HunyuanVideo, SD3, Qwen-Image. */
     private static BaseModel joint(Seen s, Set<Canonical.Origin> origins, String arch) {
         boolean fluxNames = origins.contains(Canonical.Origin.FLUX);
-        if (s.flux2 || s.width == 6144 || arch.contains("flux_2") || arch.contains("flux-2") || arch.contains("flux2")) {
+        // musubi-tuner src/musubi_tuner/flux_2/flux2_models.py: Flux.2 dev 6144 wide, klein 9B 4096, klein 4B 3072 (Flux.1's width)
+        if (s.flux2 || s.width == 6144 || s.width == 4096 || arch.contains("flux_2") || arch.contains("flux-2") || arch.contains("flux2")) {
             String v = arch.contains("klein_4b") || arch.contains("klein-4b") ? "Flux.2 klein 4B"
-                    : arch.contains("klein_9b") || arch.contains("klein-9b") ? "Flux.2 klein 9B" : s.width == 6144 ? "Flux.2 dev" : null;
+                    : arch.contains("klein_9b") || arch.contains("klein-9b") || s.width == 4096 ? "Flux.2 klein 9B"
+                    : s.width == 6144 ? "Flux.2 dev" : null;
             return new BaseModel(BaseFamily.FLUX2, v);
         }
         // Flux.1 and Chroma have 19 double and 38 single blocks, HunyuanVideo 20 and 40 (ComfyUI names it with Flux's modules)
@@ -180,17 +209,24 @@ public record BaseModel(BaseFamily family, String variant) {
             if (s.single || arch.contains("hunyuan") || arch.contains("framepack")) {
                 return hunyuan(s, arch);
             }
-            return new BaseModel(BaseFamily.QWEN_IMAGE, null); // 60 joint blocks and no single ones
+            return qwen(arch); // 60 joint blocks and no single ones
         }
         if (!s.single && !fluxNames && (s.width == 1536 || s.width == 2432)) {
             return sd3(s);
         }
         if (arch.contains("qwen")) {
-            return new BaseModel(BaseFamily.QWEN_IMAGE, null);
+            return qwen(arch);
         }
         String v = arch.contains("kontext") ? "Flux.1 Kontext" : arch.contains("schnell") ? "Flux.1 schnell"
                 : arch.contains("flux") && arch.contains("dev") ? "Flux.1 dev" : null;
         return new BaseModel(BaseFamily.FLUX, v);
+    }
+
+    /** Qwen-Image, or the Edit / Layered model of the same network that musubi-tuner records. */
+    private static BaseModel qwen(String arch) {
+        String v = arch.contains("qwen_image_edit") || arch.contains("qwen-image-edit") ? "Qwen-Image-Edit"
+                : arch.contains("qwen_image_layered") || arch.contains("qwen-image-layered") ? "Qwen-Image-Layered" : null;
+        return new BaseModel(BaseFamily.QWEN_IMAGE, v);
     }
 
     private static BaseModel sd3(Seen s) {
@@ -233,7 +269,8 @@ public record BaseModel(BaseFamily family, String variant) {
         if (s.sana || s.width1 == 2240) {
             return new BaseModel(BaseFamily.SANA, s.width1 == 2240 ? "Sana 1.6B" : s.width1 == 1152 ? "Sana 600M" : null);
         }
-        if (s.addQ1 && s.width1 == 3072) {
+        // Mochi 1 has 48 blocks, CogVideoX 5B 42, both 3072 wide: only Mochi's self-attention takes the text stream (add_q_proj)
+        if (s.width1 == 3072 && (s.addQ1 || s.maxAttn1 >= 42)) {
             return new BaseModel(BaseFamily.MOCHI, null);
         }
         if (!s.attn2) {

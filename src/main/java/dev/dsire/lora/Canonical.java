@@ -26,7 +26,7 @@ final class Canonical {
     private Canonical() {}
 
     /** The original naming a rule recognises, when it says which base the file is for. */
-    enum Origin { NONE, FLUX, HUNYUAN, SD3, WAN, NEXTDIT, LUMINA2 }
+    enum Origin { NONE, FLUX, HUNYUAN, SD3, WAN, NEXTDIT, LUMINA2, CASCADE }
 
     private enum Split { NONE, QKV, LINEAR1 }
 
@@ -67,6 +67,28 @@ final class Canonical {
         rule("guidance_in_out_layer", "time_text_embed_guidance_embedder_linear_2", Split.NONE, Origin.FLUX);
         rule("final_layer_linear", "proj_out", Split.NONE, Origin.NONE);
         rule("final_layer_adaLN_modulation_1", "norm_out_linear", Split.NONE, Origin.NONE);
+        // OneTrainer's OMI names (modules/util/convert/lora/convert_flux_lora.py, convert_chroma_lora.py): BFL's fused modules with
+        // the index of the split part appended (img_attn.qkv.0 is to_q, linear1.3 is proj_mlp), one LoRA per part
+        for (String[] part : new String[][] {{"0", "to_q", "add_q_proj"}, {"1", "to_k", "add_k_proj"}, {"2", "to_v", "add_v_proj"}}) {
+            rule(db + "img_attn_qkv_" + part[0], tb + "attn_" + part[1], Split.NONE, Origin.NONE);
+            rule(db + "txt_attn_qkv_" + part[0], tb + "attn_" + part[2], Split.NONE, Origin.NONE);
+            rule(sb + "linear1_" + part[0], stb + "attn_" + part[1], Split.NONE, Origin.NONE);
+        }
+        rule(sb + "linear1_3", stb + "proj_mlp", Split.NONE, Origin.NONE);
+        // Chroma's distilled guidance layer (ComfyUI comfy/ldm/chroma, kohya, OneTrainer's original names): MLPEmbedder's
+        // in_layer/out_layer are diffusers' ChromaApproximator layers' linear_1/linear_2 (OneTrainer modules/model/ChromaModel.py)
+        rule("distilled_guidance_layer_layers_(\\d{1,6})_in_layer", "distilled_guidance_layer_layers_$1_linear_1", Split.NONE, Origin.NONE);
+        rule("distilled_guidance_layer_layers_(\\d{1,6})_out_layer", "distilled_guidance_layer_layers_$1_linear_2", Split.NONE, Origin.NONE);
+        // Stable Cascade Stage C as Stability's code names it (kohya's stable-cascade branch library/stable_cascade.py,
+        // ComfyUI comfy/ldm/cascade, OneTrainer's lora_prior_unet_): AttnBlock.attention.attn.{to_q,to_k,to_v,out_proj}, or
+        // nn.MultiheadAttention's in_proj split by index (OneTrainer's KOHYA/ORIGINAL); diffusers' StableCascadeUNet says
+        // attention.to_q … to_out.0
+        String cb = "((?:down|up)_blocks_\\d{1,6}_\\d{1,6})_attention_attn_";
+        rule(cb + "(to_[qkv])", "$1_attention_$2", Split.NONE, Origin.CASCADE);
+        rule(cb + "out_proj", "$1_attention_to_out_0", Split.NONE, Origin.CASCADE);
+        rule(cb + "in_proj_0", "$1_attention_to_q", Split.NONE, Origin.CASCADE);
+        rule(cb + "in_proj_1", "$1_attention_to_k", Split.NONE, Origin.CASCADE);
+        rule(cb + "in_proj_2", "$1_attention_to_v", Split.NONE, Origin.CASCADE);
         // HunyuanVideo / FramePack's original blocks (musubi-tuner): the same streams, their own MLP and modulation names
         rule(db + "img_mlp_fc1", tb + "ff_net_0_proj", Split.NONE, Origin.HUNYUAN);
         rule(db + "img_mlp_fc2", tb + "ff_net_2", Split.NONE, Origin.HUNYUAN);
@@ -126,7 +148,8 @@ final class Canonical {
     /** First tokens of the original names the rules rewrite; any other path skips the rules' regexes. */
     private static final String[] ORIGINAL = {"double_blocks_", "single_blocks_", "joint_blocks_", "blocks_", "layers_", "noise_refiner_",
             "context_refiner_", "img_in", "txt_in", "time_in_", "vector_in_", "guidance_in_", "final_layer_", "x_embedder_proj", "t_embedder_",
-            "y_embedder_", "text_embedding_", "time_embedding_", "time_projection_", "head_head", "img_emb_"};
+            "y_embedder_", "text_embedding_", "time_embedding_", "time_projection_", "head_head", "img_emb_", "distilled_guidance_layer_layers_",
+            "down_blocks_", "up_blocks_"};
 
     private static boolean original(String path) {
         for (String p : ORIGINAL) {
@@ -144,6 +167,17 @@ final class Canonical {
         List<LoraLayer> out = new ArrayList<>(layers.size());
         java.util.EnumSet<Origin> origins = java.util.EnumSet.noneOf(Origin.class);
         for (LoraLayer l : layers) {
+            if (l.name().startsWith("prior.")) {
+                // lora_prior_unet_ / lora_prior_te_: OneTrainer's Stable Cascade prior and its CLIP text encoder (ComfyUI reads both)
+                String rest = l.name().substring("prior.".length());
+                if (rest.startsWith("unet_")) {
+                    // also Würstchen v2's prior: the blocks' names, not the prefix, say Stable Cascade (BaseModel)
+                    l = renamed(l, "unet." + rest.substring("unet_".length()));
+                } else if (rest.startsWith("te_")) {
+                    out.add(renamed(l, "te1." + rest.substring("te_".length())));
+                    continue;
+                }
+            }
             if (!l.name().startsWith("unet.")) {
                 out.add(l);
                 continue;

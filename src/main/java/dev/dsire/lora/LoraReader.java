@@ -154,7 +154,10 @@ public final class LoraReader {
         EnumSet<LoraFormat> formats = EnumSet.noneOf(LoraFormat.class);
         Set<String> variants = new TreeSet<>();
         for (String key : tensors.keySet()) {
-            Optional<TensorRole> role = TensorRole.of(key);
+            Optional<TensorRole> role = TensorRole.of(flattenWrapperKey(key));
+            if (role.isEmpty()) {
+                role = omi(key);
+            }
             if (role.isEmpty()) {
                 continue; // embeddings and other extras ride along in some files; they are not LoRA factors
             }
@@ -273,10 +276,53 @@ public final class LoraReader {
                 List.copyOf(variants), modelClass, modelName, base));
     }
 
-    /** The base architecture trainers record: kohya's modelspec.architecture and ss_base_model_version, musubi-tuner's ss_architecture. */
+    /**
+     * OneTrainer's LoRAModuleWrapper keys as it saved them where no key conversion applied (Sana, Würstchen v2 before the
+     * 2026-07 formats rework: Nerogar/OneTrainer modules/modelSaver/sana/SanaLoRASaver.py has no key sets; the wrapper names
+     * each module prefix + "." + its path, modules/module/LoRAModule.py): {@code lora_transformer.transformer_blocks.0.attn1.to_q.lora_down.weight}.
+     * That is kohya's key with the module's dots kept; flattened, it reads as kohya's.
+     */
+    static String flattenWrapperKey(String key) {
+        if (!key.startsWith("lora_")) {
+            return key;
+        }
+        int last = key.lastIndexOf('.');
+        int cut = key.endsWith(".weight") && last > 0 ? key.lastIndexOf('.', last - 1) : last;
+        if (cut <= 0 || key.indexOf('.') == cut) {
+            return key; // already flat (kohya) or no suffix
+        }
+        return key.substring(0, cut).replace('.', '_') + key.substring(cut);
+    }
+
+    /**
+     * OneTrainer's OMI keys (its SAFETENSORS LoRA output from 2025-03 to 2026-07 where a model enabled it, HiDream's only
+     * one; Nerogar/OneTrainer modules/util/convert/lora/convert_lora_util.py, convert_to_omi): dotted module paths under
+     * the component ({@code transformer.double_stream_blocks.0.block.attn1.to_q}) with kohya's {@code .lora_down.weight},
+     * {@code .lora_up.weight} and {@code .alpha}. The module is named as PEFT's {@code lora_A} key of the same path names
+     * it; the tensors are kohya's (alpha kept).
+     */
+    private static Optional<TensorRole> omi(String key) {
+        boolean down = key.endsWith(".lora_down.weight");
+        if (!down && !key.endsWith(".lora_up.weight")) {
+            return Optional.empty();
+        }
+        String module = key.substring(0, key.length() - (down ? ".lora_down.weight" : ".lora_up.weight").length());
+        if (module.isEmpty() || module.startsWith("lora_")) {
+            return Optional.empty();
+        }
+        return TensorRole.of(module + (down ? ".lora_A.weight" : ".lora_B.weight"))
+                .filter(r -> r.format() == LoraFormat.PEFT && r.nesting() == 0)
+                .map(r -> new TensorRole(LoraFormat.KOHYA, r.layer(), r.module(), down ? TensorRole.Part.DOWN : TensorRole.Part.UP, 0));
+    }
+
+    /**
+     * The base architecture trainers record: modelspec.architecture (kohya; musubi-tuner's "Flux.1-dev/lora", "framepack/lora",
+     * src/musubi_tuner/utils/sai_model_spec.py) and ss_base_model_version (kohya's "sdxl_base_v1-0"; musubi-tuner's full
+     * architecture name, "flux_kontext", "framepack", "qwen_image_edit", training/trainer_base.py).
+     */
     private static String architecture(Map<String, String> meta) {
         StringBuilder s = new StringBuilder();
-        for (String k : List.of("modelspec.architecture", "ss_architecture", "ss_base_model_version")) {
+        for (String k : List.of("modelspec.architecture", "ss_base_model_version")) {
             String v = meta.get(k);
             if (v != null && v.length() < 200) {
                 s.append(v.toLowerCase(Locale.ROOT)).append(' ');

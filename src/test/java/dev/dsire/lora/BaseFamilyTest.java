@@ -57,6 +57,12 @@ class BaseFamilyTest {
         List<LayerShape> flux2 = List.of(new LayerShape("unet.transformer_blocks_0_attn_to_q", 4, 3072, 3072),
                 new LayerShape("unet.single_transformer_blocks_0_proj_mlp", 4, 6 * 3072, 3072));
         assertEquals(BaseFamily.FLUX2, BaseFamily.guess(flux2)); // its SwiGLU MLP: gate and up, 2·3h
+        List<LayerShape> klein9b = List.of(new LayerShape("unet.transformer_blocks_0_attn_to_out_0", 4, 4096, 4096));
+        assertEquals("Flux.2 klein 9B", BaseModel.detect(klein9b, java.util.Set.of(), "", null, null).label()); // 4096 wide
+        List<LayerShape> mochi = List.of(new LayerShape("unet.transformer_blocks_45_attn1_to_v", 4, 3072, 3072));
+        assertEquals(BaseFamily.MOCHI, BaseFamily.guess(mochi)); // CogVideoX 5B has 42 blocks
+        List<LayerShape> cog = List.of(new LayerShape("unet.transformer_blocks_41_attn1_to_v", 4, 3072, 3072));
+        assertEquals(BaseFamily.COGVIDEOX, BaseFamily.guess(cog));
         List<LayerShape> flux1 = List.of(new LayerShape("unet.single_transformer_blocks_0_proj_mlp", 4, 4 * 3072, 3072));
         assertEquals(BaseFamily.FLUX, BaseFamily.guess(flux1));
     }
@@ -65,6 +71,9 @@ class BaseFamilyTest {
     void theRecordedBaseNamesWhatTheWeightsLeaveOpen() {
         List<LayerShape> flux = List.of(new LayerShape("unet.transformer_blocks_0_attn_to_q", 4, 3072, 3072));
         assertEquals("Flux.1 Kontext", BaseModel.detect(flux, java.util.Set.of(), "fk", null, null).label());
+        // musubi-tuner's Kontext metadata: modelspec.architecture says Flux.1-dev, ss_base_model_version flux_kontext
+        assertEquals("Flux.1 Kontext", BaseModel.detect(flux, java.util.Set.of(), "flux.1-dev/lora flux_kontext", null, null).label());
+        assertEquals("Qwen-Image-Edit", BaseModel.detect(flux, java.util.Set.of(), "qwen-image-edit-2511/lora qwen_image_edit", null, null).label());
         assertEquals("FramePack", BaseModel.detect(flux, java.util.Set.of(), "framepack", null, null).label());
         assertEquals("Flux", BaseModel.detect(flux, java.util.Set.of(), "", null, null).label());
         List<LayerShape> sdxlBlock = List.of(new LayerShape("unet.down_blocks_1_attentions_0_proj_in", 4, 640, 640));

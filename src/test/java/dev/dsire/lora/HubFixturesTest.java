@@ -58,7 +58,7 @@ class HubFixturesTest {
                 families.add(f.get("family").asText());
             }
         }
-        for (String f : List.of("SDXL", "SD1.x", "Kolors", "Stable Cascade", "SD3/SD3.5 medium", "SD3.5 medium", "SD3.5 large", "Flux",
+        for (String f : List.of("SDXL", "SD1.x", "Kolors", "Stable Cascade 3.6B", "Stable Cascade 1B", "SD3/SD3.5 medium", "SD3.5 medium", "SD3.5 large", "Flux",
                 "Flux.1 dev", "Flux.1 Kontext", "Flux.2 dev", "Chroma", "HunyuanVideo", "FramePack", "Wan 2.1 1.3B", "Wan 2.1 14B I2V", "Wan 2.2 5B",
                 "Qwen-Image", "Z-Image", "Lumina 2", "LTX-Video 2B", "HiDream", "Sana 1.6B", "AuraFlow", "CogVideoX 5B", "Mochi", "PixArt")) {
             assertTrue(families.contains(f), f);
