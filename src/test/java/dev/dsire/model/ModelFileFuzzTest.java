@@ -14,7 +14,7 @@ import java.util.List;
  * labels, finite positive scales, finite non-negative weights, and it answers an adapter of its
  * layout with one of its training sizes and finite probabilities (a damaged file once answered 0,
  * −4 or NaN with status ok). Seeds: a small model of every format (3 with base64 vectors, 2 with
- * numbers, 1 without calibration). CI replays {@code .../ModelFileFuzzTestInputs/};
+ * numbers, 1 without calibration; a pooled-recipe model with its recipe block). CI replays {@code .../ModelFileFuzzTestInputs/};
  * {@code JAZZER_FUZZ=1} fuzzes.
  */
 class ModelFileFuzzTest {
@@ -60,7 +60,13 @@ class ModelFileFuzzTest {
             }
             layers.add(LayerSpectrum.of(l.name(), s, s.clone(), s.clone()));
         }
-        Prediction p = m.predict(Path.of("x.safetensors"), new AdapterSpectra(m.layout(), layers));
+        // without a recipe, and with one (a pooled-recipe model then answers from its recipe block)
+        for (dev.dsire.lora.Recipe recipe : List.of(dev.dsire.lora.Recipe.UNKNOWN, new dev.dsire.lora.Recipe(1e-3, 300))) {
+            answers(m, m.predict(Path.of("x.safetensors"), new AdapterSpectra(m.layout(), layers, recipe)));
+        }
+    }
+
+    private static void answers(DsireModel m, Prediction p) {
         if (p.size() != null) {
             check(m.sizes().contains(p.size()), "answer " + p.size() + " is not a training size " + m.sizes());
         }
