@@ -174,13 +174,14 @@ public final class ModelFile {
             throw new ModelFileException(path, "recipe mean and std need one value per field (" + fields.size() + ")");
         }
         for (int j = 0; j < mean.length; j++) {
-            if (!Double.isFinite(mean[j]) || !(std[j] > 0 && Double.isFinite(std[j]))) {
-                throw new ModelFileException(path, "recipe mean must be finite and std positive");
+            // fit keeps only fields whose log spread is above 1e-9: a smaller one would blow a column up
+            if (!Double.isFinite(mean[j]) || !(std[j] > 1e-9 && Double.isFinite(std[j]))) {
+                throw new ModelFileException(path, "recipe mean must be finite and std above 1e-9");
             }
         }
         double weight = finite(path, node.path("weight"), "recipe weight");
-        if (!(weight > 0)) {
-            throw new ModelFileException(path, "recipe weight must be positive");
+        if (!(weight > 0 && weight <= 1000)) { // fit tries 1, 3 and 10
+            throw new ModelFileException(path, "recipe weight must lie in (0, 1000]");
         }
         return new RecipeScore(List.copyOf(fields), mean, std, weight, readPooled(path, node.path("pooled"), labels, dim + fields.size()));
     }
