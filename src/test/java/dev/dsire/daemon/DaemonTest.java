@@ -123,6 +123,8 @@ class DaemonTest {
     void theSocketIsTheOwnersAlone() throws IOException {
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket.getParent())));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(Endpoint.idFile(socket))));
+        assertEquals(ID, Files.readString(Endpoint.idFile(socket)));
     }
 
     @Test
@@ -134,6 +136,7 @@ class DaemonTest {
         serving.join(10_000);
         assertFalse(serving.isAlive());
         assertFalse(Files.exists(socket));
+        assertFalse(Files.exists(Endpoint.idFile(socket)));
         assertNull(DaemonClient.connect(socket));
     }
 
