@@ -160,7 +160,7 @@ static void runtime_dir(buf *b) {
     struct stat st;
     if (xdg && !blank(xdg) && xdg[0] == '/' && stat(xdg, &st) == 0 && S_ISDIR(st.st_mode)) {
         put_path(b, xdg);
-        puts_(b, "/dsire");
+        puts_(b, b->p[b->n - 1] == '/' ? "dsire" : "/dsire"); /* Path.of("/", "dsire") is /dsire */
         return;
     }
     /* user.home: the password entry's folder, $HOME where that is shorter than two characters */
@@ -172,7 +172,7 @@ static void runtime_dir(buf *b) {
     }
     if (!home || home[0] != '/') fall_back("no home folder");
     put_path(b, home);
-    puts_(b, "/.cache/dsire/run");
+    puts_(b, b->p[b->n - 1] == '/' ? ".cache/dsire/run" : "/.cache/dsire/run");
 }
 
 /* Strict UTF-8 (no overlong forms, no surrogates): what Java decodes and encodes back to the same bytes. */
@@ -351,7 +351,7 @@ int main(int argc, char **argv) {
     if (sock < 0) fall_back("socket: %s", strerror(errno));
     int rc;
     while ((rc = connect(sock, (struct sockaddr *) &addr, sizeof addr)) != 0 && errno == EINTR) {}
-    if (rc != 0) fall_back("connect: %s", strerror(errno));
+    if (rc != 0 && errno != EISCONN) fall_back("connect: %s", strerror(errno));
     struct ucred peer;
     socklen_t plen = sizeof peer;
     if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &peer, &plen) != 0 || peer.uid != uid)
@@ -380,11 +380,11 @@ int main(int argc, char **argv) {
             while (n > 0) {
                 size_t k = (size_t) n < sizeof chunk ? (size_t) n : sizeof chunk;
                 if (read_n(chunk, k)) goto lost;
+                printed = 1;
                 /* a closed stdout (`| head`) is ignored as the in-process command's PrintWriter ignores it */
                 if (!dead[out] && write_all(out, (const char *) chunk, k)) dead[out] = 1;
                 n -= (int32_t) k;
             }
-            printed = 1;
         } else if (kind == EXIT) {
             return n;
         } else if (kind == REFUSED && !printed) {
