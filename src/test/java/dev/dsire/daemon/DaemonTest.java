@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import dev.dsire.cli.Main;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -117,6 +118,24 @@ class DaemonTest {
             assertTrue(a.err().contains("dsire: note: " + file + " has no "), a.err());
         }
         same("inspect", file);
+    }
+
+    @Test
+    void aClosedStdoutIsIgnoredAsInProcess() throws IOException {
+        OutputStream closed = new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                throw new IOException("Broken pipe");
+            }
+        };
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Path bad = Files.write(dir.resolve("bad.safetensors"), new byte[] {1, 2, 3});
+        String[] args = line("inspect", zoo("zoo-low", 6), bad);
+        DaemonClient c = new DaemonClient(closed, err);
+        assertEquals(DaemonClient.Outcome.DONE, c.exchange(DaemonClient.connect(socket), ID, args));
+        Answer local = inProcess(args);
+        assertEquals(local.code(), c.code());
+        assertEquals(local.err(), err.toString(StandardCharsets.UTF_8));
     }
 
     @Test
