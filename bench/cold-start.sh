@@ -3,7 +3,9 @@
 # user's equivalent script (bench/peers/numpy_gram.py, imports included), on SD 1.5 r32 fp16 files that
 # `dsire bench` generates. Rows:
 #   - resident process: the launcher's default; the resident dsire process (docs/daemon.md) is started and
-#     warmed before the rounds, so each call pays the launcher, the small client and the work;
+#     warmed before the rounds, so each call pays the launcher, the small client and the work; the client
+#     is the native one (native/dsire-client.c) where the machine has a C compiler, and the "Java client"
+#     rows (DSIRE_NATIVE_CLIENT=0) pay for the small Java client instead;
 #   - first call: stops the resident process first, so the call starts one (a cold JVM plus the client);
 #   - in process (DSIRE_DAEMON=0), with and without the AOT cache: a fresh JVM per call, JIT included;
 #   - scan (in process, as always), with and without a model.
@@ -49,6 +51,11 @@ add "dsire features, resident process" "$here/dsire features --threads $threads 
 add "dsire predict, resident process" "$here/dsire predict --threads $threads --model $work/model.json $q"
 full=${COLD_FULL:-1}
 [ "$full" = 1 ] && add "dsire inspect, resident process" "$here/dsire inspect $q"
+if [ "$full" = 1 ] && { [ -x "$here/target/dsire-client" ] || command -v "${CC:-cc}" >/dev/null; }; then
+  add "dsire features, resident process, Java client" "DSIRE_NATIVE_CLIENT=0 $here/dsire features --threads $threads $q"
+  add "dsire predict, resident process, Java client" "DSIRE_NATIVE_CLIENT=0 $here/dsire predict --threads $threads --model $work/model.json $q"
+  add "dsire inspect, resident process, Java client" "DSIRE_NATIVE_CLIENT=0 $here/dsire inspect $q"
+fi
 [ "$full" = 1 ] && add "dsire features, first call (starts the resident process)" "$here/dsire daemon stop; $here/dsire features --threads $threads $q"
 for aot in 1 0; do
   [ "$full" = 1 ] || [ $aot = 1 ] || continue

@@ -37,6 +37,7 @@ public final class DaemonClient {
     private final OutputStream stdout;
     private final OutputStream stderr;
     private boolean printed;
+    private boolean outClosed, errClosed;
     private int code;
 
     DaemonClient(OutputStream stdout, OutputStream stderr) {
@@ -124,13 +125,11 @@ public final class DaemonClient {
                         if (b.length != n) {
                             throw new EOFException();
                         }
-                        (kind == Frames.OUT ? stdout : stderr).write(b);
                         printed = true;
+                        copy(kind == Frames.OUT ? stdout : stderr, b);
                     }
                     case Frames.EXIT -> {
                         code = in.readInt();
-                        stdout.flush();
-                        stderr.flush();
                         return Outcome.DONE;
                     }
                     case Frames.REFUSED -> {
@@ -141,6 +140,27 @@ public final class DaemonClient {
             }
         } catch (IOException e) {
             return printed ? Outcome.LOST_AFTER_OUTPUT : Outcome.LOST_BEFORE_OUTPUT;
+        }
+    }
+
+    /**
+     * One frame to stdout or stderr. A closed one (`dsire ... | head -1`) is ignored, as the in-process
+     * command's PrintWriter ignores it: the answer is still read to its exit code.
+     */
+    private void copy(OutputStream to, byte[] b) {
+        boolean isOut = to == stdout;
+        if (isOut ? outClosed : errClosed) {
+            return;
+        }
+        try {
+            to.write(b);
+            to.flush();
+        } catch (IOException closed) {
+            if (isOut) {
+                outClosed = true;
+            } else {
+                errClosed = true;
+            }
         }
     }
 

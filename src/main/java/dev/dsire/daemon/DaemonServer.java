@@ -16,9 +16,11 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
@@ -38,6 +40,7 @@ public final class DaemonServer implements AutoCloseable {
     private final UserPrincipal owner;
     private final ReentrantLock running = new ReentrantLock();
     private volatile long lastUsed = System.nanoTime();
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private DaemonServer(Path socket, String identity, ServerSocketChannel server) throws IOException {
         this.socket = socket;
@@ -62,13 +65,32 @@ public final class DaemonServer implements AutoCloseable {
             Files.delete(socket); // left by a process that died
         }
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        boolean bound = false;
         try {
             server.bind(UnixDomainSocketAddress.of(socket));
+            bound = true;
             Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+            writeIdentity(socket, identity);
             return new DaemonServer(socket, identity, server);
         } catch (IOException | RuntimeException e) {
             server.close();
+            if (bound) {
+                Files.deleteIfExists(socket); // ours, and nobody will answer on it
+            }
             throw e;
+        }
+    }
+
+    /** The identity beside the socket, owner-only, written aside and renamed: a reader never sees half of it. */
+    private static void writeIdentity(Path socket, String identity) throws IOException {
+        Path id = Endpoint.idFile(socket);
+        Path tmp = Files.createTempFile(socket.getParent(), id.getFileName() + ".", ".tmp",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        try {
+            Files.writeString(tmp, identity, StandardCharsets.UTF_8);
+            Files.move(tmp, id, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
         }
     }
 
@@ -162,9 +184,20 @@ public final class DaemonServer implements AutoCloseable {
         }
     }
 
-    /** Stops listening and removes the socket; a running command finishes first. */
+    /**
+     * Stops listening and removes the identity file and the socket; a running command finishes first. Only
+     * the first call does anything: a later one must not remove what a successor daemon has written since.
+     */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            Files.deleteIfExists(Endpoint.idFile(socket)); // first: a native client finds no identity, not a closed socket
+        } catch (IOException ignored) {
+            // the folder is owner-only; a stale file is replaced by the next daemon, and the socket is checked anyway
+        }
         try {
             server.close();
         } catch (IOException ignored) {

@@ -56,6 +56,16 @@ public record Endpoint(Path socket, String identity) {
         return new Endpoint(ownedFolder(dir).resolve("d" + key + ".sock"), id.toString());
     }
 
+    /**
+     * Where the resident process on {@code socket} writes its identity (dKEY.id beside dKEY.sock): the native
+     * client (native/dsire-client.c) talks to it only when this file holds exactly the identity it computed,
+     * so a client that computed it differently takes the Java client's path instead of making the process exit.
+     */
+    static Path idFile(Path socket) {
+        String name = socket.getFileName().toString();
+        return socket.resolveSibling((name.endsWith(".sock") ? name.substring(0, name.length() - 5) : name) + ".id");
+    }
+
     /** $XDG_RUNTIME_DIR/dsire (a per-user tmpfs) where the session has one, else ~/.cache/dsire/run. */
     static Path runtimeDir(Map<String, String> env) {
         String xdg = env.get("XDG_RUNTIME_DIR");

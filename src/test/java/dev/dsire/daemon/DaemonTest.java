@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import dev.dsire.cli.Main;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -120,9 +121,29 @@ class DaemonTest {
     }
 
     @Test
+    void aClosedStdoutIsIgnoredAsInProcess() throws IOException {
+        OutputStream closed = new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                throw new IOException("Broken pipe");
+            }
+        };
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Path bad = Files.write(dir.resolve("bad.safetensors"), new byte[] {1, 2, 3});
+        String[] args = line("inspect", zoo("zoo-low", 6), bad);
+        DaemonClient c = new DaemonClient(closed, err);
+        assertEquals(DaemonClient.Outcome.DONE, c.exchange(DaemonClient.connect(socket), ID, args));
+        Answer local = inProcess(args);
+        assertEquals(local.code(), c.code());
+        assertEquals(local.err(), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
     void theSocketIsTheOwnersAlone() throws IOException {
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket.getParent())));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(Endpoint.idFile(socket))));
+        assertEquals(ID, Files.readString(Endpoint.idFile(socket)));
     }
 
     @Test
@@ -134,6 +155,7 @@ class DaemonTest {
         serving.join(10_000);
         assertFalse(serving.isAlive());
         assertFalse(Files.exists(socket));
+        assertFalse(Files.exists(Endpoint.idFile(socket)));
         assertNull(DaemonClient.connect(socket));
     }
 
