@@ -22,6 +22,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
@@ -39,6 +40,7 @@ public final class DsireHttpServer implements AutoCloseable {
     private final Analyst analyst;
     private final Path spool;
     private final Semaphore admitted;
+    private final BodyBuffers memory;
     private final ExecutorService compute;
     private final ExecutorService io = Executors.newVirtualThreadPerTaskExecutor();
     private final AtomicInteger requestIds = new AtomicInteger();
@@ -49,6 +51,7 @@ public final class DsireHttpServer implements AutoCloseable {
         this.analyst = analyst;
         this.spool = spool;
         this.admitted = new Semaphore(limits.workers() + limits.queue());
+        this.memory = new BodyBuffers(limits.memoryBytes());
         AtomicInteger n = new AtomicInteger();
         this.compute = Executors.newFixedThreadPool(limits.workers(), r -> {
             Thread t = new Thread(r, "dsire-serve-" + n.incrementAndGet());
@@ -128,25 +131,36 @@ public final class DsireHttpServer implements AutoCloseable {
     private void analyse(HttpExchange ex, boolean predict) throws IOException {
         long deadline = System.nanoTime() + limits.timeout().toNanos();
         String length = ex.getRequestHeaders().getFirst("Content-Length");
-        if (length != null && parseLength(length) > limits.maxBytes()) {
+        if (length != null && parseLength(length) > limits.maxBytes()) { // (a chunked body has no length: the JDK refuses both at once)
             throw new HttpFailure(413, "request body of " + length + " bytes is larger than --max-bytes (" + limits.maxBytes() + ")");
         }
         if (!admitted.tryAcquire()) {
             ex.getResponseHeaders().set("Retry-After", "1");
             throw new HttpFailure(503, "busy: " + (limits.workers() + limits.queue()) + " requests in flight (--workers + --queue); retry later");
         }
-        Path dir = null;
+        int id = requestIds.incrementAndGet();
+        Upload.Folder folder = new Upload.Folder(spool, "r" + id + "-");
+        BodyBuffers.Lease[] lease = {null};
+        AtomicBoolean leaseClaimed = new AtomicBoolean(); // by the computation once it starts; else given back here
         try {
-            dir = Files.createTempDirectory(spool, "r" + requestIds.incrementAndGet() + "-");
             Map<String, String> query = query(ex.getRequestURI().getRawQuery());
             Upload up;
             try (InputStream body = ex.getRequestBody()) {
-                up = Upload.receive(body, ex.getRequestHeaders().getFirst("Content-Type"), query.get("name"), dir, limits.maxBytes(), deadline);
+                up = Upload.receive(body, length == null ? -1 : parseLength(length), ex.getRequestHeaders().getFirst("Content-Type"), query.get("name"),
+                        folder, spool.resolve("m" + id), memory, lease, limits.maxBytes(), deadline);
             }
             Upload upload = up;
             String model = query.get("model");
-            Future<Analyst.Answer> f = compute.submit(() -> predict ? analyst.predict(model, upload.file(), upload.name())
-                    : analyst.inspect(upload.file(), upload.name()));
+            Future<Analyst.Answer> f = compute.submit(() -> {
+                if (!leaseClaimed.compareAndSet(false, true)) {
+                    return null; // the request gave up before this started
+                }
+                try {
+                    return predict ? analyst.predict(model, upload) : analyst.inspect(upload);
+                } finally {
+                    giveBack(lease[0]); // only once the adapter is closed: the buffer is reused by the next upload
+                }
+            });
             Analyst.Answer a;
             try {
                 a = f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -165,11 +179,25 @@ public final class DsireHttpServer implements AutoCloseable {
             }
             send(ex, a.ok() ? 200 : 422, a.json());
         } finally {
+            if (leaseClaimed.compareAndSet(false, true)) { // no computation started, and none will
+                giveBack(lease[0]);
+            }
             admitted.release();
-            if (dir != null) {
-                deleteTree(dir);
+            if (folder.made() != null) {
+                deleteTree(folder.made());
             }
         }
+    }
+
+    private static void giveBack(BodyBuffers.Lease lease) {
+        if (lease != null) {
+            lease.giveBack();
+        }
+    }
+
+    /** Bytes of the memory budget lent to requests now (0 when none is in flight). */
+    long memoryInUse() {
+        return memory.inUse();
     }
 
     private static long parseLength(String s) {
@@ -257,6 +285,7 @@ public final class DsireHttpServer implements AutoCloseable {
         http.stop(1);
         compute.shutdownNow();
         io.shutdownNow();
+        memory.close();
         deleteTree(spool);
     }
 }
