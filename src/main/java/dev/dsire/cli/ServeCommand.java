@@ -2,6 +2,7 @@ package dev.dsire.cli;
 
 import dev.dsire.FileFailure;
 import dev.dsire.model.DsireModel;
+import dev.dsire.safetensors.SafetensorsFile;
 import dev.dsire.model.ModelSet;
 import dev.dsire.serve.Analyst;
 import dev.dsire.serve.DsireHttpServer;
@@ -134,7 +135,9 @@ final class ServeCommand implements Callable<Integer> {
                 chosen = fit.isEmpty() ? loaded.models().getFirst() : fit.getFirst();
             }
             PredictCommand.Row row = PredictCommand.rows(chosen.model(), engine, batch).getFirst();
-            return answer(row.error() == null, row.json(name(chosen)), upload.name());
+            Integer declared = upload.image() == null ? PredictCommand.declared(() -> SafetensorsFile.open(upload.file()))
+                    : PredictCommand.declared(() -> SafetensorsFile.of(upload.file(), upload.image()));
+            return answer(row.error() == null, row.json(name(chosen), declared), upload.name());
         }
 
         @Override

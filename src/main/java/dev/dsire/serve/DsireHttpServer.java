@@ -89,8 +89,7 @@ public final class DsireHttpServer implements AutoCloseable {
             try {
                 route(ex);
             } catch (HttpFailure f) {
-                drain(ex);
-                send(ex, f.status(), error(f.getMessage()));
+                refuse(ex, f.status(), error(f.getMessage()));
             } catch (RuntimeException | Error | IOException e) {
                 System.err.println("dsire serve: internal error on " + ex.getRequestURI().getPath() + ": " + e);
                 send(ex, 500, error("internal error: " + Upload.oneLine(String.valueOf(e))));
@@ -236,10 +235,24 @@ public final class DsireHttpServer implements AutoCloseable {
     private static final long DRAIN_BYTES = 64L << 20;
 
     /**
-     * Reads what is left of a refused request's body (up to {@link #DRAIN_BYTES}), so the client is
-     * reading when the answer comes: closing on a client still sending resets the connection, and
-     * the client sees "connection reset" instead of the one-line reason.
+     * Sends a refusal, then reads what is left of the request's body (up to {@link #DRAIN_BYTES})
+     * before closing: closing on a client still sending resets the connection, and a reset that
+     * arrives before the client has read the answer loses it ("connection reset" instead of the
+     * one-line reason). Answering first lets a client that reads while it sends stop sending.
      */
+    private static void refuse(HttpExchange ex, int status, String json) throws IOException {
+        byte[] b = (json + "\n").getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+        ex.getResponseHeaders().set("Connection", "close"); // an unread upload may still be on the wire
+        ex.sendResponseHeaders(status, b.length);
+        OutputStream out = ex.getResponseBody();
+        out.write(b);
+        out.flush(); // on the wire now; closing the stream would also close the request body
+        drain(ex);
+        out.close();
+    }
+
+    /** Reads what is left of a refused request's body, up to {@link #DRAIN_BYTES}. */
     private static void drain(HttpExchange ex) {
         try (InputStream in = ex.getRequestBody()) {
             byte[] buf = new byte[64 << 10];
