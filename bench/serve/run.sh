@@ -33,9 +33,10 @@ if [ -n "$before" ]; then
   "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -jar "$before" "${serve[@]}" --port $((port + 1)) 2> "$work/serve-before.log" &
   pids="$pids $!"; names+=(before)
 fi
-# stop each server's JVM (the launcher's child, or the process itself) and then the launcher
+# stop each server's JVM (the launcher's child, or the process itself) and then the launcher; set +e: a kill of
+# a process already gone fails, and under set -e that ended the trap before the daemon and the work folder
 jvms=
-stop() { for p in $jvms $pids; do kill "$p" 2>/dev/null; done; for p in $pids; do wait "$p" 2>/dev/null; done; "$here/dsire" daemon stop >/dev/null 2>&1; rm -rf "$work"; }
+stop() { set +e; for p in $jvms $pids; do kill "$p" 2>/dev/null; done; for p in $pids; do wait "$p" 2>/dev/null; done; "$here/dsire" daemon stop >/dev/null 2>&1; rm -rf "$work"; }
 trap stop EXIT
 for ((k = 0; k < ${#names[@]}; k++)); do
   for ((i = 0; i < 600; i++)); do curl -sf "http://127.0.0.1:$((port + k))/healthz" >/dev/null && break; sleep 0.1; done
