@@ -63,9 +63,14 @@ final class InspectCommand implements Callable<Integer> {
     record Inspected(Map<String, Object> json, InputException error) {}
 
     static Inspected inspect(Path f) {
+        return inspect(f, LoraReader::open);
+    }
+
+    /** As {@link #inspect(Path)}, the file opened by open (an upload held in memory, say). */
+    static Inspected inspect(Path f, java.util.function.Function<Path, LoraAdapter> open) {
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("path", f.toString());
-        try (LoraAdapter a = LoraReader.open(f)) {
+        try (LoraAdapter a = open.apply(f)) {
             a.requireFinite();
             List<Integer> ranks = a.layout().ranks();
             List<Double> alphas = a.alphas();

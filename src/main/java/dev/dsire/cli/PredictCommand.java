@@ -60,6 +60,11 @@ final class PredictCommand implements Callable<Integer> {
     record Row(Path path, Prediction prediction, InputException error) {
         /** The `--json` object, keys in their documented order; model is the model's name. */
         Map<String, Object> json(String model) {
+            return json(model, declared(path));
+        }
+
+        /** As {@link #json(String)}, with the images the file's metadata states (null: none) already read. */
+        Map<String, Object> json(String model, Integer declared) {
             Prediction p = prediction;
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("path", path.toString());
@@ -73,7 +78,6 @@ final class PredictCommand implements Callable<Integer> {
                     .collect(Collectors.toMap(v -> v.getKey().toString(), Map.Entry::getValue, (a, b) -> a, LinkedHashMap::new)));
             row.put("reason", p == null ? null : p.reason());
             row.put("error", error == null ? null : error.reason());
-            Integer declared = declared(path);
             row.put("declared_images", declared);
             row.put("agrees", agrees(model, declared));
             row.put("model", model);
@@ -159,7 +163,12 @@ final class PredictCommand implements Callable<Integer> {
 
     /** The training images the file's metadata states (see hub.DeclaredLabel), or null; read from the header alone. */
     private static Integer declared(Path path) {
-        try (SafetensorsFile f = SafetensorsFile.open(path)) {
+        return declared(() -> SafetensorsFile.open(path));
+    }
+
+    /** The same, for a file opened by open (an upload held in memory, say). */
+    static Integer declared(java.util.function.Supplier<SafetensorsFile> open) {
+        try (SafetensorsFile f = open.get()) {
             return DeclaredLabel.of(f.metadata()).map(DeclaredLabel::images).orElse(null);
         } catch (RuntimeException e) {
             return null; // the file's own error is reported with its prediction

@@ -2,11 +2,13 @@ package dev.dsire.cli;
 
 import dev.dsire.FileFailure;
 import dev.dsire.model.DsireModel;
+import dev.dsire.safetensors.SafetensorsFile;
 import dev.dsire.model.ModelSet;
 import dev.dsire.serve.Analyst;
 import dev.dsire.serve.DsireHttpServer;
 import dev.dsire.serve.HttpFailure;
 import dev.dsire.serve.ServeLimits;
+import dev.dsire.serve.Upload;
 import dev.dsire.spectra.CpuSpectrumBackend;
 import dev.dsire.spectra.SpectraExtractor;
 import dev.dsire.model.NeighbourSearch;
@@ -72,7 +74,11 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-rank", paramLabel = "<rank>", description = "Refuses files with a layer of rank above this (default ${DEFAULT-VALUE}).")
     int maxRank = dev.dsire.lora.LoraReader.DEFAULT_MAX_RANK;
 
-    @Option(names = "--spool", paramLabel = "<dir>", description = "Where uploads are kept while they are read (default: a new folder in the system temp folder).")
+    @Option(names = "--memory", paramLabel = "<bytes>", defaultValue = "1073741824", description = {"Request bodies held in memory at once, all together (default ${DEFAULT-VALUE}, 1 GiB);",
+            "a body with no room left, or sent chunked, is spooled to disk instead."})
+    long memoryBytes;
+
+    @Option(names = "--spool", paramLabel = "<dir>", description = "Where uploads that are not held in memory are kept while they are read (default: a new folder in the system temp folder).")
     Path spool;
 
     /** Released by the shutdown hook (SIGTERM, Ctrl-C): the server runs until the process is stopped. */
@@ -84,7 +90,7 @@ final class ServeCommand implements Callable<Integer> {
         if (threads < 1) {
             throw new IllegalArgumentException("--threads must be at least 1");
         }
-        ServeLimits limits = new ServeLimits(maxBytes, workers, queue, Duration.ofSeconds(timeoutSeconds));
+        ServeLimits limits = new ServeLimits(maxBytes, workers, queue, Duration.ofSeconds(timeoutSeconds), memoryBytes);
         dev.dsire.lora.LoraReader.maxRank(maxRank);
         dev.dsire.lora.LoraReader.noteSink(err::println); // notes about uploads go to the server's log
         ModelSet models = modelPaths.isEmpty() ? ModelSet.NONE : ModelSet.load(modelPaths);
@@ -114,12 +120,12 @@ final class ServeCommand implements Callable<Integer> {
     /** The command line's own answers: the rows of predict --json and inspect --json. */
     record Answers(ModelSet loaded, ComputeOptions.Engine engine) implements Analyst {
         @Override
-        public Answer predict(String name, Path file, String shown) {
+        public Answer predict(String name, Upload upload) {
             if (loaded.isEmpty()) {
                 throw new HttpFailure(404, "no model loaded: start dsire serve with --model");
             }
             ModelSet.Entry chosen = name == null ? null : byName(name);
-            List<SpectraExtractor.Extracted> batch = new SpectraExtractor(engine.spectra()).extract(List.of(file), e -> { });
+            List<SpectraExtractor.Extracted> batch = new SpectraExtractor(engine.spectra()).extract(List.of(upload.file()), f -> upload.open(), e -> { });
             SpectraExtractor.Extracted e = batch.getFirst();
             if (chosen == null && loaded.models().size() == 1) {
                 chosen = loaded.models().getFirst(); // as predict --model M: a mismatch is the file's error
@@ -129,17 +135,19 @@ final class ServeCommand implements Callable<Integer> {
                 chosen = fit.isEmpty() ? loaded.models().getFirst() : fit.getFirst();
             }
             PredictCommand.Row row = PredictCommand.rows(chosen.model(), engine, batch).getFirst();
-            return answer(row.error() == null, row.json(name(chosen)), shown);
+            Integer declared = upload.image() == null ? PredictCommand.declared(() -> SafetensorsFile.open(upload.file()))
+                    : PredictCommand.declared(() -> SafetensorsFile.of(upload.file(), upload.image()));
+            return answer(row.error() == null, row.json(name(chosen), declared), upload.name());
         }
 
         @Override
-        public Answer inspect(Path file, String shown) {
-            InspectCommand.Inspected i = InspectCommand.inspect(file);
-            return answer(i.error() == null, i.json(), shown);
+        public Answer inspect(Upload upload) {
+            InspectCommand.Inspected i = InspectCommand.inspect(upload.file(), f -> upload.open());
+            return answer(i.error() == null, i.json(), upload.name());
         }
 
         private static Answer answer(boolean ok, Map<String, Object> json, String shown) {
-            json.put("path", shown); // the upload's name, not where it was spooled
+            json.put("path", shown); // the upload's name, not where it was spooled or what it was read as
             return new Answer(ok, Json.line(json));
         }
 

@@ -8,6 +8,8 @@ import dev.dsire.safetensors.TensorInfo;
 import dev.dsire.safetensors.TensorView;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -77,6 +79,25 @@ public final class LoraReader {
         }
     }
 
+    /**
+     * As {@link #open(Path)} for a file's bytes held in memory (an upload), with the same checks and
+     * messages: label names it (its extension, and any adapter_config.json beside it, count as the
+     * file's would). The adapter reads image: keep it alive and unchanged until the adapter is closed.
+     */
+    public static LoraAdapter open(Path label, MemorySegment image) {
+        refusePickleByName(label);
+        SafetensorsFile file;
+        try {
+            file = SafetensorsFile.of(label, image);
+        } catch (SafetensorsException e) {
+            if (noSafetensorsHeader(e) && looksLikePickle(image.asSlice(0, Math.min(4, image.byteSize())).toArray(ValueLayout.JAVA_BYTE))) {
+                throw new LoraException(label, PICKLE_FORMAT, "pickle (torch.save) checkpoint, not safetensors: never unpickled");
+            }
+            throw e;
+        }
+        return read(file);
+    }
+
     /** Pairs the layers of an already open file (one built in memory, say); closing the adapter closes it. */
     public static LoraAdapter read(SafetensorsFile file) {
         try {
@@ -118,12 +139,16 @@ public final class LoraReader {
     /** Pickle protocol 2+ starts 0x80 0x02..0x05; torch.save since 1.6 writes a zip. */
     private static boolean looksLikePickle(Path path) {
         try (InputStream in = Files.newInputStream(path)) {
-            byte[] b = in.readNBytes(4);
-            return (b.length >= 2 && (b[0] & 0xff) == 0x80 && b[1] >= 2 && b[1] <= 5)
-                    || (b.length == 4 && b[0] == 'P' && b[1] == 'K' && b[2] == 3 && b[3] == 4);
+            return looksLikePickle(in.readNBytes(4));
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /** The same test on a file's first (up to) 4 bytes. */
+    private static boolean looksLikePickle(byte[] b) {
+        return (b.length >= 2 && (b[0] & 0xff) == 0x80 && b[1] >= 2 && b[1] <= 5)
+                || (b.length == 4 && b[0] == 'P' && b[1] == 'K' && b[2] == 3 && b[3] == 4);
     }
 
     private static final class Pending {

@@ -98,9 +98,17 @@ public final class SafetensorsFile implements AutoCloseable {
      * names it in messages. The views read the array itself: keep it unchanged while open.
      */
     public static SafetensorsFile of(Path label, byte[] image) {
-        MemorySegment seg = MemorySegment.ofArray(image);
-        Header h = readHeader(label, seg);
-        return new SafetensorsFile(label, Arena.ofShared(), seg, h.dataStart, h.tensors, h.metadata);
+        return of(label, MemorySegment.ofArray(image));
+    }
+
+    /**
+     * As {@link #of(Path, byte[])}, for an image already in a segment (on or off the heap, or a
+     * slice of a larger buffer such as an HTTP body); the views read the segment: keep it alive and
+     * unchanged while open. Closing the file does not free the segment.
+     */
+    public static SafetensorsFile of(Path label, MemorySegment image) {
+        Header h = readHeader(label, image);
+        return new SafetensorsFile(label, Arena.ofShared(), image, h.dataStart, h.tensors, h.metadata);
     }
 
     private static String describe(IOException e) {

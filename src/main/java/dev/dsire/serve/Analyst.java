@@ -1,7 +1,5 @@
 package dev.dsire.serve;
 
-import java.nio.file.Path;
-
 /** What the server asks of dsire: the command line's answers for one uploaded adapter, as JSON text. */
 public interface Analyst {
     /**
@@ -11,11 +9,11 @@ public interface Analyst {
      */
     record Answer(boolean ok, String json) {}
 
-    /** `predict --json` with the named model (null: the model for the file's layout); shown as name. */
-    Answer predict(String model, Path file, String name);
+    /** `predict --json` with the named model (null: the model for the file's layout), shown as the upload's name. */
+    Answer predict(String model, Upload upload);
 
-    /** `inspect --json`, shown as name. */
-    Answer inspect(Path file, String name);
+    /** `inspect --json`, shown as the upload's name. */
+    Answer inspect(Upload upload);
 
     /** The loaded models: a JSON object {"models": [...]}. */
     String models();

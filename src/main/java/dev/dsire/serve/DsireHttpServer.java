@@ -22,6 +22,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
@@ -39,6 +40,7 @@ public final class DsireHttpServer implements AutoCloseable {
     private final Analyst analyst;
     private final Path spool;
     private final Semaphore admitted;
+    private final BodyBuffers memory;
     private final ExecutorService compute;
     private final ExecutorService io = Executors.newVirtualThreadPerTaskExecutor();
     private final AtomicInteger requestIds = new AtomicInteger();
@@ -49,6 +51,7 @@ public final class DsireHttpServer implements AutoCloseable {
         this.analyst = analyst;
         this.spool = spool;
         this.admitted = new Semaphore(limits.workers() + limits.queue());
+        this.memory = new BodyBuffers(limits.memoryBytes());
         AtomicInteger n = new AtomicInteger();
         this.compute = Executors.newFixedThreadPool(limits.workers(), r -> {
             Thread t = new Thread(r, "dsire-serve-" + n.incrementAndGet());
@@ -86,8 +89,7 @@ public final class DsireHttpServer implements AutoCloseable {
             try {
                 route(ex);
             } catch (HttpFailure f) {
-                drain(ex);
-                send(ex, f.status(), error(f.getMessage()));
+                refuse(ex, f.status(), error(f.getMessage()));
             } catch (RuntimeException | Error | IOException e) {
                 System.err.println("dsire serve: internal error on " + ex.getRequestURI().getPath() + ": " + e);
                 send(ex, 500, error("internal error: " + Upload.oneLine(String.valueOf(e))));
@@ -128,25 +130,36 @@ public final class DsireHttpServer implements AutoCloseable {
     private void analyse(HttpExchange ex, boolean predict) throws IOException {
         long deadline = System.nanoTime() + limits.timeout().toNanos();
         String length = ex.getRequestHeaders().getFirst("Content-Length");
-        if (length != null && parseLength(length) > limits.maxBytes()) {
+        if (length != null && parseLength(length) > limits.maxBytes()) { // (a chunked body has no length: the JDK refuses both at once)
             throw new HttpFailure(413, "request body of " + length + " bytes is larger than --max-bytes (" + limits.maxBytes() + ")");
         }
         if (!admitted.tryAcquire()) {
             ex.getResponseHeaders().set("Retry-After", "1");
             throw new HttpFailure(503, "busy: " + (limits.workers() + limits.queue()) + " requests in flight (--workers + --queue); retry later");
         }
-        Path dir = null;
+        int id = requestIds.incrementAndGet();
+        Upload.Folder folder = new Upload.Folder(spool, "r" + id + "-");
+        BodyBuffers.Lease[] lease = {null};
+        AtomicBoolean leaseClaimed = new AtomicBoolean(); // by the computation once it starts; else given back here
         try {
-            dir = Files.createTempDirectory(spool, "r" + requestIds.incrementAndGet() + "-");
             Map<String, String> query = query(ex.getRequestURI().getRawQuery());
             Upload up;
             try (InputStream body = ex.getRequestBody()) {
-                up = Upload.receive(body, ex.getRequestHeaders().getFirst("Content-Type"), query.get("name"), dir, limits.maxBytes(), deadline);
+                up = Upload.receive(body, length == null ? -1 : parseLength(length), ex.getRequestHeaders().getFirst("Content-Type"), query.get("name"),
+                        folder, spool.resolve("m" + id), memory, lease, limits.maxBytes(), deadline);
             }
             Upload upload = up;
             String model = query.get("model");
-            Future<Analyst.Answer> f = compute.submit(() -> predict ? analyst.predict(model, upload.file(), upload.name())
-                    : analyst.inspect(upload.file(), upload.name()));
+            Future<Analyst.Answer> f = compute.submit(() -> {
+                if (!leaseClaimed.compareAndSet(false, true)) {
+                    return null; // the request gave up before this started
+                }
+                try {
+                    return predict ? analyst.predict(model, upload) : analyst.inspect(upload);
+                } finally {
+                    giveBack(lease[0]); // only once the adapter is closed: the buffer is reused by the next upload
+                }
+            });
             Analyst.Answer a;
             try {
                 a = f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -165,11 +178,25 @@ public final class DsireHttpServer implements AutoCloseable {
             }
             send(ex, a.ok() ? 200 : 422, a.json());
         } finally {
+            if (leaseClaimed.compareAndSet(false, true)) { // no computation started, and none will
+                giveBack(lease[0]);
+            }
             admitted.release();
-            if (dir != null) {
-                deleteTree(dir);
+            if (folder.made() != null) {
+                deleteTree(folder.made());
             }
         }
+    }
+
+    private static void giveBack(BodyBuffers.Lease lease) {
+        if (lease != null) {
+            lease.giveBack();
+        }
+    }
+
+    /** Bytes of the memory budget lent to requests now (0 when none is in flight). */
+    long memoryInUse() {
+        return memory.inUse();
     }
 
     private static long parseLength(String s) {
@@ -208,10 +235,24 @@ public final class DsireHttpServer implements AutoCloseable {
     private static final long DRAIN_BYTES = 64L << 20;
 
     /**
-     * Reads what is left of a refused request's body (up to {@link #DRAIN_BYTES}), so the client is
-     * reading when the answer comes: closing on a client still sending resets the connection, and
-     * the client sees "connection reset" instead of the one-line reason.
+     * Sends a refusal, then reads what is left of the request's body (up to {@link #DRAIN_BYTES})
+     * before closing: closing on a client still sending resets the connection, and a reset that
+     * arrives before the client has read the answer loses it ("connection reset" instead of the
+     * one-line reason). Answering first lets a client that reads while it sends stop sending.
      */
+    private static void refuse(HttpExchange ex, int status, String json) throws IOException {
+        byte[] b = (json + "\n").getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+        ex.getResponseHeaders().set("Connection", "close"); // an unread upload may still be on the wire
+        ex.sendResponseHeaders(status, b.length);
+        OutputStream out = ex.getResponseBody();
+        out.write(b);
+        out.flush(); // on the wire now; closing the stream would also close the request body
+        drain(ex);
+        out.close();
+    }
+
+    /** Reads what is left of a refused request's body, up to {@link #DRAIN_BYTES}. */
     private static void drain(HttpExchange ex) {
         try (InputStream in = ex.getRequestBody()) {
             byte[] buf = new byte[64 << 10];
@@ -257,6 +298,7 @@ public final class DsireHttpServer implements AutoCloseable {
         http.stop(1);
         compute.shutdownNow();
         io.shutdownNow();
+        memory.close();
         deleteTree(spool);
     }
 }

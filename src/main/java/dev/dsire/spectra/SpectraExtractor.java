@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Files in, spectra out: opens adapters a batch at a time, has the backend compute them, and
@@ -32,8 +33,13 @@ public final class SpectraExtractor {
 
     /** Spectra of every file, in order; each result is also passed to onEach as it completes. */
     public List<Extracted> extract(List<Path> files, Consumer<Extracted> onEach) {
+        return extract(files, LoraReader::open, onEach);
+    }
+
+    /** As {@link #extract(List, Consumer)}, each file opened by open (an upload held in memory, say). */
+    public List<Extracted> extract(List<Path> files, Function<Path, LoraAdapter> open, Consumer<Extracted> onEach) {
         List<Extracted> out = new ArrayList<>(files.size());
-        forEachBatch(files, batch -> {
+        forEachBatch(files, open, batch -> {
             out.addAll(batch);
             batch.forEach(onEach);
         });
@@ -42,6 +48,10 @@ public final class SpectraExtractor {
 
     /** Hands the results over a batch at a time and keeps none: memory stays flat however many files. */
     public void forEachBatch(List<Path> files, Consumer<List<Extracted>> onBatch) {
+        forEachBatch(files, LoraReader::open, onBatch);
+    }
+
+    private void forEachBatch(List<Path> files, Function<Path, LoraAdapter> opener, Consumer<List<Extracted>> onBatch) {
         for (int from = 0; from < files.size(); from += BATCH) {
             List<Path> batch = files.subList(from, Math.min(files.size(), from + BATCH));
             List<LoraAdapter> open = new ArrayList<>();
@@ -51,7 +61,7 @@ public final class SpectraExtractor {
             try {
                 backend.forEach(batch.size(), i -> { // on the backend's threads: opening and pairing is work too
                     try {
-                        opened[i] = LoraReader.open(batch.get(i));
+                        opened[i] = opener.apply(batch.get(i));
                     } catch (RuntimeException | Error e) {
                         slot[i] = new Extracted(batch.get(i), null, FileFailure.of(batch.get(i), e));
                     }

@@ -35,17 +35,27 @@ class DsireHttpServerTest {
     private final HttpClient http = HttpClient.newHttpClient();
     /** What the stand-in saw: the upload's file name, its shown name, and the files beside it. */
     private final AtomicReference<String> seen = new AtomicReference<>();
+    /** The bytes it read. */
+    private final AtomicReference<String> seenBytes = new AtomicReference<>();
     private volatile CountDownLatch hold = new CountDownLatch(0);
 
     private final Analyst standIn = new Analyst() {
         @Override
-        public Answer predict(String model, Path file, String name) {
+        public Answer predict(String model, Upload upload) {
             try {
                 hold.await();
-                try (var s = Files.list(file.getParent())) {
-                    seen.set(file.getFileName() + "|" + name + "|" + s.map(p -> p.getFileName().toString()).sorted().toList()
-                            + "|" + Files.size(file) + "|" + model);
+                Path file = upload.file();
+                List<String> beside = List.of();
+                if (Files.isDirectory(file.getParent())) {
+                    try (var s = Files.list(file.getParent())) {
+                        beside = s.map(p -> p.getFileName().toString()).sorted().toList();
+                    }
                 }
+                long size = upload.image() != null ? upload.image().byteSize() : Files.size(file);
+                String bytes = upload.image() != null ? new String(upload.image().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), StandardCharsets.ISO_8859_1)
+                        : Files.readString(file, StandardCharsets.ISO_8859_1);
+                seen.set(file.getFileName() + "|" + upload.name() + "|" + beside + "|" + size + "|" + model + "|" + (upload.image() != null ? "memory" : "disk"));
+                seenBytes.set(bytes);
             } catch (InterruptedException | IOException e) {
                 throw new IllegalStateException(e);
             }
@@ -53,7 +63,7 @@ class DsireHttpServerTest {
         }
 
         @Override
-        public Answer inspect(Path file, String name) {
+        public Answer inspect(Upload upload) {
             return new Answer(false, "{\"error\":\"bad\"}");
         }
 
@@ -149,28 +159,51 @@ class DsireHttpServerTest {
     }
 
     @Test
-    void uploadsArriveAsFilesAndPeftFoldersWithTheirNames() throws Exception {
-        URI u = start(limits(100_000, 1, 1, Duration.ofSeconds(10)));
+    void uploadsArriveInMemoryOrAsFilesAndPeftFoldersWithTheirNames() throws Exception {
+        uploads(true);
+    }
+
+    @Test
+    void withNoMemoryBudgetEveryUploadIsSpooledToDisk() throws Exception {
+        uploads(false);
+    }
+
+    private void uploads(boolean memory) throws Exception {
+        URI u = start(new ServeLimits(100_000, 1, 1, Duration.ofSeconds(10), memory ? ServeLimits.DEFAULT_MEMORY_BYTES : 0));
+        String where = memory ? "memory" : "disk";
         assertEquals(200, post(u, "/v1/predict?name=dir/my%20lora.safetensors&model=m1", "application/octet-stream", new byte[7]).statusCode());
-        assertEquals("my_lora.safetensors|dir/my lora.safetensors|[my_lora.safetensors]|7|m1", seen.get());
+        assertEquals("my_lora.safetensors|dir/my lora.safetensors|" + (memory ? "[]" : "[my_lora.safetensors]") + "|7|m1|" + where, seen.get());
         byte[] z = zip(List.of("x/", "x/adapter_model.safetensors", "x/adapter_config.json", "y/README"), List.of(new byte[0], new byte[5], new byte[3], new byte[2]));
         assertEquals(200, post(u, "/v1/predict", "application/zip", z).statusCode());
-        assertEquals("adapter_model.safetensors|x/adapter_model.safetensors|[adapter_config.json, adapter_model.safetensors]|5|null", seen.get());
+        assertEquals("adapter_model.safetensors|x/adapter_model.safetensors|[adapter_config.json, adapter_model.safetensors]|5|null|disk", seen.get());
         assertEquals(200, post(u, "/v1/predict", null, z).statusCode(), "a zip is known by its bytes too");
+        assertEquals("adapter_model.safetensors|x/adapter_model.safetensors|[adapter_config.json, adapter_model.safetensors]|5|null|disk", seen.get());
         String b = "XyZ";
         byte[] form = form(b, List.of("adapter_model.safetensors", "adapter_config.json"), List.of("\r\n--XyNOT-A-BOUNDARY", "{}"));
         assertEquals(200, post(u, "/v1/predict", "multipart/form-data; boundary=" + b, form).statusCode());
-        assertEquals("adapter_model.safetensors|adapter_model.safetensors|[adapter_config.json, adapter_model.safetensors]|20|null", seen.get());
+        assertEquals("adapter_model.safetensors|adapter_model.safetensors|" + (memory ? "[adapter_config.json]" : "[adapter_config.json, adapter_model.safetensors]")
+                + "|20|null|" + where, seen.get());
+        assertEquals("\r\n--XyNOT-A-BOUNDARY", seenBytes.get(), "the part's bytes, not the form's");
+        assertEquals(200, post(u, "/v1/predict", "multipart/form-data; boundary=\"" + b + "\"", form(b, List.of("one.safetensors"), List.of("abc"))).statusCode());
+        assertEquals("one.safetensors|one.safetensors|" + (memory ? "[]" : "[one.safetensors]") + "|3|null|" + where, seen.get());
+        assertEquals("abc", seenBytes.get());
+        HttpRequest chunked = HttpRequest.newBuilder(u.resolve("/v1/predict?name=c.safetensors"))
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream("chunked".getBytes(StandardCharsets.UTF_8)))).build();
+        assertEquals(200, http.send(chunked, HttpResponse.BodyHandlers.ofString()).statusCode());
+        assertEquals("c.safetensors|c.safetensors|[c.safetensors]|7|null|disk", seen.get(), "a body without a length is spooled");
+        assertEquals("chunked", seenBytes.get());
         oneLineError(post(u, "/v1/predict", "multipart/form-data; boundary=" + b, "--XyZ\r\nno end".getBytes(StandardCharsets.UTF_8)), 400);
         oneLineError(post(u, "/v1/predict", "multipart/form-data", form), 400);
         oneLineError(post(u, "/v1/predict", "multipart/form-data; boundary=" + b, form(b, List.of("a.json"), List.of("{}"))), 422);
         oneLineError(post(u, "/v1/predict", "multipart/form-data; boundary=" + b,
                 form(b, List.of("a.safetensors", "b.safetensors"), List.of("1", "2"))), 422);
+        oneLineError(post(u, "/v1/predict", "multipart/form-data; boundary=" + b, form(b, List.of(), List.of())), 422);
         oneLineError(post(u, "/v1/predict", "application/zip", new byte[] {'P', 'K', 3, 4, 9, 9}), 400);
         oneLineError(post(u, "/v1/predict", "application/zip", zip(List.of("a.txt"), List.of(new byte[1]))), 422);
         try (var s = Files.list(dir.resolve("spool"))) {
             assertEquals(0, s.count(), "every request's folder is removed");
         }
+        assertEquals(0, server.memoryInUse(), "every request's buffer is given back");
     }
 
     private static byte[] zip(List<String> names, List<byte[]> bodies) throws IOException {
