@@ -130,7 +130,14 @@ public record PooledScore(double[] weights, double intercept, double lambda, int
 
     /** The answer for one standardised feature vector. */
     public Prediction predict(double[] z) {
-        double s = score(z);
+        double raw = score(z);
+        if (Double.isNaN(raw)) { // only overflowing features or a damaged model's weights get here
+            return Prediction.none(Status.ERROR, "the model's score for this adapter is not a number (its features or the model's weights overflow)");
+        }
+        // past a million pooled deviations from every size's mean no decision changes (the range bounds are
+        // compared first), but the likelihoods and the estimate would overflow: the score is held there
+        double far = 1e6 * Math.sqrt(variance);
+        double s = Math.max(Arrays.stream(means).min().orElse(0) - far, Math.min(Arrays.stream(means).max().orElse(0) + far, raw));
         List<Integer> sizeList = sizeList();
         double shiftScore = shift.score(z);
         boolean unlike = shiftScore > shift.threshold();
@@ -141,12 +148,12 @@ public record PooledScore(double[] weights, double intercept, double lambda, int
         Posterior posterior = Posterior.fromLogScores(sizeList, logLikelihoods(s, means, variance * spread * spread), intervalMass);
         int answer = sizeList.get(mostProbable(posterior.p()));
         double estimate = estimate(s);
-        if (s > high) {
+        if (raw > high) {
             int top = sizes[sizes.length - 1];
             return new Prediction(Status.ABOVE_RANGE, top, estimate, new java.util.TreeMap<>(), posterior,
                     String.format(Locale.ROOT, "looks trained on more images than the largest training size (%d): estimate ≈ %.0f", top, estimate));
         }
-        if (s < low) {
+        if (raw < low) {
             int bottom = sizes[0];
             return new Prediction(Status.BELOW_RANGE, bottom, estimate, new java.util.TreeMap<>(), posterior,
                     String.format(Locale.ROOT, "looks trained on fewer images than the smallest training size (%d): estimate ≈ %.1f", bottom, estimate));
@@ -178,7 +185,9 @@ public record PooledScore(double[] weights, double intercept, double lambda, int
             return Math.exp(s <= x0 ? y0 : y1);
         }
         double t = (s - x0) / (x1 - x0);
-        return Math.exp(y0 + t * (y1 - y0));
+        // an extrapolation past 1000× the trained range says nothing more (and would overflow): held there
+        double cap = Math.log(1000);
+        return Math.exp(Math.max(Math.log(sizes[0]) - cap, Math.min(Math.log(sizes[k - 1]) + cap, y0 + t * (y1 - y0))));
     }
 
     public List<Integer> sizeList() {
