@@ -35,14 +35,27 @@ public record NearestNeighbour(int dim, double[] refs) {
         return best >= 0 ? best : nearestScaled(q);
     }
 
-    /** The overflow fallback of {@link #nearest}: distances of q/s to refs/s, s = max |q_j|. */
+    /**
+     * The overflow fallback of {@link #nearest}: distances of q/s to refs/s, s the largest |value| of q and
+     * of the references (scaling by q's alone left a huge reference's distance infinite); -1 when q holds
+     * a non-finite value.
+     */
     private int nearestScaled(double[] q) {
         double s = 0;
         for (double x : q) {
             s = Math.max(s, Math.abs(x));
         }
-        if (!Double.isFinite(s) || s == 0) {
+        if (!Double.isFinite(s)) {
             return -1;
+        }
+        for (double x : refs) {
+            s = Math.max(s, Math.abs(x));
+        }
+        if (!Double.isFinite(s)) {
+            return -1;
+        }
+        if (s == 0) {
+            return 0; // every value zero: every distance is 0, the first reference wins as in nearest
         }
         int best = -1;
         double bestDist = Double.POSITIVE_INFINITY;

@@ -74,4 +74,15 @@ class NearestNeighbourTest {
             }
         }
     }
+
+    /** Distances that overflow a double still find the nearest reference (a huge reference), or one of them (a huge query). */
+    @Test
+    void distancesThatOverflowStillFindTheNearest() {
+        NearestNeighbour hugeRefs = new NearestNeighbour(2, new double[] {1e300, 1e300, 3e200, -1e300, 1e300, 2e299});
+        assertEquals(1, hugeRefs.nearest(new double[] {1, 0.5}), "3e200 is the nearest of three references far past sqrt(MAX)");
+        NearestNeighbour small = new NearestNeighbour(1, new double[] {1, -2, 5});
+        assertTrue(small.nearest(new double[] {1e300}) >= 0, "a huge query: every reference equally far in doubles, but one is chosen");
+        assertEquals(-1, small.nearest(new double[] {Double.NaN}), "a NaN feature abstains");
+        assertEquals(0, new NearestNeighbour(1, new double[] {0, 0}).nearest(new double[] {0}));
+    }
 }
