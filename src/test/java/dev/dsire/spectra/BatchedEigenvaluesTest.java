@@ -12,7 +12,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The lockstep solver against EJML's symmetric QR and the scalar solver, on batches mixing
  * matrices that converge at very different speeds; its vector twin and lane independence, bit
- * for bit (on a machine without a vector of LANES doubles both calls run the scalar lanes).
+ * for bit. The vector twin runs on vectors of LANES doubles (AVX-512) or of half as many, two
+ * halves per batch (AVX2: run the tests with -XX:UseAVX=2 too); where vectors hold fewer than 4
+ * doubles both calls run the scalar lanes.
  */
 class BatchedEigenvaluesTest {
     static final int W = BatchedEigenvalues.LANES;
