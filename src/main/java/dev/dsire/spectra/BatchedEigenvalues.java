@@ -590,8 +590,9 @@ final class BatchedEigenvalues {
             DoubleVector ei = at(e, i, o), di = at(d, i, o), d1 = at(d, i + 1, o);
             DoubleVector f = s.mul(ei), b = c.mul(ei);
             DoubleVector sum = f.mul(f).add(g.mul(g)), r = sum.sqrt();
+            // (only the active lanes' r is used: an idle lane's zero sum needs no Math.hypot)
             VectorMask<Double> offRange = sum.compare(VectorOperators.LT, SymmetricEigenvalues.TINY)
-                    .or(sum.compare(VectorOperators.EQ, Double.POSITIVE_INFINITY));
+                    .or(sum.compare(VectorOperators.EQ, Double.POSITIVE_INFINITY)).and(act);
             if (offRange.anyTrue()) { // squares left the normal range: Math.hypot, as the scalar twin
                 r = hypot(f, g, r, offRange);
             }
@@ -655,9 +656,9 @@ final class BatchedEigenvalues {
             DoubleVector sumA = fA.mul(fA).add(gA.mul(gA)), rA = sumA.sqrt();
             DoubleVector sumB = fB.mul(fB).add(gB.mul(gB)), rB = sumB.sqrt();
             VectorMask<Double> offA = sumA.compare(VectorOperators.LT, SymmetricEigenvalues.TINY)
-                    .or(sumA.compare(VectorOperators.EQ, Double.POSITIVE_INFINITY));
+                    .or(sumA.compare(VectorOperators.EQ, Double.POSITIVE_INFINITY)).and(actA);
             VectorMask<Double> offB = sumB.compare(VectorOperators.LT, SymmetricEigenvalues.TINY)
-                    .or(sumB.compare(VectorOperators.EQ, Double.POSITIVE_INFINITY));
+                    .or(sumB.compare(VectorOperators.EQ, Double.POSITIVE_INFINITY)).and(actB);
             if (offA.anyTrue()) { // squares left the normal range: Math.hypot, as the scalar twin
                 rA = hypot(fA, gA, rA, offA);
             }
