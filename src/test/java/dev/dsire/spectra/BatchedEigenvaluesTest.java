@@ -127,6 +127,13 @@ class BatchedEigenvaluesTest {
         check(mats, "degenerate");
     }
 
+    /** The vector twin runs wherever vectors hold 4 or 8 doubles (AVX2 as two halves, AVX-512 whole). */
+    @Test
+    void vectorTwinWhereVectorsHoldHalfTheLanesOrAll() {
+        int w = jdk.incubator.vector.DoubleVector.SPECIES_PREFERRED.length();
+        assertEquals(w == W || w == W / 2, BatchedEigenvalues.VECTOR, "vectors of " + w + " doubles");
+    }
+
     @Test
     void refusesBatchesOutsideTheLanes() {
         BatchedEigenvalues b = new BatchedEigenvalues();
