@@ -24,10 +24,12 @@ import jdk.incubator.vector.VectorSpecies;
  * or neighbours it gets (tests check it), so results do not depend on grouping or threads.
  *
  * <p>Two twins do the same operations in the same order, so they give the same bits (tests check
- * it): the vector one (where the preferred vector holds exactly {@link #LANES} doubles: AVX-512),
- * and one on scalar lanes, an inner loop over the lanes whose independent chains the core
- * overlaps. The scalar lanes run while a process is cold (Vector API code is ~100× slower until
- * C2 compiles it) and where there is no vector of 8 doubles; {@link KernelWarmup} decides.
+ * it): the vector one, and one on scalar lanes, an inner loop over the lanes whose independent
+ * chains the core overlaps. The vector twin runs on vectors of all {@link #LANES} lanes (AVX-512)
+ * or of half of them (AVX2: 4 doubles), the halves in turn for the reduction and side by side in
+ * one loop for QL's latency-bound rotations. The scalar lanes run while a process is cold (Vector
+ * API code is ~100× slower until C2 compiles it) and where vectors hold fewer than 4 doubles;
+ * {@link KernelWarmup} decides.
  *
  * <p>Storage is lane-interleaved: element x of matrix k lives at x·LANES + k. Instances hold
  * scratch space: one per thread.
@@ -94,7 +96,7 @@ final class BatchedEigenvalues {
             }
         }
         if (vector) {
-            vTridiagonalize(n);
+            vTridiagonalize(n, count);
             vQl(n, count);
         } else {
             tridiagonalize(n);
@@ -342,31 +344,42 @@ final class BatchedEigenvalues {
     // ---- the vector twins: the same operations in the same order on one vector of lanes ----
 
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
-    /** Whether the vector twins can run here: a preferred vector of exactly LANES doubles (AVX-512). */
-    static final boolean VECTOR = S.length() == LANES;
+    /** Lanes per vector: all {@link #LANES} (AVX-512) or half of them (AVX2). */
+    private static final int H = S.length();
+    /**
+     * Whether the vector twins can run here: a preferred vector of all the lanes (AVX-512) or of
+     * half of them (AVX2), whose halves run in turn (lanes never mix, so the bits are the same).
+     */
+    static final boolean VECTOR = H >= 4 && W % H == 0;
     private final double[] tmp = new double[W], lv = new double[W], mv = new double[W], g0 = new double[W];
 
-    private static DoubleVector at(double[] x, int i) {
-        return DoubleVector.fromArray(S, x, i * W);
+    /** Element i's lanes o .. o + H − 1. */
+    private static DoubleVector at(double[] x, int i, int o) {
+        return DoubleVector.fromArray(S, x, i * W + o);
     }
 
-    private void vTridiagonalize(int n) {
+    /** The lanes [0, count) on vectors of H lanes: a half whose lanes are all idle is skipped. */
+    private void vTridiagonalize(int n, int count) {
         // one step per method: C2 inlines every vector operation of a small method (a large one
         // ran out of inlining budget and boxed its vectors, 10× slower)
         for (int k = 0; k < n - 2; k++) {
             int m = n - k - 1;
-            vReflector(n, k);
-            vSymv(n, k);
-            vCorrect(m);
-            vRank2(n, k);
+            for (int o = 0; o < count; o += H) {
+                vReflector(n, k, o);
+                vSymv(n, k, o);
+                vCorrect(m, o);
+                vRank2(n, k, o);
+            }
         }
         DoubleVector zero = DoubleVector.zero(S);
-        if (n >= 2) {
-            at(a, (n - 2) * n + n - 2).intoArray(d, (n - 2) * W);
-            at(a, (n - 1) * n + n - 2).intoArray(e, (n - 2) * W);
+        for (int o = 0; o < count; o += H) {
+            if (n >= 2) {
+                at(a, (n - 2) * n + n - 2, o).intoArray(d, (n - 2) * W + o);
+                at(a, (n - 1) * n + n - 2, o).intoArray(e, (n - 2) * W + o);
+            }
+            at(a, (n - 1) * n + n - 1, o).intoArray(d, (n - 1) * W + o);
+            zero.intoArray(e, (n - 1) * W + o);
         }
-        at(a, (n - 1) * n + n - 1).intoArray(d, (n - 1) * W);
-        zero.intoArray(e, (n - 1) * W);
     }
 
     private final double[] hf = new double[W], hg = new double[W], hr = new double[W];
@@ -376,7 +389,7 @@ final class BatchedEigenvalues {
         f.intoArray(hf, 0);
         g.intoArray(hg, 0);
         r.intoArray(hr, 0);
-        for (int k = 0; k < W; k++) {
+        for (int k = 0; k < H; k++) {
             if (fix.laneIsSet(k)) {
                 hr[k] = Math.hypot(hf[k], hg[k]);
             }
@@ -385,124 +398,127 @@ final class BatchedEigenvalues {
     }
 
     /** Column k below the diagonal → v (the Householder vector), d[k], e[k], and β into beta. */
-    private void vReflector(int n, int k) {
-        int m = n - k - 1, o = k + 1;
+    private void vReflector(int n, int k, int o) {
+        int m = n - k - 1, c = k + 1;
         DoubleVector zero = DoubleVector.zero(S);
         DoubleVector norm2 = zero;
         for (int i = 0; i < m; i++) {
-            DoubleVector x = at(a, (o + i) * n + k);
-            x.intoArray(v, i * W);
+            DoubleVector x = at(a, (c + i) * n + k, o);
+            x.intoArray(v, i * W + o);
             norm2 = norm2.add(x.mul(x)); // no FMA: the scalar solver's rounding
         }
-        at(a, k * n + k).intoArray(d, k * W);
-        DoubleVector v0 = at(v, 0);
+        at(a, k * n + k, o).intoArray(d, k * W + o);
+        DoubleVector v0 = at(v, 0, o);
         DoubleVector root = norm2.sqrt();
         DoubleVector alpha = root.blend(root.neg(), v0.compare(VectorOperators.GT, 0));
         VectorMask<Double> none = norm2.compare(VectorOperators.LT, SymmetricEigenvalues.TINY);
-        alpha.blend(zero, none).intoArray(e, k * W);
-        v0.sub(alpha).intoArray(v, 0);
+        alpha.blend(zero, none).intoArray(e, k * W + o);
+        v0.sub(alpha).intoArray(v, o);
         DoubleVector vv = zero;
         for (int i = 0; i < m; i++) {
-            DoubleVector x = at(v, i);
+            DoubleVector x = at(v, i, o);
             vv = vv.add(x.mul(x));
         }
         // a zero column: β = 0 makes the reflector the identity, as the scalar solver's skip does
-        DoubleVector.broadcast(S, 2).div(vv).blend(zero, none).intoArray(beta, 0);
+        DoubleVector.broadcast(S, 2).div(vv).blend(zero, none).intoArray(beta, o);
     }
 
     /**
      * p = A22·v from A22's lower triangle alone (symmetric): row i gives A_ij·v_j to p_i and
      * A_ij·v_i to p_j for j < i; each entry is read once for both.
      */
-    private void vSymv(int n, int k) {
-        int m = n - k - 1, o = k + 1;
+    private void vSymv(int n, int k, int o) {
+        int m = n - k - 1, c = k + 1;
         DoubleVector zero = DoubleVector.zero(S);
-        Arrays.fill(p, 0, m * W, 0);
         for (int i = 0; i < m; i++) {
-            int row = (o + i) * n + o;
-            DoubleVector vi = at(v, i), t0 = zero, t1 = zero;
+            zero.intoArray(p, i * W + o);
+        }
+        for (int i = 0; i < m; i++) {
+            int row = (c + i) * n + c;
+            DoubleVector vi = at(v, i, o), t0 = zero, t1 = zero;
             int j = 0;
             for (; j + 1 < i; j += 2) { // two partial sums: the chain of adds halves
-                DoubleVector a0 = at(a, row + j), a1 = at(a, row + j + 1);
-                t0 = t0.add(a0.mul(at(v, j)));
-                t1 = t1.add(a1.mul(at(v, j + 1)));
-                at(p, j).add(a0.mul(vi)).intoArray(p, j * W);
-                at(p, j + 1).add(a1.mul(vi)).intoArray(p, (j + 1) * W);
+                DoubleVector a0 = at(a, row + j, o), a1 = at(a, row + j + 1, o);
+                t0 = t0.add(a0.mul(at(v, j, o)));
+                t1 = t1.add(a1.mul(at(v, j + 1, o)));
+                at(p, j, o).add(a0.mul(vi)).intoArray(p, j * W + o);
+                at(p, j + 1, o).add(a1.mul(vi)).intoArray(p, (j + 1) * W + o);
             }
             for (; j < i; j++) {
-                DoubleVector a0 = at(a, row + j);
-                t0 = t0.add(a0.mul(at(v, j)));
-                at(p, j).add(a0.mul(vi)).intoArray(p, j * W);
+                DoubleVector a0 = at(a, row + j, o);
+                t0 = t0.add(a0.mul(at(v, j, o)));
+                at(p, j, o).add(a0.mul(vi)).intoArray(p, j * W + o);
             }
-            at(p, i).add(t0.add(t1)).add(at(a, row + i).mul(vi)).intoArray(p, i * W);
+            at(p, i, o).add(t0.add(t1)).add(at(a, row + i, o).mul(vi)).intoArray(p, i * W + o);
         }
     }
 
     /** p → β·p − (β/2)(vᵀ·β·p)·v. */
-    private void vCorrect(int m) {
-        DoubleVector b = DoubleVector.fromArray(S, beta, 0), vp = DoubleVector.zero(S);
+    private void vCorrect(int m, int o) {
+        DoubleVector b = DoubleVector.fromArray(S, beta, o), vp = DoubleVector.zero(S);
         for (int i = 0; i < m; i++) {
-            DoubleVector pi = b.mul(at(p, i));
-            pi.intoArray(p, i * W);
-            vp = vp.add(at(v, i).mul(pi));
+            DoubleVector pi = b.mul(at(p, i, o));
+            pi.intoArray(p, i * W + o);
+            vp = vp.add(at(v, i, o).mul(pi));
         }
         DoubleVector kk = b.mul(vp).div(2);
         for (int i = 0; i < m; i++) {
-            at(p, i).sub(kk.mul(at(v, i))).intoArray(p, i * W);
+            at(p, i, o).sub(kk.mul(at(v, i, o))).intoArray(p, i * W + o);
         }
     }
 
     /** A22 −= v·pᵀ + p·vᵀ, lower triangle. */
-    private void vRank2(int n, int k) {
-        int m = n - k - 1, o = k + 1;
+    private void vRank2(int n, int k, int o) {
+        int m = n - k - 1, c = k + 1;
         for (int i = 0; i < m; i++) {
-            int row = (o + i) * n + o;
-            DoubleVector vi = at(v, i), pi = at(p, i);
+            int row = (c + i) * n + c;
+            DoubleVector vi = at(v, i, o), pi = at(p, i, o);
             for (int j = 0; j <= i; j++) {
-                DoubleVector t = vi.mul(at(p, j)).add(pi.mul(at(v, j)));
-                at(a, row + j).sub(t).intoArray(a, (row + j) * W);
+                DoubleVector t = vi.mul(at(p, j, o)).add(pi.mul(at(v, j, o)));
+                at(a, row + j, o).sub(t).intoArray(a, (row + j) * W + o);
             }
         }
     }
 
     /**
-     * Every lane's window, as the scalar solver finds it, in one vector pass: l moves past the
-     * eigenvalues that have converged (a negligible e[l]), m is the first negligible e at or after
-     * the new l (n−1 if none); a lane whose l reaches n−1 is done (l = n). Into lo, hi.
+     * The windows of the lanes [o, o + H), as the scalar solver finds them, in one vector pass: l
+     * moves past the eigenvalues that have converged (a negligible e[l]), m is the first
+     * negligible e at or after the new l (n−1 if none); a lane whose l reaches n−1 is done
+     * (l = n). Into lo, hi.
      */
-    private void vWindows(int n) {
+    private void vWindows(int n, int o) {
         int min = n;
-        for (int k = 0; k < W; k++) {
+        for (int k = o; k < o + H; k++) {
             min = Math.min(min, lo[k]);
             lv[k] = lo[k];
         }
-        DoubleVector l = DoubleVector.fromArray(S, lv, 0), m = DoubleVector.broadcast(S, n - 1);
+        DoubleVector l = DoubleVector.fromArray(S, lv, o), m = DoubleVector.broadcast(S, n - 1);
         VectorMask<Double> found = S.maskAll(false);
         for (int i = min; i < n - 1; i++) {
             DoubleVector iv = DoubleVector.broadcast(S, (double) i);
-            DoubleVector dd = at(d, i).abs().add(at(d, i + 1).abs());
-            VectorMask<Double> small = at(e, i).abs().compare(VectorOperators.LE, dd.mul(0x1p-53).max(SymmetricEigenvalues.NEGLIGIBLE));
+            DoubleVector dd = at(d, i, o).abs().add(at(d, i + 1, o).abs());
+            VectorMask<Double> small = at(e, i, o).abs().compare(VectorOperators.LE, dd.mul(0x1p-53).max(SymmetricEigenvalues.NEGLIGIBLE));
             VectorMask<Double> hit = small.and(iv.compare(VectorOperators.GT, l)).andNot(found);
             l = l.blend(iv.add(1), small.and(iv.compare(VectorOperators.EQ, l)));
             m = m.blend(iv, hit);
             found = found.or(hit);
         }
-        l.intoArray(lv, 0);
-        m.intoArray(mv, 0);
-        for (int k = 0; k < W; k++) {
-            int nl = (int) lv[k];
+        l.intoArray(lv, o);
+        m.intoArray(mv, o);
+        for (int k = 0; k < H; k++) {
+            int nl = (int) lv[o + k];
             if (nl >= n - 1 && !found.laneIsSet(k)) {
                 nl = n; // m = l = n−1: the last eigenvalue has converged too
             }
-            if (nl != lo[k]) {
-                iter[k] = 0;
+            if (nl != lo[o + k]) {
+                iter[o + k] = 0;
             }
-            lo[k] = nl;
-            hi[k] = (int) mv[k];
+            lo[o + k] = nl;
+            hi[o + k] = (int) mv[o + k];
         }
     }
 
-    /** Implicit QL on every lane's tridiagonal (d, e): eigenvalues into d. */
+    /** Implicit QL on the tridiagonals (d, e) of the lanes [0, count): eigenvalues into d. */
     private void vQl(int n, int count) {
         for (int k = 0; k < W; k++) {
             lo[k] = k < count ? 0 : n;
@@ -510,7 +526,9 @@ final class BatchedEigenvalues {
         }
         while (true) {
             int from = n, to = -1;
-            vWindows(n);
+            for (int o = 0; o < count; o += H) {
+                vWindows(n, o);
+            }
             for (int k = 0; k < W; k++) {
                 int l = lo[k], m = hi[k];
                 if (l >= n) {
@@ -533,50 +551,20 @@ final class BatchedEigenvalues {
             if (to < 0) {
                 return;
             }
-            DoubleVector lvec = DoubleVector.fromArray(S, lv, 0), mvec = DoubleVector.fromArray(S, mv, 0);
-            VectorMask<Double> live = mvec.compare(VectorOperators.GE, 0);
-            DoubleVector one = DoubleVector.broadcast(S, 1), two = DoubleVector.broadcast(S, 2);
-            DoubleVector s = one, c = one, q = DoubleVector.zero(S), g = DoubleVector.fromArray(S, g0, 0);
-            for (int i = to - 1; i >= from; i--) {
-                DoubleVector iv = DoubleVector.broadcast(S, (double) i);
-                VectorMask<Double> act = live.and(lvec.compare(VectorOperators.LE, iv)).and(mvec.compare(VectorOperators.GT, iv));
-                DoubleVector ei = at(e, i), di = at(d, i), d1 = at(d, i + 1);
-                DoubleVector f = s.mul(ei), b = c.mul(ei);
-                DoubleVector sum = f.mul(f).add(g.mul(g)), r = sum.sqrt();
-                VectorMask<Double> offRange = sum.compare(VectorOperators.LT, SymmetricEigenvalues.TINY)
-                        .or(sum.compare(VectorOperators.EQ, Double.POSITIVE_INFINITY));
-                if (offRange.anyTrue()) { // squares left the normal range: Math.hypot, as the scalar twin
-                    r = hypot(f, g, r, offRange);
+            if (H == W) {
+                vSweep(from, to, 0);
+            } else if (count <= H) { // the upper half is idle
+                vSweep(from, to, 0);
+                Arrays.fill(live, H, W, false);
+            } else if (H * 2 == W) {
+                vSweep2(from, to);
+            } else {
+                for (int o = 0; o < W; o += H) {
+                    vSweep(from, to, o);
                 }
-                at(e, i + 1).blend(r, act).intoArray(e, (i + 1) * W);
-                VectorMask<Double> split = act.and(r.compare(VectorOperators.EQ, 0));
-                if (split.anyTrue()) { // a lane's rotation vanished: it deflates here, as the scalar solver does
-                    d1 = d1.blend(d1.sub(q), split);
-                    d1.intoArray(d, (i + 1) * W);
-                    for (int k = 0; k < W; k++) {
-                        if (split.laneIsSet(k)) {
-                            e[hi[k] * W + k] = 0;
-                        }
-                    }
-                    live = live.andNot(split);
-                    act = act.andNot(split);
-                }
-                DoubleVector inv = one.div(r);
-                DoubleVector sn = f.mul(inv), cn = g.mul(inv);
-                DoubleVector gg = d1.sub(q);
-                DoubleVector rr = di.sub(gg).mul(sn).add(two.mul(cn).mul(b));
-                DoubleVector qn = sn.mul(rr);
-                d1.blend(gg.add(qn), act).intoArray(d, (i + 1) * W);
-                DoubleVector gn = cn.mul(rr).sub(b);
-                s = s.blend(sn, act);
-                c = c.blend(cn, act);
-                q = q.blend(qn, act);
-                g = g.blend(gn, act);
             }
-            q.intoArray(tmp, 0);
-            g.intoArray(g0, 0);
             for (int k = 0; k < W; k++) {
-                if (live.laneIsSet(k)) {
+                if (live[k]) {
                     int l = lo[k];
                     d[l * W + k] -= tmp[k];
                     e[l * W + k] = g0[k];
@@ -584,5 +572,137 @@ final class BatchedEigenvalues {
                 }
             }
         }
+    }
+
+    /**
+     * One QL sweep of the lanes [o, o + H), rotations i = to − 1 down to from, each lane inside
+     * its own window [lv, mv) alone; the lanes' q into tmp, g into g0 (read from it first), and
+     * whether the lane is still live (not deflated by a vanishing rotation) into live.
+     */
+    private void vSweep(int from, int to, int o) {
+        DoubleVector lvec = DoubleVector.fromArray(S, lv, o), mvec = DoubleVector.fromArray(S, mv, o);
+        VectorMask<Double> live = mvec.compare(VectorOperators.GE, 0);
+        DoubleVector one = DoubleVector.broadcast(S, 1), two = DoubleVector.broadcast(S, 2);
+        DoubleVector s = one, c = one, q = DoubleVector.zero(S), g = DoubleVector.fromArray(S, g0, o);
+        for (int i = to - 1; i >= from; i--) {
+            DoubleVector iv = DoubleVector.broadcast(S, (double) i);
+            VectorMask<Double> act = live.and(lvec.compare(VectorOperators.LE, iv)).and(mvec.compare(VectorOperators.GT, iv));
+            DoubleVector ei = at(e, i, o), di = at(d, i, o), d1 = at(d, i + 1, o);
+            DoubleVector f = s.mul(ei), b = c.mul(ei);
+            DoubleVector sum = f.mul(f).add(g.mul(g)), r = sum.sqrt();
+            // (only the active lanes' r is used: an idle lane's zero sum needs no Math.hypot)
+            VectorMask<Double> offRange = sum.compare(VectorOperators.LT, SymmetricEigenvalues.TINY)
+                    .or(sum.compare(VectorOperators.EQ, Double.POSITIVE_INFINITY)).and(act);
+            if (offRange.anyTrue()) { // squares left the normal range: Math.hypot, as the scalar twin
+                r = hypot(f, g, r, offRange);
+            }
+            at(e, i + 1, o).blend(r, act).intoArray(e, (i + 1) * W + o);
+            VectorMask<Double> split = act.and(r.compare(VectorOperators.EQ, 0));
+            if (split.anyTrue()) { // a lane's rotation vanished: it deflates here, as the scalar solver does
+                d1 = split(d1, q, split, i, o);
+                live = live.andNot(split);
+                act = act.andNot(split);
+            }
+            DoubleVector inv = one.div(r);
+            DoubleVector sn = f.mul(inv), cn = g.mul(inv);
+            DoubleVector gg = d1.sub(q);
+            DoubleVector rr = di.sub(gg).mul(sn).add(two.mul(cn).mul(b));
+            DoubleVector qn = sn.mul(rr);
+            d1.blend(gg.add(qn), act).intoArray(d, (i + 1) * W + o);
+            DoubleVector gn = cn.mul(rr).sub(b);
+            s = s.blend(sn, act);
+            c = c.blend(cn, act);
+            q = q.blend(qn, act);
+            g = g.blend(gn, act);
+        }
+        q.intoArray(tmp, o);
+        g.intoArray(g0, o);
+        live.intoArray(this.live, o);
+    }
+
+    /** The lanes in split deflate at rotation i: d[i+1] −= q, e[hi] = 0; the new d[i+1]. */
+    private DoubleVector split(DoubleVector d1, DoubleVector q, VectorMask<Double> split, int i, int o) {
+        d1 = d1.blend(d1.sub(q), split);
+        d1.intoArray(d, (i + 1) * W + o);
+        for (int k = 0; k < H; k++) {
+            if (split.laneIsSet(k)) {
+                e[hi[o + k] * W + o + k] = 0;
+            }
+        }
+        return d1;
+    }
+
+    /**
+     * vSweep on both halves of the lanes (W = 2H: AVX2) in one loop: each half's rotations are a
+     * chain of square roots and divisions, and two independent chains let the core overlap them
+     * (the halves in turn would wait on every link). Each half's operations are vSweep's.
+     */
+    private void vSweep2(int from, int to) {
+        final int o = H;
+        DoubleVector lvA = DoubleVector.fromArray(S, lv, 0), mvA = DoubleVector.fromArray(S, mv, 0);
+        DoubleVector lvB = DoubleVector.fromArray(S, lv, o), mvB = DoubleVector.fromArray(S, mv, o);
+        VectorMask<Double> liveA = mvA.compare(VectorOperators.GE, 0), liveB = mvB.compare(VectorOperators.GE, 0);
+        DoubleVector one = DoubleVector.broadcast(S, 1), two = DoubleVector.broadcast(S, 2);
+        DoubleVector sA = one, cA = one, qA = DoubleVector.zero(S), gA = DoubleVector.fromArray(S, g0, 0);
+        DoubleVector sB = one, cB = one, qB = DoubleVector.zero(S), gB = DoubleVector.fromArray(S, g0, o);
+        for (int i = to - 1; i >= from; i--) {
+            DoubleVector iv = DoubleVector.broadcast(S, (double) i);
+            VectorMask<Double> actA = liveA.and(lvA.compare(VectorOperators.LE, iv)).and(mvA.compare(VectorOperators.GT, iv));
+            VectorMask<Double> actB = liveB.and(lvB.compare(VectorOperators.LE, iv)).and(mvB.compare(VectorOperators.GT, iv));
+            DoubleVector eiA = at(e, i, 0), diA = at(d, i, 0), d1A = at(d, i + 1, 0);
+            DoubleVector eiB = at(e, i, o), diB = at(d, i, o), d1B = at(d, i + 1, o);
+            DoubleVector fA = sA.mul(eiA), bA = cA.mul(eiA);
+            DoubleVector fB = sB.mul(eiB), bB = cB.mul(eiB);
+            DoubleVector sumA = fA.mul(fA).add(gA.mul(gA)), rA = sumA.sqrt();
+            DoubleVector sumB = fB.mul(fB).add(gB.mul(gB)), rB = sumB.sqrt();
+            VectorMask<Double> offA = sumA.compare(VectorOperators.LT, SymmetricEigenvalues.TINY)
+                    .or(sumA.compare(VectorOperators.EQ, Double.POSITIVE_INFINITY)).and(actA);
+            VectorMask<Double> offB = sumB.compare(VectorOperators.LT, SymmetricEigenvalues.TINY)
+                    .or(sumB.compare(VectorOperators.EQ, Double.POSITIVE_INFINITY)).and(actB);
+            if (offA.anyTrue()) { // squares left the normal range: Math.hypot, as the scalar twin
+                rA = hypot(fA, gA, rA, offA);
+            }
+            if (offB.anyTrue()) {
+                rB = hypot(fB, gB, rB, offB);
+            }
+            at(e, i + 1, 0).blend(rA, actA).intoArray(e, (i + 1) * W);
+            at(e, i + 1, o).blend(rB, actB).intoArray(e, (i + 1) * W + o);
+            VectorMask<Double> splitA = actA.and(rA.compare(VectorOperators.EQ, 0));
+            VectorMask<Double> splitB = actB.and(rB.compare(VectorOperators.EQ, 0));
+            if (splitA.anyTrue()) { // a lane's rotation vanished: it deflates here, as the scalar solver does
+                d1A = split(d1A, qA, splitA, i, 0);
+                liveA = liveA.andNot(splitA);
+                actA = actA.andNot(splitA);
+            }
+            if (splitB.anyTrue()) {
+                d1B = split(d1B, qB, splitB, i, o);
+                liveB = liveB.andNot(splitB);
+                actB = actB.andNot(splitB);
+            }
+            DoubleVector invA = one.div(rA), invB = one.div(rB);
+            DoubleVector snA = fA.mul(invA), cnA = gA.mul(invA);
+            DoubleVector snB = fB.mul(invB), cnB = gB.mul(invB);
+            DoubleVector ggA = d1A.sub(qA), ggB = d1B.sub(qB);
+            DoubleVector rrA = diA.sub(ggA).mul(snA).add(two.mul(cnA).mul(bA));
+            DoubleVector rrB = diB.sub(ggB).mul(snB).add(two.mul(cnB).mul(bB));
+            DoubleVector qnA = snA.mul(rrA), qnB = snB.mul(rrB);
+            d1A.blend(ggA.add(qnA), actA).intoArray(d, (i + 1) * W);
+            d1B.blend(ggB.add(qnB), actB).intoArray(d, (i + 1) * W + o);
+            DoubleVector gnA = cnA.mul(rrA).sub(bA), gnB = cnB.mul(rrB).sub(bB);
+            sA = sA.blend(snA, actA);
+            cA = cA.blend(cnA, actA);
+            qA = qA.blend(qnA, actA);
+            gA = gA.blend(gnA, actA);
+            sB = sB.blend(snB, actB);
+            cB = cB.blend(cnB, actB);
+            qB = qB.blend(qnB, actB);
+            gB = gB.blend(gnB, actB);
+        }
+        qA.intoArray(tmp, 0);
+        qB.intoArray(tmp, o);
+        gA.intoArray(g0, 0);
+        gB.intoArray(g0, o);
+        liveA.intoArray(live, 0);
+        liveB.intoArray(live, o);
     }
 }

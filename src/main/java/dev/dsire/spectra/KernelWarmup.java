@@ -5,12 +5,15 @@ package dev.dsire.spectra;
  * vector one, or the scalar lanes that give the same bits (tests check it). Vector API code runs
  * about 100× slower until C2 has compiled it (interpreted and C1 code box every vector): started
  * on the vector twins, a cold `dsire features` on 24 files took 1.5–2× the time and CPU it took
- * on the scalar lanes. The vector twins are about 2.5× faster once compiled, which repays that
+ * on the scalar lanes. The vector twins are about 2.5× faster once compiled (on AVX2, where they
+ * run as two halves of 4 lanes, the eigen solver's about 2×), which repays that
  * warm-up after a few hundred models. So a process runs the scalar lanes for its first
  * {@link #SWITCH} batches (about 400 SD 1.5 adapters) and the vector twins after. Results never
  * depend on where a process switched.
  */
 final class KernelWarmup {
+    // both kernels' VECTOR hold wherever vectors have 4 doubles (AVX2, halves) or 8 (AVX-512)
+
     /** Batches (calls of either kernel) on the scalar lanes before the switch. */
     static final int SWITCH = 20_000;
     private static volatile boolean vector;

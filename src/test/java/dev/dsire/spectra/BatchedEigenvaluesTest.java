@@ -12,7 +12,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The lockstep solver against EJML's symmetric QR and the scalar solver, on batches mixing
  * matrices that converge at very different speeds; its vector twin and lane independence, bit
- * for bit (on a machine without a vector of LANES doubles both calls run the scalar lanes).
+ * for bit. The vector twin runs on vectors of LANES doubles (AVX-512) or of half as many, two
+ * halves per batch (AVX2: run the tests with -XX:UseAVX=2 too); where vectors hold fewer than 4
+ * doubles both calls run the scalar lanes.
  */
 class BatchedEigenvaluesTest {
     static final int W = BatchedEigenvalues.LANES;
@@ -123,6 +125,13 @@ class BatchedEigenvaluesTest {
         }
         mats.add(tridiagonal);
         check(mats, "degenerate");
+    }
+
+    /** The vector twin runs wherever vectors hold 4 or 8 doubles (AVX2 as two halves, AVX-512 whole). */
+    @Test
+    void vectorTwinWhereVectorsHoldHalfTheLanesOrAll() {
+        int w = jdk.incubator.vector.DoubleVector.SPECIES_PREFERRED.length();
+        assertEquals(w == W || w == W / 2, BatchedEigenvalues.VECTOR, "vectors of " + w + " doubles");
     }
 
     @Test
