@@ -187,9 +187,11 @@ public final class DaemonServer implements AutoCloseable {
     /**
      * Stops listening and removes the identity file and the socket; a running command finishes first. Only
      * the first call does anything: a later one must not remove what a successor daemon has written since.
+     * A later call waits for the first to finish (synchronized), so when the serving loop's own close
+     * returns, the socket is gone whichever thread started closing.
      */
     @Override
-    public void close() {
+    public synchronized void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }

@@ -23,7 +23,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -152,21 +151,11 @@ class DaemonNativeClientTest {
     private static final Answer ASIDE = new Answer(DaemonClient.FALL_BACK, "", "");
 
     private static List<String> zoo(String folder, int n) throws IOException {
-        try (Stream<Path> s = Files.list(Path.of("examples", folder))) {
-            return s.filter(p -> !p.toString().endsWith(".csv")).sorted().limit(n).map(Path::toString).toList();
-        }
+        return DaemonTest.zoo(folder, n);
     }
 
     private static String[] line(Object... parts) {
-        List<String> a = new ArrayList<>();
-        for (Object p : parts) {
-            if (p instanceof List<?> l) {
-                l.forEach(x -> a.add(x.toString()));
-            } else {
-                a.add(p.toString());
-            }
-        }
-        return a.toArray(String[]::new);
+        return DaemonTest.line(parts);
     }
 
     private void endpointAgrees(Map<String, String> env) throws IOException, InterruptedException {

@@ -73,13 +73,13 @@ class DaemonTest {
     }
 
     /** Relative paths, as a user types them: the test runs in the project folder. */
-    private static List<String> zoo(String folder, int n) throws IOException {
+    static List<String> zoo(String folder, int n) throws IOException {
         try (Stream<Path> s = Files.list(Path.of("examples", folder))) {
             return s.filter(p -> !p.toString().endsWith(".csv")).sorted().limit(n).map(Path::toString).toList();
         }
     }
 
-    private static String[] line(Object... parts) {
+    static String[] line(Object... parts) {
         List<String> a = new ArrayList<>();
         for (Object p : parts) {
             if (p instanceof List<?> l) {
