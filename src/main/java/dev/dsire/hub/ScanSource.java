@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dsire.lora.LayerShape;
 import dev.dsire.lora.Layout;
+import dev.dsire.lora.Recipe;
 import dev.dsire.spectra.AdapterSpectra;
 import dev.dsire.spectra.LayerSpectrum;
 import java.io.IOException;
@@ -151,8 +152,10 @@ public final class ScanSource implements AutoCloseable {
         Layout layout = layout(fingerprint);
         Map<String, Long> left = new HashMap<>(wanted);
         // no ORDER BY: sorting would hold the layout's spectra; the wanted (path, mtime) picks each file's row
-        String sql = parquet ? "SELECT path, mtime, spectra FROM scan WHERE layout_fingerprint = ? AND spectra IS NOT NULL"
-                : "SELECT path, mtime, spectra FROM files WHERE layout = ? AND spectra IS NOT NULL";
+        // the recipe each file states (scans since pooled-recipe store it; an older scan's files state none)
+        String recipe = hasRecipe() ? "learning_rate, train_steps" : "NULL, NULL";
+        String sql = parquet ? "SELECT path, mtime, spectra, " + recipe + " FROM scan WHERE layout_fingerprint = ? AND spectra IS NOT NULL"
+                : "SELECT path, mtime, spectra, " + recipe + " FROM files WHERE layout = ? AND spectra IS NOT NULL";
         try (PreparedStatement p = conn.prepareStatement(sql)) {
             p.setString(1, fingerprint);
             try (ResultSet rs = p.executeQuery()) {
@@ -164,7 +167,9 @@ public final class ScanSource implements AutoCloseable {
                     }
                     left.remove(path);
                     float[] f = parquet ? floats(rs.getArray(3)) : floats(rs.getBytes(3));
-                    AdapterSpectra s = unpack(layout, f);
+                    Recipe r = new Recipe(rs.getObject(4) == null ? Double.NaN : rs.getDouble(4),
+                            rs.getObject(5) == null ? Double.NaN : rs.getLong(5));
+                    AdapterSpectra s = unpack(layout, f, r);
                     if (s == null) {
                         skipped.accept(path + ": stored spectra do not match its layout");
                     } else {
@@ -179,6 +184,11 @@ public final class ScanSource implements AutoCloseable {
 
     /** The scan's packed σ(A), σ(B), σ(s·B·A) per layer (rank values each); null when the count is off. */
     static AdapterSpectra unpack(Layout layout, float[] f) {
+        return unpack(layout, f, Recipe.UNKNOWN);
+    }
+
+    /** As {@link #unpack(Layout, float[])}, with the recipe the file stated. */
+    static AdapterSpectra unpack(Layout layout, float[] f, Recipe recipe) {
         int total = 0;
         for (LayerShape l : layout.layers()) {
             total += 3 * l.rank();
@@ -197,7 +207,7 @@ public final class ScanSource implements AutoCloseable {
             }
             layers.add(LayerSpectrum.of(l.name(), v[0], v[1], v[2]));
         }
-        return new AdapterSpectra(layout, layers);
+        return new AdapterSpectra(layout, layers, recipe);
     }
 
     private static float[] floats(byte[] packed) {
@@ -227,6 +237,16 @@ public final class ScanSource implements AutoCloseable {
             conn.close();
         } catch (SQLException e) {
             // read-only: nothing to save
+        }
+    }
+
+    /** Whether the scan stores the stated recipe (scans before it was a column do not). */
+    private boolean hasRecipe() {
+        try (Statement s = conn.createStatement()) {
+            s.executeQuery("SELECT learning_rate, train_steps FROM " + (parquet ? "scan" : "files") + " LIMIT 0").close();
+            return true;
+        } catch (SQLException e) {
+            return false;
         }
     }
 }

@@ -119,7 +119,8 @@ public final class FileScanner {
         return new ScanRecord(path, f.size(), f.mtime(), a.file().headerSha256(), a.format().label(),
                 a.base().label(), ranks.stream().map(String::valueOf).collect(Collectors.joining(",")), a.layers().size(),
                 a.dtype(), a.bytes(), a.facts().scaleSource(), declared.map(DeclaredLabel::images).orElse(null),
-                declared.map(DeclaredLabel::source).orElse(null), TrainingRun.of(meta, path),
+                declared.map(DeclaredLabel::source).orElse(null), stated(a.recipe().learningRate()),
+                Double.isNaN(a.recipe().steps()) ? null : (long) a.recipe().steps(), TrainingRun.of(meta, path),
                 declared.isPresent() ? k.trainGroup() : null, status, error,
                 layout.fingerprint(), layoutJson(layout), LayoutName.of(layout), spectra, answers);
     }
@@ -159,4 +160,8 @@ public final class FileScanner {
         }
     }
 
+
+    private static Double stated(double x) {
+        return Double.isNaN(x) ? null : x;
+    }
 }

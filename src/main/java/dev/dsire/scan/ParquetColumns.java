@@ -30,6 +30,8 @@ public final class ParquetColumns {
             new Column("reason", Type.STRING),
             new Column("declared_images", Type.INT),
             new Column("agrees", Type.BOOLEAN),
+            new Column("learning_rate", Type.DOUBLE),
+            new Column("train_steps", Type.LONG),
             new Column("label_source", Type.STRING),
             new Column("run", Type.STRING),
             new Column("error", Type.STRING),

@@ -22,7 +22,7 @@ import java.util.function.Consumer;
 public final class ScanDb implements AutoCloseable {
     static final String COLUMNS = "path, size, mtime, header_sha256, format, family, rank, layers, dtype, bytes, train_images, "
             + "train_group, status, error, layout, spectra, prediction, votes, model, answer, probabilities, scale_source, label_source, run, "
-            + "layout_name";
+            + "layout_name, learning_rate, train_steps";
 
     private static final String LAYOUTS = "fingerprint TEXT PRIMARY KEY, layers TEXT NOT NULL";
     private static final String ANSWERS = "path TEXT NOT NULL, model TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, "
@@ -61,7 +61,7 @@ public final class ScanDb implements AutoCloseable {
             s.execute("CREATE TABLE IF NOT EXISTS answers (" + ANSWERS + ")");
         }
         conn.setAutoCommit(false);
-        upsert = conn.prepareStatement("INSERT OR REPLACE INTO files (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        upsert = conn.prepareStatement("INSERT OR REPLACE INTO files (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
         forget = conn.prepareStatement("DELETE FROM answers WHERE path = ?");
         answer = conn.prepareStatement("INSERT INTO answers (path, model, status, reason, prediction, estimate, interval80, probabilities, votes) "
                 + "VALUES (?,?,?,?,?,?,?,?,?)");
@@ -82,6 +82,12 @@ public final class ScanDb implements AutoCloseable {
             if (!have.contains(c)) {
                 s.execute("ALTER TABLE files ADD COLUMN " + c + " TEXT");
             }
+        }
+        if (!have.contains("learning_rate")) { // the recipe a file states (pooled-recipe reads it in fit --from-scan)
+            s.execute("ALTER TABLE files ADD COLUMN learning_rate REAL");
+        }
+        if (!have.contains("train_steps")) {
+            s.execute("ALTER TABLE files ADD COLUMN train_steps INTEGER");
         }
     }
 
@@ -270,7 +276,17 @@ public final class ScanDb implements AutoCloseable {
             upsert.setString(i++, r.scaleSource());
             upsert.setString(i++, r.labelSource());
             upsert.setString(i++, r.run());
-            upsert.setString(i, r.layoutName());
+            upsert.setString(i++, r.layoutName());
+            if (r.learningRate() == null) {
+                upsert.setNull(i++, Types.REAL);
+            } else {
+                upsert.setDouble(i++, r.learningRate());
+            }
+            if (r.trainSteps() == null) {
+                upsert.setNull(i, Types.INTEGER);
+            } else {
+                upsert.setLong(i, r.trainSteps());
+            }
             upsert.addBatch();
             forget.setString(1, r.path());
             forget.addBatch();

@@ -9,6 +9,8 @@ import java.util.List;
  * @param rank           "32", or the distinct ranks joined with commas
  * @param declaredImages the unique training images the file's metadata states (see hub.DeclaredLabel)
  * @param labelSource    the metadata key that count came from
+ * @param learningRate   the learning rate the file's metadata states (lora.Recipe), what pooled-recipe reads
+ * @param trainSteps     the training steps it states
  * @param run            the training run (hub.TrainingRun), so a run's snapshots are held out together
  * @param layoutName     the layout's short name (hub.LayoutName)
  * @param spectra        every layer's σ(A), σ(B), σ(s·B·A) in layout order, as float32 little-endian
@@ -17,7 +19,7 @@ import java.util.List;
  */
 public record ScanRecord(String path, long size, long mtime, String headerHash, String format, String family, String rank,
                          Integer layers, String dtype, Long bytes, String scaleSource, Integer declaredImages, String labelSource,
-                         String run, String trainGroup, ScanStatus status, String error, String layoutFingerprint, String layoutJson,
+                         Double learningRate, Long trainSteps, String run, String trainGroup, ScanStatus status, String error, String layoutFingerprint, String layoutJson,
                          String layoutName, byte[] spectra, List<Answer> answers) {
 
     public ScanRecord {
@@ -29,7 +31,7 @@ public record ScanRecord(String path, long size, long mtime, String headerHash, 
 
     /** A file that was not read. */
     public static ScanRecord failed(String path, long size, long mtime, ScanStatus status, String error) {
-        return new ScanRecord(path, size, mtime, null, null, null, null, null, null, size < 0 ? null : size, null, null, null, null, null,
+        return new ScanRecord(path, size, mtime, null, null, null, null, null, null, size < 0 ? null : size, null, null, null, null, null, null, null,
                 status, error, null, null, null, null, List.of());
     }
 }

@@ -53,12 +53,13 @@ public record ScanRow(Object[] values) {
     }
 
     private static ScanRow row(ScanRecord r, Answer a, String modelSet) {
-        return build(r.path(), r.status().key(), a, r.layoutName(), r.declaredImages(), r.labelSource(), r.run(), r.error(), r.format(),
+        return build(r.path(), r.status().key(), a, r.layoutName(), r.declaredImages(), r.learningRate(), r.trainSteps(), r.labelSource(), r.run(), r.error(), r.format(),
                 r.rank(), r.layers(), r.dtype(), r.bytes(), r.scaleSource(), r.trainGroup(), r.headerHash(), r.size(), r.mtime(), modelSet,
                 r.layoutFingerprint(), r.layoutJson(), floats(r.spectra()), r.family());
     }
 
-    private static ScanRow build(String path, String fileStatus, Answer a, String layout, Integer declared, String labelSource, String run,
+    private static ScanRow build(String path, String fileStatus, Answer a, String layout, Integer declared, Double learningRate, Long trainSteps,
+                                 String labelSource, String run,
                                  String error, String format, String rank, Integer layers, String dtype, Long bytes, String scaleSource,
                                  String trainGroup, String sha, long size, long mtime, String modelSet, String fingerprint,
                                  String layoutJson, float[] spectra, String family) {
@@ -77,7 +78,7 @@ public record ScanRow(Object[] values) {
         return new ScanRow(new Object[] {path, a == null ? null : a.model(), layout, a == null ? null : a.prediction(),
                 a == null ? null : a.estimate(), a == null || a.interval80() == null ? null : List.of(a.interval80()[0], a.interval80()[1]),
                 a == null ? null : keyed(a.probabilities()), a == null ? null : keyed(a.votes()), reason, declared,
-                a == null ? null : a.agrees(declared), labelSource, run, error, format, rank(rank), layers, dtype, bytes, scaleSource,
+                a == null ? null : a.agrees(declared), learningRate, trainSteps, labelSource, run, error, format, rank(rank), layers, dtype, bytes, scaleSource,
                 trainGroup, sha, size, mtime, modelSet, fingerprint, layoutJson, spectra, status, family});
     }
 
@@ -101,7 +102,8 @@ public record ScanRow(Object[] values) {
     /** The export's query: every file with each of its answers, in path then model order. */
     static final String SELECT = "SELECT f.path, f.status, a.model, a.status, a.prediction, a.estimate, a.interval80, a.probabilities, a.votes, "
             + "a.reason, f.layout_name, f.train_images, f.label_source, f.run, f.error, f.format, f.rank, f.layers, f.dtype, f.bytes, "
-            + "f.scale_source, f.train_group, f.header_sha256, f.size, f.mtime, f.model, f.layout, l.layers, f.spectra, f.family "
+            + "f.scale_source, f.train_group, f.header_sha256, f.size, f.mtime, f.model, f.layout, l.layers, f.spectra, f.family, "
+            + "f.learning_rate, f.train_steps "
             + "FROM files f LEFT JOIN answers a ON a.path = f.path LEFT JOIN layouts l ON l.fingerprint = f.layout ORDER BY f.path, a.model";
 
     /** A row of {@link #SELECT}; spectra and layout layers only when asked (they are large). */
@@ -116,7 +118,8 @@ public record ScanRow(Object[] values) {
         if (fileStatus.equals("mismatch")) {
             fileStatus = ScanStatus.OK.key(); // a database of an earlier dsire: read, but no model had its layout
         }
-        return build(rs.getString(1), fileStatus, a, rs.getString(11), intOrNull(rs, 12), rs.getString(13),
+        return build(rs.getString(1), fileStatus, a, rs.getString(11), intOrNull(rs, 12),
+                rs.getObject(31) == null ? null : rs.getDouble(31), rs.getObject(32) == null ? null : rs.getLong(32), rs.getString(13),
                 rs.getString(14), rs.getString(15), rs.getString(16), rs.getString(17), intOrNull(rs, 18),
                 rs.getString(19), rs.getObject(20) == null ? null : rs.getLong(20), rs.getString(21), rs.getString(22), rs.getString(23),
                 rs.getLong(24), rs.getLong(25), rs.getString(26), rs.getString(27), withSpectra ? rs.getString(28) : null,

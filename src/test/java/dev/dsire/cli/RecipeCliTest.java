@@ -84,4 +84,36 @@ class RecipeCliTest {
         assertEquals(0, p.code(), p.err());
         assertTrue(JSON.readTree(p.out()).get("reason").isNull(), "answered as pooled, nothing to say: " + p.out());
     }
+
+    /** The hub workflow: a scan stores each file's stated recipe, and the model fitted from the scan reads it. */
+    @Test
+    void aScanKeepsTheRecipeAndFitFromScanReadsIt() throws IOException {
+        Zoo.writeRecipes(dir.resolve("dump"), 9, List.of(1, 2, 3, 4), LRS);
+        Path db = dir.resolve("scan.sqlite");
+        Run scan = dsire("scan", dir.resolve("dump"), "--db", db);
+        assertEquals(0, scan.code(), scan.err());
+        Run export = dsire("export", "--db", db, "--format", "jsonl");
+        assertEquals(0, export.code(), export.err());
+        JsonNode row = JSON.readTree(export.lines().getFirst());
+        assertEquals(300, row.get("train_steps").asLong(), row.toString());
+        assertTrue(row.get("learning_rate").isNumber(), row.toString());
+
+        Path models = dir.resolve("models");
+        Run fit = dsire("fit", "--from-scan", db, "--out", models);
+        assertEquals(0, fit.code(), fit.err());
+        JsonNode index = JSON.readTree(models.resolve("index.json").toFile());
+        JsonNode model = JSON.readTree(models.resolve(index.get("layouts").get(0).get("model").asText()).toFile());
+        assertEquals("pooled-recipe", model.get("method").asText());
+        assertEquals("[\"learning_rate\"]", model.get("recipe").get("fields").toString(), "the scan's stated learning rates, read back");
+
+        Path parquet = dir.resolve("scan.parquet");
+        Run p = dsire("export", "--db", db, "--format", "parquet", "--out", parquet);
+        assertEquals(0, p.code(), p.err());
+        Path fromParquet = dir.resolve("models-parquet");
+        Run fit2 = dsire("fit", "--from-scan", parquet, "--out", fromParquet);
+        assertEquals(0, fit2.code(), fit2.err());
+        JsonNode index2 = JSON.readTree(fromParquet.resolve("index.json").toFile());
+        JsonNode model2 = JSON.readTree(fromParquet.resolve(index2.get("layouts").get(0).get("model").asText()).toFile());
+        assertEquals(model.get("recipe"), model2.get("recipe"), "the Parquet export gives the same recipe block");
+    }
 }

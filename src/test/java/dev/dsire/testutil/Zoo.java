@@ -103,7 +103,10 @@ public final class Zoo {
             w.add(new LayerWeights(l.down(), b));
         }
         Files.createDirectories(file.toAbsolutePath().getParent());
-        Map<String, String> meta = stated ? Map.of("ss_learning_rate", Double.toString(lr), "ss_max_train_steps", "300") : Map.of();
+        // a stated recipe comes with kohya's record of the images and the run, as kohya writes them together
+        Map<String, String> meta = stated ? Map.of("ss_learning_rate", Double.toString(lr), "ss_max_train_steps", "300",
+                "ss_dataset_dirs", "{\"10_group" + group + "\": {\"n_repeats\": 10, \"img_count\": " + size + "}}",
+                "ss_session_id", "g" + group + "-n" + size) : Map.of();
         return AdapterWriter.write(file, Naming.KOHYA, MODULES, RANK, RANK, DType.F32, w, meta);
     }
 
