@@ -17,6 +17,11 @@ import java.util.regex.Pattern;
  * @param variant null when nothing narrows the family down
  */
 public record BaseModel(BaseFamily family, String variant) {
+    /** AuraFlow's single DiT blocks (compiled once: detect runs for every layer of every file). */
+    private static final Pattern AURAFLOW_SINGLE =
+            Pattern.compile("single_transformer_blocks_\\d{1,6}_(ff_(linear_1|linear_2|out_projection)|norm1_linear)");
+    private static final Pattern AURAFLOW_SINGLE_OUT = Pattern.compile("single_transformer_blocks_\\d{1,6}_attn_to_out_0");
+
 
     /** "SD3.5 large", or the family's label when no variant is known. */
     public String label() {
@@ -69,8 +74,8 @@ public record BaseModel(BaseFamily family, String variant) {
             }
             s.cascade |= u.startsWith("clf_") || u.startsWith("clip_txt_mapper") || u.startsWith("clip_txt_pooled_mapper");
             // AuraFlow's single DiT blocks: an attention output (Flux's single blocks have none) and a SwiGLU feed-forward
-            s.auraflow |= u.matches("single_transformer_blocks_\\d{1,6}_(ff_(linear_1|linear_2|out_projection)|norm1_linear)")
-                    || u.matches("single_transformer_blocks_\\d{1,6}_attn_to_out_0") && !origins.contains(Canonical.Origin.FLUX);
+            s.auraflow |= u.startsWith("single_transformer_blocks_") && (AURAFLOW_SINGLE.matcher(u).matches()
+                    || AURAFLOW_SINGLE_OUT.matcher(u).matches() && !origins.contains(Canonical.Origin.FLUX));
             s.hunyuanOnly |= u.startsWith("context_embedder_token_refiner") || u.startsWith("txt_in_individual_token_refiner");
             s.framepack |= u.startsWith("clean_x_embedder") || u.startsWith("image_projection");
             s.flux2 |= u.startsWith("double_stream_modulation") || u.startsWith("single_stream_modulation");

@@ -148,10 +148,14 @@ final class Canonical {
     /** First tokens of the original names the rules rewrite; any other path skips the rules' regexes. */
     private static final String[] ORIGINAL = {"double_blocks_", "single_blocks_", "joint_blocks_", "blocks_", "layers_", "noise_refiner_",
             "context_refiner_", "img_in", "txt_in", "time_in_", "vector_in_", "guidance_in_", "final_layer_", "x_embedder_proj", "t_embedder_",
-            "y_embedder_", "text_embedding_", "time_embedding_", "time_projection_", "head_head", "img_emb_", "distilled_guidance_layer_layers_",
-            "down_blocks_", "up_blocks_"};
+            "y_embedder_", "text_embedding_", "time_embedding_", "time_projection_", "head_head", "img_emb_", "distilled_guidance_layer_layers_"};
 
     private static boolean original(String path) {
+        if (path.startsWith("down_blocks_") || path.startsWith("up_blocks_")) {
+            // SD and SDXL UNets share these prefixes and are canonical already: only Stable Cascade's attention names
+            // (the one rule family for these blocks) are original, and the rule loop is not run for every SD layer
+            return path.contains("_attention_attn_");
+        }
         for (String p : ORIGINAL) {
             if (path.startsWith(p)) {
                 return true;
