@@ -179,10 +179,7 @@ public final class LoraReader {
         EnumSet<LoraFormat> formats = EnumSet.noneOf(LoraFormat.class);
         Set<String> variants = new TreeSet<>();
         for (String key : tensors.keySet()) {
-            Optional<TensorRole> role = TensorRole.of(flattenWrapperKey(key));
-            if (role.isEmpty()) {
-                role = omi(key);
-            }
+            Optional<TensorRole> role = TensorRole.of(key);
             if (role.isEmpty()) {
                 continue; // embeddings and other extras ride along in some files; they are not LoRA factors
             }
@@ -299,45 +296,6 @@ public final class LoraReader {
                 modelClass, modelName);
         return new LoraAdapter(path, format, List.copyOf(out), file, new LoraAdapter.Facts(String.join("+", sources),
                 List.copyOf(variants), modelClass, modelName, base));
-    }
-
-    /**
-     * OneTrainer's LoRAModuleWrapper keys as it saved them where no key conversion applied (Sana, Würstchen v2 before the
-     * 2026-07 formats rework: Nerogar/OneTrainer modules/modelSaver/sana/SanaLoRASaver.py has no key sets; the wrapper names
-     * each module prefix + "." + its path, modules/module/LoRAModule.py): {@code lora_transformer.transformer_blocks.0.attn1.to_q.lora_down.weight}.
-     * That is kohya's key with the module's dots kept; flattened, it reads as kohya's.
-     */
-    static String flattenWrapperKey(String key) {
-        if (!key.startsWith("lora_")) {
-            return key;
-        }
-        int last = key.lastIndexOf('.');
-        int cut = key.endsWith(".weight") && last > 0 ? key.lastIndexOf('.', last - 1) : last;
-        if (cut <= 0 || key.indexOf('.') == cut) {
-            return key; // already flat (kohya) or no suffix
-        }
-        return key.substring(0, cut).replace('.', '_') + key.substring(cut);
-    }
-
-    /**
-     * OneTrainer's OMI keys (its SAFETENSORS LoRA output from 2025-03 to 2026-07 where a model enabled it, HiDream's only
-     * one; Nerogar/OneTrainer modules/util/convert/lora/convert_lora_util.py, convert_to_omi): dotted module paths under
-     * the component ({@code transformer.double_stream_blocks.0.block.attn1.to_q}) with kohya's {@code .lora_down.weight},
-     * {@code .lora_up.weight} and {@code .alpha}. The module is named as PEFT's {@code lora_A} key of the same path names
-     * it; the tensors are kohya's (alpha kept).
-     */
-    private static Optional<TensorRole> omi(String key) {
-        boolean down = key.endsWith(".lora_down.weight");
-        if (!down && !key.endsWith(".lora_up.weight")) {
-            return Optional.empty();
-        }
-        String module = key.substring(0, key.length() - (down ? ".lora_down.weight" : ".lora_up.weight").length());
-        if (module.isEmpty() || module.startsWith("lora_")) {
-            return Optional.empty();
-        }
-        return TensorRole.of(module + (down ? ".lora_A.weight" : ".lora_B.weight"))
-                .filter(r -> r.format() == LoraFormat.PEFT && r.nesting() == 0)
-                .map(r -> new TensorRole(LoraFormat.KOHYA, r.layer(), r.module(), down ? TensorRole.Part.DOWN : TensorRole.Part.UP, 0));
     }
 
     /**

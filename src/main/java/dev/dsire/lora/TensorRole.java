@@ -66,8 +66,56 @@ public record TensorRole(LoraFormat format, String layer, String module, Part pa
     private static final Set<String> LM_UNDER_TRANSFORMER = Set.of("h", "wte", "wpe", "ln_f", "word_embeddings",
             "word_embeddings_layernorm", "embedding", "encoder", "rotary_pos_emb", "output_layer");
 
-    /** The role of key, or empty when it is not a LoRA tensor name. */
+    /**
+     * The role of key, or empty when it is not a LoRA tensor name: the schemes below, also under OneTrainer's
+     * dotted wrapper keys and its OMI keys.
+     */
     public static Optional<TensorRole> of(String key) {
+        Optional<TensorRole> role = scheme(flattenWrapperKey(key));
+        return role.isPresent() ? role : omi(key);
+    }
+
+    /**
+     * OneTrainer's LoRAModuleWrapper keys as it saved them where no key conversion applied (Sana, Würstchen v2 before the
+     * 2026-07 formats rework: Nerogar/OneTrainer modules/modelSaver/sana/SanaLoRASaver.py has no key sets; the wrapper names
+     * each module prefix + "." + its path, modules/module/LoRAModule.py): {@code lora_transformer.transformer_blocks.0.attn1.to_q.lora_down.weight}.
+     * That is kohya's key with the module's dots kept; flattened, it reads as kohya's.
+     */
+    private static String flattenWrapperKey(String key) {
+        if (!key.startsWith("lora_")) {
+            return key;
+        }
+        int last = key.lastIndexOf('.');
+        int cut = key.endsWith(".weight") && last > 0 ? key.lastIndexOf('.', last - 1) : last;
+        if (cut <= 0 || key.indexOf('.') == cut) {
+            return key; // already flat (kohya) or no suffix
+        }
+        return key.substring(0, cut).replace('.', '_') + key.substring(cut);
+    }
+
+    /**
+     * OneTrainer's OMI keys (its SAFETENSORS LoRA output from 2025-03 to 2026-07 where a model enabled it, HiDream's only
+     * one; Nerogar/OneTrainer modules/util/convert/lora/convert_lora_util.py, convert_to_omi): dotted module paths under
+     * the component ({@code transformer.double_stream_blocks.0.block.attn1.to_q}) with kohya's {@code .lora_down.weight},
+     * {@code .lora_up.weight} and {@code .alpha}. The module is named as PEFT's {@code lora_A} key of the same path names
+     * it; the tensors are kohya's (alpha kept).
+     */
+    private static Optional<TensorRole> omi(String key) {
+        boolean down = key.endsWith(".lora_down.weight");
+        if (!down && !key.endsWith(".lora_up.weight")) {
+            return Optional.empty();
+        }
+        String module = key.substring(0, key.length() - (down ? ".lora_down.weight" : ".lora_up.weight").length());
+        if (module.isEmpty() || module.startsWith("lora_")) {
+            return Optional.empty();
+        }
+        return scheme(module + (down ? ".lora_A.weight" : ".lora_B.weight"))
+                .filter(r -> r.format() == LoraFormat.PEFT && r.nesting() == 0)
+                .map(r -> new TensorRole(LoraFormat.KOHYA, r.layer(), r.module(), down ? Part.DOWN : Part.UP, 0));
+    }
+
+    /** The role of key under the kohya, LyCORIS, Tucker and PEFT/diffusers schemes as they are written. */
+    private static Optional<TensorRole> scheme(String key) {
         Matcher m = KOHYA.matcher(key);
         if (m.matches()) {
             Part part = switch (m.group(3)) {
