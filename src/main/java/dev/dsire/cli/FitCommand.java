@@ -8,6 +8,7 @@ import dev.dsire.model.DsireModel;
 import dev.dsire.eval.Sample;
 import dev.dsire.model.Method;
 import dev.dsire.model.ModelFile;
+import dev.dsire.model.VoterRule;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -78,7 +79,7 @@ final class FitCommand implements Callable<Integer> {
             row.put("adapters", data.samples().size());
             row.put("layout", model.layout().describe());
             row.put("sizes", model.sizes());
-            if (m.rule() == dev.dsire.model.VoterRule.POOLED_RIDGE_RECIPE) {
+            if (m.rule() == VoterRule.POOLED_RIDGE_RECIPE) {
                 row.put("recipe_fields", model.recipe() == null ? List.of() : model.recipe().fields());
             }
             row.put("out", out.toString());
@@ -86,7 +87,7 @@ final class FitCommand implements Callable<Integer> {
         } else {
             spec.commandLine().getOut().printf("fitted %s (%s) on %d adapters (%s; sizes %s) -> %s%n", m.key(), m.composition(),
                     data.samples().size(), model.layout().describe(), model.sizes(), out);
-            if (m.rule() == dev.dsire.model.VoterRule.POOLED_RIDGE_RECIPE) {
+            if (m.rule() == VoterRule.POOLED_RIDGE_RECIPE) {
                 spec.commandLine().getOut().println(model.recipe() == null
                         ? "recipe: no field (learning rate, steps) is stated by every training file and varies among them; answers come from the weights alone"
                         : "recipe: " + String.join(", ", model.recipe().fields()) + " (column weight " + (int) model.recipe().weight()

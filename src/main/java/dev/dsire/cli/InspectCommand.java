@@ -83,8 +83,8 @@ final class InspectCommand implements Callable<Integer> {
             row.put("bytes", a.bytes());
             row.put("train_images", a.kohya().trainImages().isPresent() ? a.kohya().trainImages().getAsInt() : null);
             dev.dsire.lora.Recipe recipe = a.recipe(); // what pooled-recipe reads
-            row.put("learning_rate", Double.isNaN(recipe.learningRate()) ? null : recipe.learningRate());
-            row.put("train_steps", Double.isNaN(recipe.steps()) ? null : (long) recipe.steps());
+            row.put("learning_rate", recipe.statedLearningRate());
+            row.put("train_steps", recipe.statedSteps());
             row.put("scale_source", a.facts().scaleSource());
             row.put("variants", a.facts().variants());
             row.put("error", null);

@@ -40,12 +40,15 @@ public final class ScanSource implements AutoCloseable {
     private final Path origin;
     private final Connection conn;
     private final boolean parquet;
+    /** Whether the scan stores each file's stated recipe (scans made before those columns do not). */
+    private final boolean recipes;
     private final Map<String, Layout> layouts = new HashMap<>();
 
     private ScanSource(Path origin, Connection conn, boolean parquet) {
         this.origin = origin;
         this.conn = conn;
         this.parquet = parquet;
+        this.recipes = hasRecipe(conn, parquet);
     }
 
     /** A SQLite file, or a folder (or file) of Parquet written by the Spark job or {@code export --format parquet}. */
@@ -153,7 +156,7 @@ public final class ScanSource implements AutoCloseable {
         Map<String, Long> left = new HashMap<>(wanted);
         // no ORDER BY: sorting would hold the layout's spectra; the wanted (path, mtime) picks each file's row
         // the recipe each file states (scans since pooled-recipe store it; an older scan's files state none)
-        String recipe = hasRecipe() ? "learning_rate, train_steps" : "NULL, NULL";
+        String recipe = recipes ? "learning_rate, train_steps" : "NULL, NULL";
         String sql = parquet ? "SELECT path, mtime, spectra, " + recipe + " FROM scan WHERE layout_fingerprint = ? AND spectra IS NOT NULL"
                 : "SELECT path, mtime, spectra, " + recipe + " FROM files WHERE layout = ? AND spectra IS NOT NULL";
         try (PreparedStatement p = conn.prepareStatement(sql)) {
@@ -167,8 +170,7 @@ public final class ScanSource implements AutoCloseable {
                     }
                     left.remove(path);
                     float[] f = parquet ? floats(rs.getArray(3)) : floats(rs.getBytes(3));
-                    Recipe r = new Recipe(rs.getObject(4) == null ? Double.NaN : rs.getDouble(4),
-                            rs.getObject(5) == null ? Double.NaN : rs.getLong(5));
+                    Recipe r = Recipe.of(rs.getObject(4) == null ? null : rs.getDouble(4), rs.getObject(5) == null ? null : rs.getLong(5));
                     AdapterSpectra s = unpack(layout, f, r);
                     if (s == null) {
                         skipped.accept(path + ": stored spectra do not match its layout");
@@ -240,8 +242,7 @@ public final class ScanSource implements AutoCloseable {
         }
     }
 
-    /** Whether the scan stores the stated recipe (scans before it was a column do not). */
-    private boolean hasRecipe() {
+    private static boolean hasRecipe(Connection conn, boolean parquet) {
         try (Statement s = conn.createStatement()) {
             s.executeQuery("SELECT learning_rate, train_steps FROM " + (parquet ? "scan" : "files") + " LIMIT 0").close();
             return true;

@@ -26,14 +26,24 @@ public record Recipe(double learningRate, double steps) {
         return new Recipe(lr, steps);
     }
 
+    /** From the values a scan or inspect stores: null where not stated. */
+    public static Recipe of(Double learningRate, Long steps) {
+        return new Recipe(learningRate == null ? Double.NaN : learningRate, steps == null ? Double.NaN : steps);
+    }
+
+    /** The learning rate as JSON and the scan database hold it: null where not stated. */
+    public Double statedLearningRate() {
+        return Double.isNaN(learningRate) ? null : learningRate;
+    }
+
+    /** The steps as JSON and the scan database hold them: a whole number, null where not stated. */
+    public Long statedSteps() {
+        return Double.isNaN(steps) ? null : (long) steps;
+    }
+
     /** The fields' values in {@link #FIELDS} order (NaN: not stated). */
     public double[] values() {
         return new double[] {learningRate, steps};
-    }
-
-    /** Whether every field is stated. */
-    public boolean complete() {
-        return !Double.isNaN(learningRate) && !Double.isNaN(steps);
     }
 
     /** A finite positive number, else NaN (absent, garbled, "None", zero or negative: not a recipe anyone trained with). */

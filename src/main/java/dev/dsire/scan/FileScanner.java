@@ -10,6 +10,7 @@ import dev.dsire.lora.Layout;
 import dev.dsire.lora.LoraAdapter;
 import dev.dsire.lora.LoraException;
 import dev.dsire.lora.LoraReader;
+import dev.dsire.lora.Recipe;
 import dev.dsire.hub.DeclaredLabel;
 import dev.dsire.hub.LayoutName;
 import dev.dsire.hub.TrainingRun;
@@ -100,6 +101,7 @@ public final class FileScanner {
         KohyaMetadata k = a.kohya();
         Map<String, String> meta = a.metadata();
         Optional<DeclaredLabel> declared = DeclaredLabel.of(meta);
+        Recipe recipe = Recipe.of(meta);
         List<Integer> ranks = layout.ranks();
         List<Computed> c = backend.compute(List.of(a));
         Computed computed = c.getFirst();
@@ -119,8 +121,7 @@ public final class FileScanner {
         return new ScanRecord(path, f.size(), f.mtime(), a.file().headerSha256(), a.format().label(),
                 a.base().label(), ranks.stream().map(String::valueOf).collect(Collectors.joining(",")), a.layers().size(),
                 a.dtype(), a.bytes(), a.facts().scaleSource(), declared.map(DeclaredLabel::images).orElse(null),
-                declared.map(DeclaredLabel::source).orElse(null), stated(a.recipe().learningRate()),
-                Double.isNaN(a.recipe().steps()) ? null : (long) a.recipe().steps(), TrainingRun.of(meta, path),
+                declared.map(DeclaredLabel::source).orElse(null), recipe.statedLearningRate(), recipe.statedSteps(), TrainingRun.of(meta, path),
                 declared.isPresent() ? k.trainGroup() : null, status, error,
                 layout.fingerprint(), layoutJson(layout), LayoutName.of(layout), spectra, answers);
     }
@@ -158,10 +159,5 @@ public final class FileScanner {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-
-    private static Double stated(double x) {
-        return Double.isNaN(x) ? null : x;
     }
 }

@@ -257,11 +257,7 @@ public final class ScanDb implements AutoCloseable {
             upsert.setString(i++, r.rank());
             setInt(upsert, i++, r.layers());
             upsert.setString(i++, r.dtype());
-            if (r.bytes() == null) {
-                upsert.setNull(i++, Types.INTEGER);
-            } else {
-                upsert.setLong(i++, r.bytes());
-            }
+            setLong(upsert, i++, r.bytes());
             setInt(upsert, i++, r.declaredImages());
             upsert.setString(i++, r.trainGroup());
             upsert.setString(i++, r.status().key());
@@ -277,16 +273,8 @@ public final class ScanDb implements AutoCloseable {
             upsert.setString(i++, r.labelSource());
             upsert.setString(i++, r.run());
             upsert.setString(i++, r.layoutName());
-            if (r.learningRate() == null) {
-                upsert.setNull(i++, Types.REAL);
-            } else {
-                upsert.setDouble(i++, r.learningRate());
-            }
-            if (r.trainSteps() == null) {
-                upsert.setNull(i, Types.INTEGER);
-            } else {
-                upsert.setLong(i, r.trainSteps());
-            }
+            setDouble(upsert, i++, r.learningRate());
+            setLong(upsert, i, r.trainSteps());
             upsert.addBatch();
             forget.setString(1, r.path());
             forget.addBatch();
@@ -324,6 +312,22 @@ public final class ScanDb implements AutoCloseable {
             p.setNull(i, Types.INTEGER);
         } else {
             p.setInt(i, v);
+        }
+    }
+
+    private static void setLong(PreparedStatement p, int i, Long v) throws SQLException {
+        if (v == null) {
+            p.setNull(i, Types.INTEGER);
+        } else {
+            p.setLong(i, v);
+        }
+    }
+
+    private static void setDouble(PreparedStatement p, int i, Double v) throws SQLException {
+        if (v == null) {
+            p.setNull(i, Types.REAL);
+        } else {
+            p.setDouble(i, v);
         }
     }
 

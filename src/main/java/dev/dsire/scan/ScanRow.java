@@ -119,15 +119,25 @@ public record ScanRow(Object[] values) {
             fileStatus = ScanStatus.OK.key(); // a database of an earlier dsire: read, but no model had its layout
         }
         return build(rs.getString(1), fileStatus, a, rs.getString(11), intOrNull(rs, 12),
-                rs.getObject(31) == null ? null : rs.getDouble(31), rs.getObject(32) == null ? null : rs.getLong(32), rs.getString(13),
+                doubleOrNull(rs, 31), longOrNull(rs, 32), rs.getString(13),
                 rs.getString(14), rs.getString(15), rs.getString(16), rs.getString(17), intOrNull(rs, 18),
-                rs.getString(19), rs.getObject(20) == null ? null : rs.getLong(20), rs.getString(21), rs.getString(22), rs.getString(23),
+                rs.getString(19), longOrNull(rs, 20), rs.getString(21), rs.getString(22), rs.getString(23),
                 rs.getLong(24), rs.getLong(25), rs.getString(26), rs.getString(27), withSpectra ? rs.getString(28) : null,
                 withSpectra ? floats(rs.getBytes(29)) : null, rs.getString(30));
     }
 
     private static Integer intOrNull(ResultSet rs, int i) throws SQLException {
         int v = rs.getInt(i);
+        return rs.wasNull() ? null : v;
+    }
+
+    private static Long longOrNull(ResultSet rs, int i) throws SQLException {
+        long v = rs.getLong(i);
+        return rs.wasNull() ? null : v;
+    }
+
+    private static Double doubleOrNull(ResultSet rs, int i) throws SQLException {
+        double v = rs.getDouble(i);
         return rs.wasNull() ? null : v;
     }
 
