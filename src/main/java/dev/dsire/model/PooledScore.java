@@ -161,7 +161,7 @@ public record PooledScore(double[] weights, double intercept, double lambda, int
         Prediction p = new Prediction(Status.OK, answer, estimate, new java.util.TreeMap<>(), posterior, null);
         if (unlike) {
             return p.outOfDistribution(String.format(Locale.ROOT,
-                    "%.1f× the distance from the training adapters' spectra that flags 1 in 10 training groups held out", shiftScore / shift.threshold()));
+                    "%.1f× the distance from the training adapters' spectra that flags at most 1 in 10 training groups held out", shiftScore / shift.threshold()));
         }
         return p;
     }

@@ -9,9 +9,9 @@ import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
  * Says when an adapter is unlike the training adapters, from its standardised log spectra: the
  * Mahalanobis distance within the training adapters' main principal components, and the part of the
  * adapter outside them relative to the training adapters' own (each about 1 for a training adapter;
- * the score is their mean). The threshold is the score that 1 in 10 training adapters exceeds when its
- * whole group is held out of the components, so adapters from new groups of the training recipe are
- * flagged about that often, and adapters trained another way — another learning rate, step count or
+ * the score is their mean). The threshold is set on the training adapters' scores with their whole group
+ * held out of the components, at the split-conformal rank for 1 in 10, so adapters from new groups of the
+ * training recipe are flagged at most that often in expectation, and adapters trained another way — another learning rate, step count or
  * base — far more often.
  *
  * @param components  k principal directions over the p features, row-major (k×p)
@@ -170,8 +170,18 @@ public record ShiftDetector(double[] components, double[] variances, double resi
         }
         double[] s = Arrays.copyOf(scores, scored);
         Arrays.sort(s);
-        int at = (int) Math.floor((1 - FLAGGED) * (scored - 1));
-        return s[at];
+        return conformalQuantile(s, FLAGGED);
+    }
+
+    /**
+     * The score a new adapter exceeds with probability at most alpha when it is exchangeable with the
+     * sorted held-out scores: the ⌈(1−alpha)(N+1)⌉-th smallest of N (split-conformal rank). The plain
+     * empirical quantile sits one rank lower and lets ≈ 1/(N+1) more through; infinite when N is too small.
+     */
+    static double conformalQuantile(double[] sorted, double alpha) {
+        int n = sorted.length;
+        int rank = (int) Math.ceil((1 - alpha) * (n + 1) - 1e-9);
+        return rank > n ? Double.POSITIVE_INFINITY : sorted[Math.max(rank, 1) - 1];
     }
 
     /** Eigenvalue indices, largest first. */

@@ -194,4 +194,36 @@ class PooledScoreTest {
         assertEquals(100, s.estimate(2), 1e-9);
         assertArrayEquals(new int[] {1, 10}, s.sizes());
     }
+
+    @Test
+    void theThresholdIsTheSplitConformalRank() {
+        double[] ninety = new double[90];
+        for (int i = 0; i < 90; i++) {
+            ninety[i] = i;
+        }
+        // ⌈0.9·91⌉ = 82nd smallest: 8 of the 90 above it (the plain 90th percentile, the 81st, left 9)
+        assertEquals(81, ShiftDetector.conformalQuantile(ninety, 0.10));
+        // ⌈0.9·10⌉ = 9th of 9 is the largest; with 8 scores the rank (9) is past the end: nothing is flagged
+        assertEquals(8, ShiftDetector.conformalQuantile(Arrays.copyOf(ninety, 9), 0.10));
+        assertEquals(Double.POSITIVE_INFINITY, ShiftDetector.conformalQuantile(Arrays.copyOf(ninety, 8), 0.10));
+    }
+
+    @Test
+    void aNewExchangeableScoreExceedsTheThresholdAtMostAlphaOfTheTime() {
+        // the guarantee the rank buys: over many draws of N calibration scores and one new score from the
+        // same law, the new one exceeds the threshold with probability ≤ alpha (and close to it)
+        Random r = new Random(7);
+        int trials = 40_000, exceeded = 0, n = 30;
+        for (int t = 0; t < trials; t++) {
+            double[] cal = new double[n];
+            for (int i = 0; i < n; i++) {
+                cal[i] = r.nextGaussian();
+            }
+            Arrays.sort(cal);
+            exceeded += r.nextGaussian() > ShiftDetector.conformalQuantile(cal, 0.10) ? 1 : 0;
+        }
+        double rate = exceeded / (double) trials;
+        // exact rate 3/31 = 0.0968 here; the empirical quantile's would be 4/31 = 0.129
+        assertTrue(rate > 0.088 && rate < 0.104, "rate " + rate);
+    }
 }
