@@ -59,7 +59,7 @@ final class Driver {
 
     static Driver load() {
         NativeLibrary.Search s = NativeLibrary.search("libcuda.so.1");
-        return new Driver(s.library().orElseThrow(() -> new CudaException("no CUDA driver (libcuda.so.1): " + s.error())));
+        return new Driver(s.library().orElseThrow(() -> new CudaException(() -> "no CUDA driver (libcuda.so.1): " + s.error())));
     }
 
     /** Throws unless status is CUDA_SUCCESS, naming the call and the error. */

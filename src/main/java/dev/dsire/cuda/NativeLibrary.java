@@ -20,10 +20,16 @@ import java.util.Set;
 /**
  * A shared library found by soname: first through the dynamic loader's own search (LD_LIBRARY_PATH,
  * ldconfig cache), then in CUDA_HOME and the usual install folders. Loaded for the life of the JVM.
- * When none loads, the loader's own reason (dlerror) is kept, so `doctor` can say why.
+ * When none loads, the loader's own reason (dlerror) is found on demand, so `doctor` can say why: asking
+ * it binds dlopen and dlerror through FFM (some 40 ms of a cold start, more than the search itself), which
+ * the usual caller, the CPU-only machine's device probe, never needs.
  */
 final class NativeLibrary {
-    private static final Linker LINKER = Linker.nativeLinker();
+    /** The linker, made on first use: a search that loads nothing needs none. */
+    private static final class Linking {
+        static final Linker LINKER = Linker.nativeLinker();
+    }
+
     private static final int RTLD_LAZY = 1;
 
     final String name;
@@ -34,35 +40,70 @@ final class NativeLibrary {
         this.lookup = lookup;
     }
 
-    /** The first of the sonames that loads, or the loader's reasons why none did. */
-    record Search(Optional<NativeLibrary> library, String error) {}
+    /** The first of the sonames that loads, or the names that did not, whose reasons {@link #error} asks the loader. */
+    static final class Search {
+        private final Optional<NativeLibrary> library;
+        private final List<String> missing, unloadable;
+        private String error;
+
+        private Search(Optional<NativeLibrary> library, List<String> missing, List<String> unloadable) {
+            this.library = library;
+            this.missing = missing;
+            this.unloadable = unloadable;
+        }
+
+        /** No library, for this reason. */
+        static Search none(String reason) {
+            Search s = new Search(Optional.empty(), List.of(), List.of());
+            s.error = reason;
+            return s;
+        }
+
+        Optional<NativeLibrary> library() {
+            return library;
+        }
+
+        /** The loader's reasons why none loaded (null when one did). */
+        synchronized String error() {
+            if (library.isPresent()) {
+                return null;
+            }
+            if (error == null) {
+                // a file that exists but does not load says more than "no such file" for every soname
+                Set<String> why = new LinkedHashSet<>();
+                for (String n : unloadable.isEmpty() ? missing : unloadable) {
+                    why.add(dlerror(n));
+                }
+                error = why.isEmpty() ? "not found" : String.join("; ", why);
+            }
+            return error;
+        }
+    }
 
     static Optional<NativeLibrary> find(String... sonames) {
         return search(sonames).library();
     }
 
     static Search search(String... sonames) {
-        Set<String> errors = new LinkedHashSet<>(), missing = new LinkedHashSet<>();
+        List<String> unloadable = new ArrayList<>(), missing = new ArrayList<>();
         for (String soname : sonames) {
             try {
-                return new Search(Optional.of(new NativeLibrary(soname, SymbolLookup.libraryLookup(soname, Arena.global()))), null);
+                return new Search(Optional.of(new NativeLibrary(soname, SymbolLookup.libraryLookup(soname, Arena.global()))), List.of(), List.of());
             } catch (IllegalArgumentException notOnLoaderPath) {
-                missing.add(dlerror(soname));
+                missing.add(soname);
                 for (Path dir : folders()) {
                     Path p = dir.resolve(soname);
                     if (Files.exists(p)) {
                         try {
-                            return new Search(Optional.of(new NativeLibrary(p.toString(), SymbolLookup.libraryLookup(p, Arena.global()))), null);
-                        } catch (IllegalArgumentException unloadable) {
-                            errors.add(dlerror(p.toString())); // wrong architecture or a missing dependency: the useful reason
+                            return new Search(Optional.of(new NativeLibrary(p.toString(), SymbolLookup.libraryLookup(p, Arena.global()))), List.of(), List.of());
+                        } catch (IllegalArgumentException e) {
+                            unloadable.add(p.toString()); // wrong architecture or a missing dependency: the useful reason
                         }
                     }
                 }
             }
         }
-        // a file that exists but does not load says more than "no such file" for every soname
-        List<String> why = new ArrayList<>(errors.isEmpty() ? missing : errors);
-        return new Search(Optional.empty(), why.isEmpty() ? "not found" : String.join("; ", why));
+        return new Search(Optional.empty(), missing, unloadable);
     }
 
     /** What dlopen says about this name: the JDK's loader keeps only "cannot open library". */
@@ -86,7 +127,7 @@ final class NativeLibrary {
     }
 
     private static MethodHandle libc(String symbol, FunctionDescriptor fd) {
-        return LINKER.downcallHandle(LINKER.defaultLookup().find(symbol).orElseThrow(), fd);
+        return Linking.LINKER.downcallHandle(Linking.LINKER.defaultLookup().find(symbol).orElseThrow(), fd);
     }
 
     private static List<Path> folders() {
@@ -108,12 +149,12 @@ final class NativeLibrary {
 
     /** A downcall to a symbol the library must have. */
     MethodHandle fn(String symbol, FunctionDescriptor fd) {
-        return lookup.find(symbol).map(s -> LINKER.downcallHandle(s, fd))
+        return lookup.find(symbol).map(s -> Linking.LINKER.downcallHandle(s, fd))
                 .orElseThrow(() -> new CudaException(name + " has no symbol " + symbol));
     }
 
     /** A downcall to a symbol the library may lack. */
     Optional<MethodHandle> optional(String symbol, FunctionDescriptor fd) {
-        return lookup.find(symbol).map(s -> LINKER.downcallHandle(s, fd));
+        return lookup.find(symbol).map(s -> Linking.LINKER.downcallHandle(s, fd));
     }
 }

@@ -44,7 +44,7 @@ final class Nvrtc {
     static NativeLibrary.Search find(int driverVersion) {
         List<String> names = sonames(driverVersion);
         if (names.isEmpty()) {
-            return new NativeLibrary.Search(java.util.Optional.empty(), "no NVRTC for a CUDA " + driverVersion / 1000 + " driver");
+            return NativeLibrary.Search.none("no NVRTC for a CUDA " + driverVersion / 1000 + " driver");
         }
         return NativeLibrary.search(names.toArray(String[]::new));
     }

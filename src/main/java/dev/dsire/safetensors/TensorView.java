@@ -113,6 +113,34 @@ public record TensorView(TensorInfo info, MemorySegment bytes) {
         return (bits & 0x8000) == 0;
     }
 
+    private static final ValueLayout.OfLong WORDS = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * {@link #finite16}'s answer, four values per long (SWAR): each 16-bit lane's (h & expMask) + its carry is
+     * at most 0x8000, so no lane carries into the next, and bit 15 of a lane is set exactly where the exponent
+     * is all ones. The words are copied out in 32 KB blocks (a memcpy) and tested on a long[], which even an
+     * interpreted loop runs fast: `inspect` checks every weight of a file, and in a fresh JVM the vector loop
+     * (boxed until C2) and the decoding loop it replaces took ~90 ms of an SD 1.5 file's 6.4 M values.
+     */
+    static boolean finite16Words(MemorySegment bytes, long off, long count, int expMask) {
+        long lanes = 0x0001_0001_0001_0001L, mask = (expMask & 0xffff) * lanes, carry = (expMask & -expMask) * lanes, bits = 0;
+        long[] block = new long[(int) Math.min(4096, count / 4)];
+        long i = 0;
+        while (count - i >= 4) {
+            int words = (int) Math.min(block.length, (count - i) / 4);
+            MemorySegment.copy(bytes, WORDS, off, block, 0, words);
+            for (int k = 0; k < words; k++) {
+                bits |= (block[k] & mask) + carry;
+            }
+            i += 4L * words;
+            off += 8L * words;
+        }
+        for (; i < count; i++, off += 2) {
+            bits |= (bytes.get(F16, off) & expMask) + (expMask & -expMask);
+        }
+        return (bits & 0x8000_8000_8000_8000L) == 0;
+    }
+
     /** As {@link #finite16} for 32-bit floats: the exponent's carry reaches bit 31. */
     private static boolean finite32(MemorySegment bytes, long off, int count) {
         int i = 0, w = INTS.length();
@@ -186,6 +214,15 @@ public record TensorView(TensorInfo info, MemorySegment bytes) {
     /** Whether every element is a finite number. */
     public boolean allFinite() {
         long n = elementCount();
+        switch (info.dtype()) { // 16-bit floats (most adapters): their bits only, nothing decoded
+            case F16 -> {
+                return finite16Words(bytes, 0, n, 0x7c00);
+            }
+            case BF16 -> {
+                return finite16Words(bytes, 0, n, 0x7f80);
+            }
+            default -> { }
+        }
         double[] buf = new double[(int) Math.min(n, 4096)];
         for (long i = 0; i < n; i += buf.length) {
             int c = (int) Math.min(buf.length, n - i);

@@ -46,6 +46,7 @@ class ProgressTerminalTest {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
         pb.environment().remove("DSIRE_STDERR_TERMINAL");
+        pb.environment().remove("DSIRE_STDOUT_TERMINAL");
         Process p = pb.start();
         assertTrue(p.waitFor(180, TimeUnit.SECONDS), "finished");
         assertEquals(0, p.exitValue(), Files.readString(stderr));

@@ -81,8 +81,40 @@ class TensorViewDecodeTest {
                     assertEquals(want, TensorView.finite16(v.bytes(), 2L * from, count, 0x7c00, true), "vector check, from " + from);
                     assertEquals(want, TensorView.finite16(v.bytes(), 2L * from, count, 0x7c00, false), "scalar check, from " + from);
                 }
+                if (!dtype.equals("F32")) { // allFinite's four-per-long check, every alignment and tail
+                    int expMask = dtype.equals("F16") ? 0x7c00 : 0x7f80;
+                    assertEquals(want, TensorView.finite16Words(v.bytes(), 2L * from, count, expMask), dtype + " word check, from " + from + " count " + count);
+                }
                 assertEquals(0.0, out[0]);
                 assertEquals(0.0, out[count + 2], "nothing written past the window");
+            }
+        }
+    }
+
+    /** allFinite on 16-bit floats reads 32 KB blocks of words: one infinity or NaN anywhere, any lane, any block, the tail. */
+    @Test
+    void allFiniteFindsOneBadValueAnywhere() {
+        int n = 4 * 4096 * 2 + 7;
+        SplittableRandom rnd = new SplittableRandom(7);
+        for (String t : new String[] {"F16", "BF16"}) {
+            int top = t.equals("F16") ? 0x7c00 : 0x7f80;
+            byte[] data = new byte[2 * n];
+            ByteBuffer b = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < n; i++) { // finite: exponent below all ones, any sign and mantissa
+                int h = rnd.nextInt(top) | (rnd.nextBoolean() ? 0x8000 : 0);
+                b.putShort(2 * i, (short) h);
+            }
+            for (TensorView v : views(t, data, n)) {
+                assertTrue(v.allFinite(), t);
+            }
+            for (int at : new int[] {0, 1, 2, 3, 4095, 4096 * 4 - 1, 4096 * 4, 4096 * 4 + 3, n - 8, n - 7, n - 1}) {
+                for (int bad : new int[] {top, top | 1, top | 0x8000, 0xffff}) { // ±infinity, NaNs
+                    byte[] d = data.clone();
+                    ByteBuffer.wrap(d).order(ByteOrder.LITTLE_ENDIAN).putShort(2 * at, (short) bad);
+                    for (TensorView v : views(t, d, n)) {
+                        assertFalse(v.allFinite(), t + " " + Integer.toHexString(bad) + " at " + at);
+                    }
+                }
             }
         }
     }
