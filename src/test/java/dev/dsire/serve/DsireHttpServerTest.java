@@ -363,6 +363,54 @@ class DsireHttpServerTest {
                 HttpResponse.BodyHandlers.ofString()).statusCode());
     }
 
+    /**
+     * The fuzz test's inputs (HttpRequestFuzzTest), each sent on its own connection to a live server: every answer
+     * is a status the server means to send with a one-line reason, or the connection is closed without one; the
+     * server answers the next request, and no request, buffer or folder is left behind.
+     */
+    @Test
+    void theFuzzCorpusOnTheWireGetsOneLineRefusalsAndTheServerGoesOn() throws Exception {
+        URI u = start(limits(1 << 20, 2, 4, Duration.ofSeconds(10)));
+        Path corpus = Path.of("src/test/resources/dev/dsire/serve/HttpRequestFuzzTestInputs/requestsAreReadOrRefusedCleanly");
+        java.util.Set<Integer> meant = java.util.Set.of(200, 400, 404, 405, 408, 413, 414, 417, 422, 431, 501, 505);
+        List<Path> inputs;
+        try (var files = Files.list(corpus)) {
+            inputs = files.sorted().toList();
+        }
+        assertTrue(inputs.size() >= 4, "the committed inputs");
+        int answers = 0;
+        for (Path input : inputs) {
+            try (java.net.Socket s = connect()) {
+                s.getOutputStream().write(Files.readAllBytes(input));
+                s.shutdownOutput(); // the input ends where the bytes do
+                var in = new java.io.BufferedInputStream(s.getInputStream());
+                while (true) {
+                    in.mark(1);
+                    if (in.read() < 0) {
+                        break;
+                    }
+                    in.reset();
+                    Raw r = readAnswer(in);
+                    answers++;
+                    assertTrue(meant.contains(r.status()), input + ": " + r.statusLine() + " " + r.body());
+                    assertEquals(1, r.body().lines().count(), input + ": " + r.body());
+                }
+            } catch (java.net.SocketException reset) {
+                // the server closed on bytes it had not read: a reset instead of the end, allowed
+            }
+        }
+        assertTrue(answers > 0);
+        assertEquals(200, http.send(HttpRequest.newBuilder(u.resolve("/healthz")).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+        for (int i = 0; i < 100 && server.inFlight() > 0; i++) {
+            Thread.sleep(20);
+        }
+        assertEquals(0, server.inFlight());
+        assertEquals(0, server.memoryInUse());
+        try (var s = Files.list(dir.resolve("spool"))) {
+            assertEquals(0, s.count());
+        }
+    }
+
     private static byte[] zip(List<String> names, List<byte[]> bodies) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         try (ZipOutputStream z = new ZipOutputStream(b)) {
