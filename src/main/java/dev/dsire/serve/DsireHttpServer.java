@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -96,7 +97,9 @@ public final class DsireHttpServer implements AutoCloseable {
 
     /** Listens on address (port 0: any free port); uploads are spooled under spool. */
     public static DsireHttpServer start(InetSocketAddress address, ServeLimits limits, Analyst analyst, Path spool) throws IOException {
-        ServerSocketChannel listener = ServerSocketChannel.open().bind(address, 256);
+        ServerSocketChannel listener = ServerSocketChannel.open();
+        listener.setOption(StandardSocketOptions.SO_REUSEADDR, true); // a restart binds at once, past the last run's TIME_WAIT
+        listener.bind(address, 256);
         DsireHttpServer s = new DsireHttpServer(listener, limits, analyst, Files.createDirectories(spool));
         s.acceptor.start();
         return s;
@@ -228,7 +231,11 @@ public final class DsireHttpServer implements AutoCloseable {
         }
         // an error closes the connection (an unread upload may still be on the wire), as does a body left unread
         boolean keep = status < 400 && ex.bodyRead && head.keepAlive() && !closing;
-        return finish(ch, in, deadline, answer(status, json, ex.headers, keep && head.minorVersion() == 0), keep);
+        byte[] a = answer(status, json, ex.headers, keep && head.minorVersion() == 0);
+        if (head.method().equals("HEAD")) { // (405) the same head, no body: a client reading a HEAD answer reads none
+            a = Arrays.copyOf(a, indexOfBody(a));
+        }
+        return finish(ch, in, deadline, a, keep);
     }
 
     /**
@@ -412,6 +419,16 @@ public final class DsireHttpServer implements AutoCloseable {
         System.arraycopy(head, 0, all, 0, head.length);
         System.arraycopy(body, 0, all, head.length, body.length);
         return all;
+    }
+
+    /** Where an answer's body starts: after its blank line. */
+    private static int indexOfBody(byte[] answer) {
+        for (int i = 3; i < answer.length; i++) {
+            if (answer[i] == '\n' && answer[i - 1] == '\r' && answer[i - 2] == '\n' && answer[i - 3] == '\r') {
+                return i + 1;
+            }
+        }
+        return answer.length;
     }
 
     private static String reason(int status) {

@@ -296,6 +296,16 @@ class DsireHttpServerTest {
             oneLineError(readAnswer(s.getInputStream()), 400, "both Content-Length and Transfer-Encoding");
             assertEquals(-1, s.getInputStream().read());
         }
+        try (java.net.Socket s = connect()) { // a HEAD is answered without a body
+            s.getOutputStream().write("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            var in = s.getInputStream();
+            StringBuilder all = new StringBuilder();
+            for (int b; (b = in.read()) >= 0; ) {
+                all.append((char) b);
+            }
+            assertTrue(all.toString().startsWith("HTTP/1.1 405 Method Not Allowed\r\n") && all.toString().contains("\r\nAllow: GET\r\n")
+                    && all.toString().endsWith("\r\n\r\n"), all.toString());
+        }
         try (java.net.Socket s = connect()) {
             s.getOutputStream().write(("GET /healthz HTTP/1.1\r\nHost: x\r\n" + "X: y\r\n".repeat(200) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
             oneLineError(readAnswer(s.getInputStream()), 431, "more than 100 header fields");
