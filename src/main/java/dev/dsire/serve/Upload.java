@@ -81,12 +81,13 @@ public record Upload(Path file, String name, MemorySegment image) {
     /**
      * Receives the body: raw safetensors bytes, a zip (a PEFT folder), or multipart/form-data (one file, or a PEFT folder's two).
      *
-     * @param length the Content-Length, or -1 (chunked)
+     * @param body the connection, its head read: the body follows
+     * @param length the Content-Length (0 when there is none), or -1 (chunked)
      * @param memory where a body with a length is held when it finds room
      * @param lease where the buffer taken from memory is put (or null, none): the caller gives it back once the adapter is closed
      * @param virtualDir a folder that is never made: in-memory uploads are named under it
      */
-    static Upload receive(InputStream body, long length, String contentType, String nameHint, Folder folder, Path virtualDir,
+    static Upload receive(HttpInput body, long length, String contentType, String nameHint, Folder folder, Path virtualDir,
                           BodyBuffers memory, BodyBuffers.Lease[] lease, long maxBytes, long deadlineNanos) throws IOException {
         String type = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
         String hint = nameHint == null || nameHint.isBlank() ? "upload.safetensors" : nameHint;
@@ -96,7 +97,7 @@ public record Upload(Path file, String name, MemorySegment image) {
         lease[0] = length > 0 && length <= maxBytes ? memory.take(length) : null;
         if (lease[0] != null) {
             MemorySegment in = lease[0].segment();
-            read(body, in, deadlineNanos);
+            body.readBody(in); // straight into the buffer; the connection's deadline ends a stalled upload (408)
             byte[] boundary = boundary(type, contentType);
             if (boundary != null) {
                 return multipart(in, boundary, folder, virtualDir, true);
@@ -111,7 +112,7 @@ public record Upload(Path file, String name, MemorySegment image) {
             return new Upload(virtualDir.resolve(storedName(hint)), hint, in);
         }
         Path spool = folder.dir().resolve("body");
-        long n = spool(body, spool, maxBytes, deadlineNanos);
+        long n = spool(body.body(length), spool, maxBytes, deadlineNanos);
         if (n == 0) {
             throw new HttpFailure(400, "empty request body: send the adapter's bytes");
         }
@@ -146,23 +147,6 @@ public record Upload(Path file, String name, MemorySegment image) {
             throw new HttpFailure(400, "multipart/form-data without a boundary");
         }
         return (m.group(1) != null ? m.group(1) : m.group(2)).getBytes(StandardCharsets.ISO_8859_1);
-    }
-
-    /** Reads the whole body into to (its Content-Length's size), in the stream's own reads. */
-    private static void read(InputStream body, MemorySegment to, long deadlineNanos) throws IOException {
-        byte[] buf = new byte[1 << 16];
-        long at = 0, size = to.byteSize();
-        while (at < size) {
-            int r = body.read(buf, 0, (int) Math.min(buf.length, size - at));
-            if (r < 0) {
-                throw new IOException("request body shorter than its Content-Length"); // the client went away
-            }
-            MemorySegment.copy(buf, 0, to, ValueLayout.JAVA_BYTE, at, r);
-            at += r;
-            if (System.nanoTime() - deadlineNanos > 0) {
-                throw new HttpFailure(408, "upload not received within the request time limit");
-            }
-        }
     }
 
     private static void writeFully(FileChannel w, MemorySegment s) throws IOException {

@@ -206,6 +206,224 @@ class DsireHttpServerTest {
         assertEquals(0, server.memoryInUse(), "every request's buffer is given back");
     }
 
+    /** One answer read off a raw connection: its status line, headers (names lower-cased) and body. */
+    private record Raw(String statusLine, java.util.Map<String, String> headers, String body) {
+        int status() {
+            return Integer.parseInt(statusLine.split(" ")[1]);
+        }
+    }
+
+    private static Raw readAnswer(java.io.InputStream in) throws IOException {
+        StringBuilder h = new StringBuilder();
+        while (!h.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new java.io.EOFException("closed after: " + h);
+            }
+            h.append((char) b);
+        }
+        String[] lines = h.toString().split("\r\n");
+        java.util.Map<String, String> headers = new java.util.TreeMap<>();
+        for (int i = 1; i < lines.length; i++) {
+            int c = lines[i].indexOf(':');
+            headers.put(lines[i].substring(0, c).toLowerCase(java.util.Locale.ROOT), lines[i].substring(c + 1).trim());
+        }
+        int length = Integer.parseInt(headers.getOrDefault("content-length", "0"));
+        return new Raw(lines[0], headers, new String(in.readNBytes(length), StandardCharsets.UTF_8));
+    }
+
+    private java.net.Socket connect() throws IOException {
+        java.net.Socket s = new java.net.Socket("127.0.0.1", server.address().getPort());
+        s.setSoTimeout(20_000);
+        return s;
+    }
+
+    private static void oneLineError(Raw r, int status, String reasonPart) {
+        assertEquals(status, r.status(), r.body());
+        assertTrue(r.body().startsWith("{\"error\":\"") && r.body().endsWith("\"}\n") && r.body().lines().count() == 1, r.body());
+        assertTrue(r.body().contains(reasonPart), r.body());
+        assertEquals("close", r.headers().get("connection"));
+    }
+
+    @Test
+    void requestsShareAKeepAliveConnectionAndHttp10ClosesIt() throws Exception {
+        start(limits(1000, 1, 1, Duration.ofSeconds(10)));
+        try (java.net.Socket s = connect()) {
+            String post = "POST /v1/predict?name=k.safetensors HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc";
+            s.getOutputStream().write((post + post + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1)); // pipelined
+            for (int i = 0; i < 2; i++) {
+                Raw r = readAnswer(s.getInputStream());
+                assertEquals(200, r.status(), r.body());
+                assertEquals("{\"ok\":true}\n", r.body());
+                assertNull(r.headers().get("connection"));
+            }
+            assertEquals("{\"status\":\"ok\"}\n", readAnswer(s.getInputStream()).body());
+            assertEquals("abc", seenBytes.get());
+        }
+        try (java.net.Socket s = connect()) { // as ApacheBench sends, with and without -k
+            s.getOutputStream().write("POST /v1/predict HTTP/1.0\r\nConnection: Keep-Alive\r\nContent-Length: 2\r\n\r\nhi".getBytes(StandardCharsets.ISO_8859_1));
+            Raw r = readAnswer(s.getInputStream());
+            assertEquals(200, r.status());
+            assertEquals("keep-alive", r.headers().get("connection"));
+            s.getOutputStream().write("POST /v1/predict HTTP/1.0\r\nContent-Length: 2\r\n\r\nho".getBytes(StandardCharsets.ISO_8859_1));
+            assertEquals(200, readAnswer(s.getInputStream()).status());
+            assertEquals(-1, s.getInputStream().read(), "HTTP/1.0 without keep-alive: closed after the answer");
+        }
+    }
+
+    @Test
+    void expectContinueIsAnsweredOnlyOnceTheRequestIsAdmitted() throws Exception {
+        start(limits(1000, 1, 1, Duration.ofSeconds(10)));
+        try (java.net.Socket s = connect()) {
+            s.getOutputStream().write("POST /v1/predict HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            Raw interim = readAnswer(s.getInputStream());
+            assertEquals("HTTP/1.1 100 Continue", interim.statusLine());
+            s.getOutputStream().write("body".getBytes(StandardCharsets.ISO_8859_1));
+            assertEquals(200, readAnswer(s.getInputStream()).status());
+            assertEquals("body", seenBytes.get());
+        }
+        try (java.net.Socket s = connect()) { // too large: the final answer instead of 100, and the body is never sent
+            s.getOutputStream().write("POST /v1/predict HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            oneLineError(readAnswer(s.getInputStream()), 413, "larger than --max-bytes");
+        }
+    }
+
+    @Test
+    void aMalformedHeadIsOneLineAndTheConnectionCloses() throws Exception {
+        start(limits(1000, 1, 1, Duration.ofSeconds(10)));
+        try (java.net.Socket s = connect()) {
+            s.getOutputStream().write("POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc".getBytes(StandardCharsets.ISO_8859_1));
+            oneLineError(readAnswer(s.getInputStream()), 400, "both Content-Length and Transfer-Encoding");
+            assertEquals(-1, s.getInputStream().read());
+        }
+        try (java.net.Socket s = connect()) { // a HEAD is answered without a body
+            s.getOutputStream().write("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            var in = s.getInputStream();
+            StringBuilder all = new StringBuilder();
+            for (int b; (b = in.read()) >= 0; ) {
+                all.append((char) b);
+            }
+            assertTrue(all.toString().startsWith("HTTP/1.1 405 Method Not Allowed\r\n") && all.toString().contains("\r\nAllow: GET\r\n")
+                    && all.toString().endsWith("\r\n\r\n"), all.toString());
+        }
+        try (java.net.Socket s = connect()) {
+            s.getOutputStream().write(("GET /healthz HTTP/1.1\r\nHost: x\r\n" + "X: y\r\n".repeat(200) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            oneLineError(readAnswer(s.getInputStream()), 431, "more than 100 header fields");
+        }
+        try (java.net.Socket s = connect()) {
+            s.getOutputStream().write("POST /v1/predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            oneLineError(readAnswer(s.getInputStream()), 400, "bad chunk size");
+        }
+        assertEquals(0, server.inFlight());
+        assertEquals(0, server.memoryInUse());
+    }
+
+    @Test
+    void aStalledUploadIs408AndAnIdleConnectionIsClosedQuietly() throws Exception {
+        start(limits(1000, 1, 1, Duration.ofMillis(1500)));
+        try (java.net.Socket s = connect()) {
+            s.getOutputStream().write("POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly this".getBytes(StandardCharsets.ISO_8859_1));
+            long t0 = System.nanoTime();
+            oneLineError(readAnswer(s.getInputStream()), 408, "not received within the request time limit");
+            assertTrue(System.nanoTime() - t0 < 10_000_000_000L);
+        }
+        try (java.net.Socket s = connect()) { // a head that never ends: 408 too
+            s.getOutputStream().write("POST /v1/predict HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            oneLineError(readAnswer(s.getInputStream()), 408, "not received within the request time limit");
+        }
+        try (java.net.Socket s = connect()) { // nothing sent: closed without an answer
+            assertEquals(-1, s.getInputStream().read());
+        }
+        assertEquals(0, server.inFlight());
+        assertEquals(0, server.memoryInUse());
+        for (int i = 0; i < 100 && server.openConnections() > 0; i++) {
+            Thread.sleep(20);
+        }
+        assertEquals(0, server.openConnections());
+    }
+
+    @Test
+    void connectionsPastTheBoundAre503() throws Exception {
+        start(limits(1000, 1, 0, Duration.ofSeconds(10)));
+        int bound = 2 * (1 + 0) + 16;
+        List<java.net.Socket> idle = new ArrayList<>();
+        try {
+            for (int i = 0; i < bound; i++) {
+                idle.add(connect());
+            }
+            for (int tries = 0; tries < 500 && server.openConnections() < bound; tries++) {
+                Thread.sleep(10);
+            }
+            assertEquals(bound, server.openConnections());
+            try (java.net.Socket s = connect()) {
+                s.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                Raw r = readAnswer(s.getInputStream());
+                oneLineError(r, 503, bound + " connections open");
+                assertEquals("1", r.headers().get("retry-after"));
+            }
+        } finally {
+            for (java.net.Socket s : idle) {
+                s.close();
+            }
+        }
+        for (int tries = 0; tries < 500 && server.openConnections() > 0; tries++) {
+            Thread.sleep(10);
+        }
+        assertEquals(200, http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.address().getPort() + "/healthz")).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode());
+    }
+
+    /**
+     * The fuzz test's inputs (HttpRequestFuzzTest), each sent on its own connection to a live server: every answer
+     * is a status the server means to send with a one-line reason, or the connection is closed without one; the
+     * server answers the next request, and no request, buffer or folder is left behind.
+     */
+    @Test
+    void theFuzzCorpusOnTheWireGetsOneLineRefusalsAndTheServerGoesOn() throws Exception {
+        URI u = start(limits(1 << 20, 2, 4, Duration.ofSeconds(10)));
+        Path corpus = Path.of("src/test/resources/dev/dsire/serve/HttpRequestFuzzTestInputs/requestsAreReadOrRefusedCleanly");
+        java.util.Set<Integer> meant = java.util.Set.of(200, 400, 404, 405, 408, 413, 414, 417, 422, 431, 501, 505);
+        List<Path> inputs;
+        try (var files = Files.list(corpus)) {
+            inputs = files.sorted().toList();
+        }
+        assertTrue(inputs.size() >= 4, "the committed inputs");
+        int answers = 0;
+        for (Path input : inputs) {
+            try (java.net.Socket s = connect()) {
+                s.getOutputStream().write(Files.readAllBytes(input));
+                s.shutdownOutput(); // the input ends where the bytes do
+                var in = new java.io.BufferedInputStream(s.getInputStream());
+                while (true) {
+                    in.mark(1);
+                    if (in.read() < 0) {
+                        break;
+                    }
+                    in.reset();
+                    Raw r = readAnswer(in);
+                    answers++;
+                    if (r.status() == 100) {
+                        continue; // the interim answer to Expect: 100-continue
+                    }
+                    assertTrue(meant.contains(r.status()), input + ": " + r.statusLine() + " " + r.body());
+                    assertEquals(1, r.body().lines().count(), input + ": " + r.body());
+                }
+            } catch (java.net.SocketException reset) {
+                // the server closed on bytes it had not read: a reset instead of the end, allowed
+            }
+        }
+        assertTrue(answers > 0);
+        assertEquals(200, http.send(HttpRequest.newBuilder(u.resolve("/healthz")).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+        for (int i = 0; i < 100 && server.inFlight() > 0; i++) {
+            Thread.sleep(20);
+        }
+        assertEquals(0, server.inFlight());
+        assertEquals(0, server.memoryInUse());
+        try (var s = Files.list(dir.resolve("spool"))) {
+            assertEquals(0, s.count());
+        }
+    }
+
     private static byte[] zip(List<String> names, List<byte[]> bodies) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         try (ZipOutputStream z = new ZipOutputStream(b)) {
