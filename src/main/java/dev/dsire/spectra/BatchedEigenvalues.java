@@ -114,28 +114,30 @@ final class BatchedEigenvalues {
             v = new double[n * W];
             p = new double[n * W];
         }
-        for (int k = 0; k < W; k++) {
-            if (k < count) {
-                // scale by a power of two near the largest diagonal entry: exact, keeps squares in range
-                double[] x = g[k];
-                double max = 0;
-                for (int i = 0; i < n; i++) {
-                    max = Math.max(max, Math.abs(x[i * n + i]));
+        double[] f = t0;
+        for (int k = 0; k < count; k++) {
+            // scale by a power of two near the largest diagonal entry: exact, keeps squares in range
+            double[] x = g[k];
+            double max = 0;
+            for (int i = 0; i < n; i++) {
+                max = Math.max(max, Math.abs(x[i * n + i]));
+            }
+            int s = max == 0 || !Double.isFinite(max) ? 0 : Math.getExponent(max);
+            exp[k] = s;
+            // × 2^-s, a double for every s getExponent gives: one correctly rounded product, as scalb
+            f[k] = Math.scalb(1.0, -s);
+        }
+        // the lower triangle is all the reduction reads; element by element, its W lanes written
+        // side by side (a matrix at a time wrote one double per 64-byte line across 64 KB); an idle
+        // lane holds the zero matrix, which converges at once
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j <= i; j++) {
+                int x = i * n + j, at = x * W;
+                for (int k = 0; k < count; k++) {
+                    a[at + k] = g[k][x] * f[k];
                 }
-                int s = max == 0 || !Double.isFinite(max) ? 0 : Math.getExponent(max);
-                exp[k] = s;
-                // × 2^-s, a double for every s getExponent gives: one correctly rounded product, as scalb
-                double f = Math.scalb(1.0, -s);
-                for (int i = 0; i < n; i++) { // the lower triangle is all the reduction reads
-                    for (int j = 0; j <= i; j++) {
-                        a[(i * n + j) * W + k] = x[i * n + j] * f;
-                    }
-                }
-            } else { // an idle lane: the zero matrix, which converges at once
-                for (int i = 0; i < n; i++) {
-                    for (int j = 0; j <= i; j++) {
-                        a[(i * n + j) * W + k] = 0;
-                    }
+                for (int k = count; k < W; k++) {
+                    a[at + k] = 0;
                 }
             }
         }

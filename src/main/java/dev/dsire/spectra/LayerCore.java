@@ -59,8 +59,12 @@ final class LayerCore {
     /** One layer: X_A = Aᵀ (k×r), X_B = B (d×r), and the scale of B·A. */
     record Job(String layer, Panel xa, Panel xb, double scale) {}
 
-    /** Layers per group worth handing to {@link #spectra}: two Grams each fill the eigen solver's lanes twice, the cores once. */
-    static final int GROUP = BatchedEigenvalues.LANES;
+    /**
+     * Layers per group worth handing to {@link #spectra}: two batches of the eigen solver's lanes,
+     * so that each kind of eigenproblem (the Grams of A, of B, the cores) fills a pair of batches,
+     * whose QL sweeps share a loop (see solve).
+     */
+    static final int GROUP = 2 * BatchedEigenvalues.LANES;
     /** Above this rank the eigenproblems run one at a time (the lockstep solver's scratch grows as LANES·r²). */
     static final int BATCH_LIMIT = 128;
 
