@@ -65,7 +65,7 @@ final class LayerCore {
      * whose QL sweeps share a loop (see solve).
      */
     static final int GROUP = 2 * BatchedEigenvalues.LANES;
-    /** Above this rank the eigenproblems run one at a time (the lockstep solver's scratch grows as LANES·r²). */
+    /** Above this rank the eigenproblems run one at a time (the lockstep solver's scratch grows as LANES·r², twice that for a pair of batches). */
     static final int BATCH_LIMIT = 128;
 
     /**
