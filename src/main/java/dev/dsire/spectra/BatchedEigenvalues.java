@@ -60,6 +60,50 @@ final class BatchedEigenvalues {
      */
     void compute(double[][] g, int count, int n, double[][] out, boolean vector) {
         vector &= VECTOR;
+        load(g, count, n);
+        if (vector) {
+            vTridiagonalize(n, count);
+            vQl(n, count);
+        } else {
+            tridiagonalize(n);
+            ql(n, count);
+        }
+        store(count, n, out);
+    }
+
+    private BatchedEigenvalues second; // the other batch of compute2's pair
+
+    /**
+     * Two batches of one size: g[0..count) into out, g2[0..count2) into out2, each matrix's
+     * eigenvalues the same bits as {@link #compute} gives it (lanes never mix). Where a vector holds
+     * all {@link #LANES} lanes (AVX-512), the two batches' QL sweeps run side by side in one loop
+     * ({@link #vSweepPair}): each batch's rotations are one chain of square roots and divisions, and
+     * two chains let the core overlap them. Elsewhere the batches run in turn.
+     */
+    void compute2(double[][] g, int count, double[][] g2, int count2, int n, double[][] out, double[][] out2) {
+        compute2(g, count, g2, count2, n, out, out2, KernelWarmup.vector());
+    }
+
+    /** As above, on the vector twins or on the scalar lanes (the same bits either way). */
+    void compute2(double[][] g, int count, double[][] g2, int count2, int n, double[][] out, double[][] out2, boolean vector) {
+        vector &= VECTOR;
+        if (!vector || H != W) {
+            compute(g, count, n, out, vector);
+            compute(g2, count2, n, out2, vector);
+            return;
+        }
+        BatchedEigenvalues y = second != null ? second : (second = new BatchedEigenvalues());
+        load(g, count, n);
+        y.load(g2, count2, n);
+        vTridiagonalize(n, count);
+        y.vTridiagonalize(n, count2);
+        vQlPair(y, n, count, count2);
+        store(count, n, out);
+        y.store(count2, n, out2);
+    }
+
+    /** The matrices g[0..count), each scaled by a power of two, into a's lanes; idle lanes zero. */
+    private void load(double[][] g, int count, int n) {
         if (count < 1 || count > W) {
             throw new IllegalArgumentException("batch of " + count);
         }
@@ -70,38 +114,37 @@ final class BatchedEigenvalues {
             v = new double[n * W];
             p = new double[n * W];
         }
-        for (int k = 0; k < W; k++) {
-            if (k < count) {
-                // scale by a power of two near the largest diagonal entry: exact, keeps squares in range
-                double[] x = g[k];
-                double max = 0;
-                for (int i = 0; i < n; i++) {
-                    max = Math.max(max, Math.abs(x[i * n + i]));
+        double[] f = t0;
+        for (int k = 0; k < count; k++) {
+            // scale by a power of two near the largest diagonal entry: exact, keeps squares in range
+            double[] x = g[k];
+            double max = 0;
+            for (int i = 0; i < n; i++) {
+                max = Math.max(max, Math.abs(x[i * n + i]));
+            }
+            int s = max == 0 || !Double.isFinite(max) ? 0 : Math.getExponent(max);
+            exp[k] = s;
+            // × 2^-s, a double for every s getExponent gives: one correctly rounded product, as scalb
+            f[k] = Math.scalb(1.0, -s);
+        }
+        // the lower triangle is all the reduction reads; element by element, its W lanes written
+        // side by side (a matrix at a time wrote one double per 64-byte line across 64 KB); an idle
+        // lane holds the zero matrix, which converges at once
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j <= i; j++) {
+                int x = i * n + j, at = x * W;
+                for (int k = 0; k < count; k++) {
+                    a[at + k] = g[k][x] * f[k];
                 }
-                int s = max == 0 || !Double.isFinite(max) ? 0 : Math.getExponent(max);
-                exp[k] = s;
-                // × 2^-s, a double for every s getExponent gives: one correctly rounded product, as scalb
-                double f = Math.scalb(1.0, -s);
-                for (int i = 0; i < n; i++) { // the lower triangle is all the reduction reads
-                    for (int j = 0; j <= i; j++) {
-                        a[(i * n + j) * W + k] = x[i * n + j] * f;
-                    }
-                }
-            } else { // an idle lane: the zero matrix, which converges at once
-                for (int i = 0; i < n; i++) {
-                    for (int j = 0; j <= i; j++) {
-                        a[(i * n + j) * W + k] = 0;
-                    }
+                for (int k = count; k < W; k++) {
+                    a[at + k] = 0;
                 }
             }
         }
-        if (vector) {
-            vTridiagonalize(n, count);
-            vQl(n, count);
-        } else {
-            tridiagonalize(n);
-            ql(n, count);
-        }
+    }
+
+    /** The eigenvalues in d, scaled back, descending, into out[0..count). */
+    private void store(int count, int n, double[][] out) {
         for (int k = 0; k < count; k++) {
             double[] o = out[k];
             double f = Math.scalb(1.0, exp[k]);
@@ -520,37 +563,13 @@ final class BatchedEigenvalues {
 
     /** Implicit QL on the tridiagonals (d, e) of the lanes [0, count): eigenvalues into d. */
     private void vQl(int n, int count) {
-        for (int k = 0; k < W; k++) {
-            lo[k] = k < count ? 0 : n;
-            iter[k] = 0;
-        }
+        qlStart(n, count);
         while (true) {
-            int from = n, to = -1;
-            for (int o = 0; o < count; o += H) {
-                vWindows(n, o);
-            }
-            for (int k = 0; k < W; k++) {
-                int l = lo[k], m = hi[k];
-                if (l >= n) {
-                    lv[k] = n; // idle: no index is inside [n, -1)
-                    mv[k] = -1;
-                    continue;
-                }
-                if (iter[k]++ == 60) {
-                    throw new ArithmeticException("tridiagonal QL did not converge");
-                }
-                lv[k] = l;
-                mv[k] = m;
-                double dl = d[l * W + k], el = e[l * W + k];
-                double g = (d[(l + 1) * W + k] - dl) / (2 * el);
-                double r = SymmetricEigenvalues.hypot(g, 1);
-                g0[k] = d[m * W + k] - dl + el / (g + Math.copySign(r, g));
-                from = Math.min(from, l);
-                to = Math.max(to, m);
-            }
-            if (to < 0) {
+            long window = shifts(n, count);
+            if (window < 0) {
                 return;
             }
+            int from = (int) (window >>> 32), to = (int) window;
             if (H == W) {
                 vSweep(from, to, 0);
             } else if (count <= H) { // the upper half is idle
@@ -563,13 +582,86 @@ final class BatchedEigenvalues {
                     vSweep(from, to, o);
                 }
             }
-            for (int k = 0; k < W; k++) {
-                if (live[k]) {
-                    int l = lo[k];
-                    d[l * W + k] -= tmp[k];
-                    e[l * W + k] = g0[k];
-                    e[hi[k] * W + k] = 0;
-                }
+            deflate();
+        }
+    }
+
+    /**
+     * vQl on this batch's lanes [0, count) and y's [0, countY) at once (H = W): every pass, each
+     * batch's live lanes take one QL step, as in vQl, the two batches' sweeps in one loop while
+     * both have lanes left.
+     */
+    private void vQlPair(BatchedEigenvalues y, int n, int count, int countY) {
+        qlStart(n, count);
+        y.qlStart(n, countY);
+        boolean doneX = false, doneY = false;
+        while (!doneX || !doneY) {
+            long wx = doneX ? -1 : shifts(n, count), wy = doneY ? -1 : y.shifts(n, countY);
+            doneX = wx < 0;
+            doneY = wy < 0;
+            if (!doneX && !doneY) {
+                vSweepPair(y, Math.min((int) (wx >>> 32), (int) (wy >>> 32)), Math.max((int) wx, (int) wy));
+            } else if (!doneX) {
+                vSweep((int) (wx >>> 32), (int) wx, 0);
+            } else if (!doneY) {
+                y.vSweep((int) (wy >>> 32), (int) wy, 0);
+            }
+            if (!doneX) {
+                deflate();
+            }
+            if (!doneY) {
+                y.deflate();
+            }
+        }
+    }
+
+    private void qlStart(int n, int count) {
+        for (int k = 0; k < W; k++) {
+            lo[k] = k < count ? 0 : n;
+            iter[k] = 0;
+        }
+    }
+
+    /**
+     * One QL step's set-up for every lane: its window into lo/hi (lv/mv for the sweep: an idle
+     * lane gets the empty [n, −1)) and its shift into g0. The union of the windows as from << 32 | to,
+     * or −1 when every lane has converged.
+     */
+    private long shifts(int n, int count) {
+        int from = n, to = -1;
+        for (int o = 0; o < count; o += H) {
+            vWindows(n, o);
+        }
+        for (int k = 0; k < W; k++) {
+            int l = lo[k], m = hi[k];
+            if (l >= n) {
+                lv[k] = n; // idle: no index is inside [n, -1)
+                mv[k] = -1;
+                continue;
+            }
+            if (iter[k]++ == 60) {
+                throw new ArithmeticException("tridiagonal QL did not converge");
+            }
+            lv[k] = l;
+            mv[k] = m;
+            double dl = d[l * W + k], el = e[l * W + k];
+            double g = (d[(l + 1) * W + k] - dl) / (2 * el);
+            double r = SymmetricEigenvalues.hypot(g, 1);
+            g0[k] = d[m * W + k] - dl + el / (g + Math.copySign(r, g));
+            from = Math.min(from, l);
+            to = Math.max(to, m);
+        }
+        return to < 0 ? -1 : (long) from << 32 | to;
+    }
+
+    /** After a sweep: each live lane's d[l] −= q, e[l] = g, e[m] = 0. */
+    private void deflate() {
+        for (int k = 0; k < W; k++) {
+            if (live[k]) {
+                int l = lo[k];
+                d[l * W + k] -= tmp[k];
+                e[l * W + k] = g0[k];
+                e[hi[k] * W + k] = 0;
             }
         }
     }
@@ -704,5 +796,79 @@ final class BatchedEigenvalues {
         gB.intoArray(g0, o);
         liveA.intoArray(live, 0);
         liveB.intoArray(live, o);
+    }
+
+    /**
+     * vSweep2's loop with this batch's lanes as the first half and y's as the second (H = W:
+     * AVX-512): two batches' chains of square roots and divisions overlap. Each batch's operations
+     * are vSweep's.
+     */
+    private void vSweepPair(BatchedEigenvalues y, int from, int to) {
+        final int o = 0;
+        DoubleVector lvA = DoubleVector.fromArray(S, lv, 0), mvA = DoubleVector.fromArray(S, mv, 0);
+        DoubleVector lvB = DoubleVector.fromArray(S, y.lv, o), mvB = DoubleVector.fromArray(S, y.mv, o);
+        VectorMask<Double> liveA = mvA.compare(VectorOperators.GE, 0), liveB = mvB.compare(VectorOperators.GE, 0);
+        DoubleVector one = DoubleVector.broadcast(S, 1), two = DoubleVector.broadcast(S, 2);
+        DoubleVector sA = one, cA = one, qA = DoubleVector.zero(S), gA = DoubleVector.fromArray(S, g0, 0);
+        DoubleVector sB = one, cB = one, qB = DoubleVector.zero(S), gB = DoubleVector.fromArray(S, y.g0, o);
+        for (int i = to - 1; i >= from; i--) {
+            DoubleVector iv = DoubleVector.broadcast(S, (double) i);
+            VectorMask<Double> actA = liveA.and(lvA.compare(VectorOperators.LE, iv)).and(mvA.compare(VectorOperators.GT, iv));
+            VectorMask<Double> actB = liveB.and(lvB.compare(VectorOperators.LE, iv)).and(mvB.compare(VectorOperators.GT, iv));
+            DoubleVector eiA = at(e, i, 0), diA = at(d, i, 0), d1A = at(d, i + 1, 0);
+            DoubleVector eiB = at(y.e, i, o), diB = at(y.d, i, o), d1B = at(y.d, i + 1, o);
+            DoubleVector fA = sA.mul(eiA), bA = cA.mul(eiA);
+            DoubleVector fB = sB.mul(eiB), bB = cB.mul(eiB);
+            DoubleVector sumA = fA.mul(fA).add(gA.mul(gA)), rA = sumA.sqrt();
+            DoubleVector sumB = fB.mul(fB).add(gB.mul(gB)), rB = sumB.sqrt();
+            VectorMask<Double> offA = sumA.compare(VectorOperators.LT, SymmetricEigenvalues.TINY)
+                    .or(sumA.compare(VectorOperators.EQ, Double.POSITIVE_INFINITY)).and(actA);
+            VectorMask<Double> offB = sumB.compare(VectorOperators.LT, SymmetricEigenvalues.TINY)
+                    .or(sumB.compare(VectorOperators.EQ, Double.POSITIVE_INFINITY)).and(actB);
+            if (offA.anyTrue()) { // squares left the normal range: Math.hypot, as the scalar twin
+                rA = hypot(fA, gA, rA, offA);
+            }
+            if (offB.anyTrue()) {
+                rB = y.hypot(fB, gB, rB, offB);
+            }
+            at(e, i + 1, 0).blend(rA, actA).intoArray(e, (i + 1) * W);
+            at(y.e, i + 1, o).blend(rB, actB).intoArray(y.e, (i + 1) * W + o);
+            VectorMask<Double> splitA = actA.and(rA.compare(VectorOperators.EQ, 0));
+            VectorMask<Double> splitB = actB.and(rB.compare(VectorOperators.EQ, 0));
+            if (splitA.anyTrue()) { // a lane's rotation vanished: it deflates here, as the scalar solver does
+                d1A = split(d1A, qA, splitA, i, 0);
+                liveA = liveA.andNot(splitA);
+                actA = actA.andNot(splitA);
+            }
+            if (splitB.anyTrue()) {
+                d1B = y.split(d1B, qB, splitB, i, o);
+                liveB = liveB.andNot(splitB);
+                actB = actB.andNot(splitB);
+            }
+            DoubleVector invA = one.div(rA), invB = one.div(rB);
+            DoubleVector snA = fA.mul(invA), cnA = gA.mul(invA);
+            DoubleVector snB = fB.mul(invB), cnB = gB.mul(invB);
+            DoubleVector ggA = d1A.sub(qA), ggB = d1B.sub(qB);
+            DoubleVector rrA = diA.sub(ggA).mul(snA).add(two.mul(cnA).mul(bA));
+            DoubleVector rrB = diB.sub(ggB).mul(snB).add(two.mul(cnB).mul(bB));
+            DoubleVector qnA = snA.mul(rrA), qnB = snB.mul(rrB);
+            d1A.blend(ggA.add(qnA), actA).intoArray(d, (i + 1) * W);
+            d1B.blend(ggB.add(qnB), actB).intoArray(y.d, (i + 1) * W + o);
+            DoubleVector gnA = cnA.mul(rrA).sub(bA), gnB = cnB.mul(rrB).sub(bB);
+            sA = sA.blend(snA, actA);
+            cA = cA.blend(cnA, actA);
+            qA = qA.blend(qnA, actA);
+            gA = gA.blend(gnA, actA);
+            sB = sB.blend(snB, actB);
+            cB = cB.blend(cnB, actB);
+            qB = qB.blend(qnB, actB);
+            gB = gB.blend(gnB, actB);
+        }
+        qA.intoArray(tmp, 0);
+        qB.intoArray(y.tmp, o);
+        gA.intoArray(g0, 0);
+        gB.intoArray(y.g0, o);
+        liveA.intoArray(live, 0);
+        liveB.intoArray(y.live, o);
     }
 }

@@ -59,9 +59,14 @@ final class LayerCore {
     /** One layer: X_A = Aᵀ (k×r), X_B = B (d×r), and the scale of B·A. */
     record Job(String layer, Panel xa, Panel xb, double scale) {}
 
-    /** Layers per group worth handing to {@link #spectra}: two Grams each fill the eigen solver's lanes twice, the cores once. */
+    /**
+     * Layers per group worth handing to {@link #spectra}: two Grams each fill the eigen solver's
+     * lanes twice (a pair of batches, whose QL sweeps share a loop: see solve), the cores once.
+     * Groups of 16 layers, whose cores pair too, measured no faster per model (within the noise)
+     * and give two threads half as many tasks to share.
+     */
     static final int GROUP = BatchedEigenvalues.LANES;
-    /** Above this rank the eigenproblems run one at a time (the lockstep solver's scratch grows as LANES·r²). */
+    /** Above this rank the eigenproblems run one at a time (the lockstep solver's scratch grows as LANES·r², twice that for a pair of batches). */
     static final int BATCH_LIMIT = 128;
 
     /**
@@ -145,6 +150,7 @@ final class LayerCore {
 
     /** The jobs in group[0..count) into results[0..count). */
     private void process(int count) {
+        pendingCount = 0; // nothing left waiting by a call that threw
         for (int j = 0; j < count; j++) {
             Job job = group[j];
             int r = job.xa().cols();
@@ -161,7 +167,8 @@ final class LayerCore {
             }
         }
         eigenvalues(count, GRAM, gA, sA);
-        eigenvalues(count, GRAM, gB, sB);
+        eigenvalues(count, GRAM, gB, sB); // paired with gA's batches of its size: see solve
+        flush();
         for (int j = 0; j < count; j++) {
             if (path[j] != GRAM) {
                 continue;
@@ -181,6 +188,7 @@ final class LayerCore {
         }
         coreMatrices(count);
         eigenvalues(count, CORE, cores, sBA);
+        flush();
         for (int j = 0; j < count; j++) {
             Job job = group[j];
             int r = job.xa().cols();
@@ -277,9 +285,39 @@ final class LayerCore {
         Arrays.fill(queued, 0, count, false);
     }
 
-    /** Always the lockstep solver, even for one matrix: a layer's bits must not depend on its group. */
+    // a batch waiting for a second of its size (batchIn/batchOut's contents, pendingCount matrices of order pendingN)
+    private final double[][] pendingIn = new double[BatchedEigenvalues.LANES][], pendingOut = new double[BatchedEigenvalues.LANES][];
+    private int pendingCount, pendingN;
+
+    /**
+     * Always the lockstep solver, even for one matrix: a layer's bits must not depend on its group.
+     * Batches go in pairs of one size (a group's Grams of A with its Grams of B), whose QL sweeps
+     * share a loop (BatchedEigenvalues.compute2); each matrix's bits are what it gets alone. The
+     * first of a pair waits here until its second comes or {@link #flush} runs it alone.
+     */
     private void solve(int b, int n) {
-        batched.compute(batchIn, b, n, batchOut);
+        if (pendingCount > 0 && pendingN == n) {
+            batched.compute2(pendingIn, pendingCount, batchIn, b, n, pendingOut, batchOut);
+            pendingCount = 0;
+            Arrays.fill(pendingIn, null);
+            Arrays.fill(pendingOut, null);
+            return;
+        }
+        flush();
+        System.arraycopy(batchIn, 0, pendingIn, 0, b);
+        System.arraycopy(batchOut, 0, pendingOut, 0, b);
+        pendingCount = b;
+        pendingN = n;
+    }
+
+    /** Solves the batch waiting for a second, if any. */
+    private void flush() {
+        if (pendingCount > 0) {
+            batched.compute(pendingIn, pendingCount, pendingN, pendingOut);
+            pendingCount = 0;
+            Arrays.fill(pendingIn, null);
+            Arrays.fill(pendingOut, null);
+        }
     }
 
     /** A factor held NaN or infinity; layer names it where known. */
@@ -464,11 +502,19 @@ final class LayerCore {
     }
 
     /**
-     * Doubles of x the Gram kernels work on at a time (32 KB): a chunk stays in L1 while every tile
-     * passes over it. One tile's pass over a whole 512 KB block streamed it from L2, which cannot
-     * feed 16 FMAs per 8 loads. Chunking leaves each lane's sum in the same order (same bits).
+     * Doubles of x gramRowsAdd's tiles work on at a time (32 KB): a chunk stays in L1 while every
+     * tile passes over it. Chunking leaves each sum in the same order (same bits).
      */
     private static final int CHUNK = 1 << 12;
+    /**
+     * The same for gramAdd's dot-product tiles: a whole block (512 KB, in L2). On Ice Lake one
+     * tile's pass over a block streamed from L2 too slowly and 32 KB chunks were faster; on Zen 4
+     * (1 MB L2 per core) 32 KB chunks cost more: each chunk reloads and stores every tile's 16
+     * accumulators (36 KB of lanes on AVX-512, which with the chunk overflow L1), and a tile's
+     * loop ran 16 steps between them. One thread, in-process A/B, CPU per model: 13.9 → 13.4 ms
+     * on AVX-512, 15.9 → 15.5 ms on AVX2 (2^14 and 2^15 in between).
+     */
+    private static final int DOT_CHUNK = 1 << 16;
 
     /** Doubles gramAdd keeps its tiles' lanes in, for rank n. */
     static int tileLanes(int n) {
@@ -478,7 +524,7 @@ final class LayerCore {
 
     /** As above, with acc ({@link #tileLanes} doubles) to hold the tiles' lanes between chunks. */
     static void gramAdd(double[] x, int n, int len, double[] g, double[] acc) {
-        int w = LANES.length(), bound = LANES.loopBound(len), chunk = Math.max(w, (CHUNK / Math.max(1, n)) / w * w);
+        int w = LANES.length(), bound = LANES.loopBound(len), chunk = Math.max(w, (DOT_CHUNK / Math.max(1, n)) / w * w);
         Arrays.fill(acc, 0, tileLanes(n), 0);
         // 4×4 tiles: 16 accumulators and 8 loads per step fit the 32 vector registers of AVX-512;
         // where there are 16 (AVX2, whose vectors hold 4 doubles) each tile runs as two 2×4 halves,

@@ -12,9 +12,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The lockstep solver against EJML's symmetric QR and the scalar solver, on batches mixing
  * matrices that converge at very different speeds; its vector twin and lane independence, bit
- * for bit. The vector twin runs on vectors of LANES doubles (AVX-512) or of half as many, two
- * halves per batch (AVX2: run the tests with -XX:UseAVX=2 too); where vectors hold fewer than 4
- * doubles both calls run the scalar lanes.
+ * for bit, alone and in pairs of batches (compute2). The vector twin runs on vectors of LANES doubles
+ * (AVX-512) or of half as many, two halves per batch (AVX2: run the tests with -XX:UseAVX=2 too);
+ * where vectors hold fewer than 4 doubles both calls run the scalar lanes.
  */
 class BatchedEigenvaluesTest {
     static final int W = BatchedEigenvalues.LANES;
@@ -37,6 +37,23 @@ class BatchedEigenvaluesTest {
                 batched.compute(in, count, n, out, false);
                 double[][] twin = new double[count][n];
                 batched.compute(in, count, n, twin, true);
+                // in pairs (compute2: on AVX-512 the two batches' QL sweeps share a loop), with a
+                // second batch of the same matrices reversed, one fewer: every matrix its own bits
+                int count2 = Math.max(1, count - 1);
+                double[][] in2 = new double[count2][];
+                for (int j = 0; j < count2; j++) {
+                    in2[j] = in[count - 1 - j];
+                }
+                for (boolean vector : new boolean[] {false, true}) {
+                    double[][] p1 = new double[count][n], p2 = new double[count2][n];
+                    batched.compute2(in, count, in2, count2, n, p1, p2, vector);
+                    for (int k = 0; k < count; k++) {
+                        assertArrayEquals(out[k], p1[k], what + " batch " + size + ": the first of a pair, vector " + vector);
+                    }
+                    for (int j = 0; j < count2; j++) {
+                        assertArrayEquals(out[count - 1 - j], p2[j], what + " batch " + size + ": the second of a pair, vector " + vector);
+                    }
+                }
                 for (int k = 0; k < count; k++) {
                     int at = from + k;
                     for (int i = 0; i < n; i++) {
