@@ -8,14 +8,18 @@ package dev.dsire.spectra;
  * on the scalar lanes. The vector twins are about 2.5× faster once compiled (on AVX2, where they
  * run as two halves of 4 lanes, the eigen solver's about 2×), which repays that
  * warm-up after a few hundred models. So a process runs the scalar lanes for its first
- * {@link #SWITCH} batches (about 400 SD 1.5 adapters) and the vector twins after. Results never
+ * {@link #SWITCH} kernel calls (about 300 SD 1.5 adapters) and the vector twins after. Results never
  * depend on where a process switched.
  */
 final class KernelWarmup {
     // both kernels' VECTOR hold wherever vectors have 4 doubles (AVX2, halves) or 8 (AVX-512)
 
-    /** Batches (calls of either kernel) on the scalar lanes before the switch. */
-    static final int SWITCH = 20_000;
+    /**
+     * Kernel calls on the scalar lanes before the switch. A group's Gram eigenproblems of A and B are one call
+     * (a pair of batches), its cores another: 15,000 calls is about 300 SD 1.5 adapters, the switch point
+     * measured before the pairing.
+     */
+    static final int SWITCH = 15_000;
     private static volatile boolean vector;
     private static int calls; // racy on purpose: a lost count only delays the switch a little
 
