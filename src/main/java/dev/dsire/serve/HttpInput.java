@@ -331,17 +331,20 @@ final class HttpInput {
         return true;
     }
 
-    private final class Fixed extends InputStream {
-        private long left;
-
-        Fixed(long length) {
-            left = length;
-        }
-
+    /** A request body's bytes; the one-byte read goes through the bulk one, which keeps the body's rules. */
+    private abstract static class BodyStream extends InputStream {
         @Override
         public int read() throws IOException {
             byte[] one = new byte[1];
             return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
+        }
+    }
+
+    private final class Fixed extends BodyStream {
+        private long left;
+
+        Fixed(long length) {
+            left = length;
         }
 
         @Override
@@ -362,15 +365,9 @@ final class HttpInput {
     }
 
     /** RFC 9112 7.1: chunk-size [; extensions] CRLF data CRLF ... 0 CRLF [trailer fields] CRLF. */
-    private final class Chunked extends InputStream {
+    private final class Chunked extends BodyStream {
         private long left; // of the current chunk
         private boolean done;
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
-        }
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {

@@ -576,7 +576,7 @@ final class BatchedEigenvalues {
                 vSweep(from, to, 0);
                 Arrays.fill(live, H, W, false);
             } else if (H * 2 == W) {
-                vSweep2(from, to);
+                vSweepPair(this, H, from, to);
             } else {
                 for (int o = 0; o < W; o += H) {
                     vSweep(from, to, o);
@@ -600,7 +600,7 @@ final class BatchedEigenvalues {
             doneX = wx < 0;
             doneY = wy < 0;
             if (!doneX && !doneY) {
-                vSweepPair(y, Math.min((int) (wx >>> 32), (int) (wy >>> 32)), Math.max((int) wx, (int) wy));
+                vSweepPair(y, 0, Math.min((int) (wx >>> 32), (int) (wy >>> 32)), Math.max((int) wx, (int) wy));
             } else if (!doneX) {
                 vSweep((int) (wx >>> 32), (int) wx, 0);
             } else if (!doneY) {
@@ -725,86 +725,13 @@ final class BatchedEigenvalues {
     }
 
     /**
-     * vSweep on both halves of the lanes (W = 2H: AVX2) in one loop: each half's rotations are a
-     * chain of square roots and divisions, and two independent chains let the core overlap them
-     * (the halves in turn would wait on every link). Each half's operations are vSweep's.
-     */
-    private void vSweep2(int from, int to) {
-        final int o = H;
-        DoubleVector lvA = DoubleVector.fromArray(S, lv, 0), mvA = DoubleVector.fromArray(S, mv, 0);
-        DoubleVector lvB = DoubleVector.fromArray(S, lv, o), mvB = DoubleVector.fromArray(S, mv, o);
-        VectorMask<Double> liveA = mvA.compare(VectorOperators.GE, 0), liveB = mvB.compare(VectorOperators.GE, 0);
-        DoubleVector one = DoubleVector.broadcast(S, 1), two = DoubleVector.broadcast(S, 2);
-        DoubleVector sA = one, cA = one, qA = DoubleVector.zero(S), gA = DoubleVector.fromArray(S, g0, 0);
-        DoubleVector sB = one, cB = one, qB = DoubleVector.zero(S), gB = DoubleVector.fromArray(S, g0, o);
-        for (int i = to - 1; i >= from; i--) {
-            DoubleVector iv = DoubleVector.broadcast(S, (double) i);
-            VectorMask<Double> actA = liveA.and(lvA.compare(VectorOperators.LE, iv)).and(mvA.compare(VectorOperators.GT, iv));
-            VectorMask<Double> actB = liveB.and(lvB.compare(VectorOperators.LE, iv)).and(mvB.compare(VectorOperators.GT, iv));
-            DoubleVector eiA = at(e, i, 0), diA = at(d, i, 0), d1A = at(d, i + 1, 0);
-            DoubleVector eiB = at(e, i, o), diB = at(d, i, o), d1B = at(d, i + 1, o);
-            DoubleVector fA = sA.mul(eiA), bA = cA.mul(eiA);
-            DoubleVector fB = sB.mul(eiB), bB = cB.mul(eiB);
-            DoubleVector sumA = fA.mul(fA).add(gA.mul(gA)), rA = sumA.sqrt();
-            DoubleVector sumB = fB.mul(fB).add(gB.mul(gB)), rB = sumB.sqrt();
-            VectorMask<Double> offA = sumA.compare(VectorOperators.LT, SymmetricEigenvalues.TINY)
-                    .or(sumA.compare(VectorOperators.EQ, Double.POSITIVE_INFINITY)).and(actA);
-            VectorMask<Double> offB = sumB.compare(VectorOperators.LT, SymmetricEigenvalues.TINY)
-                    .or(sumB.compare(VectorOperators.EQ, Double.POSITIVE_INFINITY)).and(actB);
-            if (offA.anyTrue()) { // squares left the normal range: Math.hypot, as the scalar twin
-                rA = hypot(fA, gA, rA, offA);
-            }
-            if (offB.anyTrue()) {
-                rB = hypot(fB, gB, rB, offB);
-            }
-            at(e, i + 1, 0).blend(rA, actA).intoArray(e, (i + 1) * W);
-            at(e, i + 1, o).blend(rB, actB).intoArray(e, (i + 1) * W + o);
-            VectorMask<Double> splitA = actA.and(rA.compare(VectorOperators.EQ, 0));
-            VectorMask<Double> splitB = actB.and(rB.compare(VectorOperators.EQ, 0));
-            if (splitA.anyTrue()) { // a lane's rotation vanished: it deflates here, as the scalar solver does
-                d1A = split(d1A, qA, splitA, i, 0);
-                liveA = liveA.andNot(splitA);
-                actA = actA.andNot(splitA);
-            }
-            if (splitB.anyTrue()) {
-                d1B = split(d1B, qB, splitB, i, o);
-                liveB = liveB.andNot(splitB);
-                actB = actB.andNot(splitB);
-            }
-            DoubleVector invA = one.div(rA), invB = one.div(rB);
-            DoubleVector snA = fA.mul(invA), cnA = gA.mul(invA);
-            DoubleVector snB = fB.mul(invB), cnB = gB.mul(invB);
-            DoubleVector ggA = d1A.sub(qA), ggB = d1B.sub(qB);
-            DoubleVector rrA = diA.sub(ggA).mul(snA).add(two.mul(cnA).mul(bA));
-            DoubleVector rrB = diB.sub(ggB).mul(snB).add(two.mul(cnB).mul(bB));
-            DoubleVector qnA = snA.mul(rrA), qnB = snB.mul(rrB);
-            d1A.blend(ggA.add(qnA), actA).intoArray(d, (i + 1) * W);
-            d1B.blend(ggB.add(qnB), actB).intoArray(d, (i + 1) * W + o);
-            DoubleVector gnA = cnA.mul(rrA).sub(bA), gnB = cnB.mul(rrB).sub(bB);
-            sA = sA.blend(snA, actA);
-            cA = cA.blend(cnA, actA);
-            qA = qA.blend(qnA, actA);
-            gA = gA.blend(gnA, actA);
-            sB = sB.blend(snB, actB);
-            cB = cB.blend(cnB, actB);
-            qB = qB.blend(qnB, actB);
-            gB = gB.blend(gnB, actB);
-        }
-        qA.intoArray(tmp, 0);
-        qB.intoArray(tmp, o);
-        gA.intoArray(g0, 0);
-        gB.intoArray(g0, o);
-        liveA.intoArray(live, 0);
-        liveB.intoArray(live, o);
-    }
-
-    /**
-     * vSweep2's loop with this batch's lanes as the first half and y's as the second (H = W:
-     * AVX-512): two batches' chains of square roots and divisions overlap. Each batch's operations
+     * One QL step on two sets of lanes in one loop: this batch's lanes [0, H) and y's lanes [o, o + H).
+     * Each set's rotations are a chain of square roots and divisions, and two independent chains let the
+     * core overlap them (one set at a time would wait on every link). Used for the two halves of one
+     * batch (y = this, o = H: AVX2) and for two batches (o = 0, H = W: AVX-512). Each set's operations
      * are vSweep's.
      */
-    private void vSweepPair(BatchedEigenvalues y, int from, int to) {
-        final int o = 0;
+    private void vSweepPair(BatchedEigenvalues y, int o, int from, int to) {
         DoubleVector lvA = DoubleVector.fromArray(S, lv, 0), mvA = DoubleVector.fromArray(S, mv, 0);
         DoubleVector lvB = DoubleVector.fromArray(S, y.lv, o), mvB = DoubleVector.fromArray(S, y.mv, o);
         VectorMask<Double> liveA = mvA.compare(VectorOperators.GE, 0), liveB = mvB.compare(VectorOperators.GE, 0);
