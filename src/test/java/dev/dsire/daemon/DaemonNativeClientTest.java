@@ -1,15 +1,13 @@
 package dev.dsire.daemon;
 
+import static dev.dsire.daemon.DaemonTest.inProcess;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.dsire.cli.Main;
-import java.io.ByteArrayOutputStream;
+import dev.dsire.daemon.DaemonTest.Answer;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStreamWriter;
-import java.io.PrintWriter;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
@@ -48,7 +46,6 @@ class DaemonNativeClientTest {
     private DaemonServer server;
     private Thread serving;
 
-    record Answer(int code, String out, String err) {}
 
     @BeforeAll
     static void compile() throws IOException, InterruptedException {
@@ -134,12 +131,6 @@ class DaemonNativeClientTest {
         }
     }
 
-    private static Answer inProcess(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        int code = Main.run(args, new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true),
-                new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true));
-        return new Answer(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    }
 
     private void same(String... args) throws IOException, InterruptedException {
         Answer local = inProcess(args);
@@ -190,11 +181,9 @@ class DaemonNativeClientTest {
         Path model = dir.resolve("model.json");
         assertEquals(0, inProcess("fit", "--manifest", "examples/zoo-low/manifest.csv", "--out", model.toString(), "--threads", "2").code());
         Path bad = Files.write(dir.resolve("bad.safetensors"), new byte[] {1, 2, 3});
-        same(line("inspect", low, peft, bad));
-        same(line("inspect", "--json", low, peft, bad, "missing.safetensors"));
-        same(line("features", "--threads", "2", low, peft, bad));
-        same(line("predict", "--json", "--model", model, low, peft, bad));
-        same(line("predict", "--model", model, low));
+        for (String[] args : DaemonTest.answeredAlike(model, low, peft, bad)) {
+            same(args);
+        }
         same("predict", "--model", model.toString()); // a usage error: the same text and exit code 2
         if (UTF8) {
             same("inspect", "nöt-thére.safetensors"); // UTF-8 arguments travel unchanged

@@ -57,7 +57,7 @@ class DaemonTest {
     }
 
     /** Main.main's streams: UTF-8 and autoflush, into memory. */
-    private static Answer inProcess(String... args) {
+    static Answer inProcess(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         int code = Main.run(args, new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true),
                 new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true));
@@ -91,17 +91,24 @@ class DaemonTest {
         return a.toArray(String[]::new);
     }
 
+    /** The command lines a resident process must answer as the command does in process, whichever client asks. */
+    static List<String[]> answeredAlike(Path model, List<String> low, List<String> peft, Path bad) {
+        return List.of(line("inspect", low, peft, bad),
+                line("inspect", "--json", low, peft, bad, "missing.safetensors"),
+                line("features", "--threads", "2", low, peft, bad),
+                line("predict", "--json", "--model", model, low, peft, bad),
+                line("predict", "--model", model, low));
+    }
+
     @Test
     void inspectFeaturesAndPredictAnswerAsInProcess() throws IOException {
         List<String> low = zoo("zoo-low", 6), peft = zoo("zoo-peft16-low", 3);
         Path model = dir.resolve("model.json");
         assertEquals(0, inProcess("fit", "--manifest", "examples/zoo-low/manifest.csv", "--out", model.toString(), "--threads", "2").code());
         Path bad = Files.write(dir.resolve("bad.safetensors"), new byte[] {1, 2, 3});
-        same(line("inspect", low, peft, bad));
-        same(line("inspect", "--json", low, peft, bad, "missing.safetensors"));
-        same(line("features", "--threads", "2", low, peft, bad));
-        same(line("predict", "--json", "--model", model, low, peft, bad));
-        same(line("predict", "--model", model, low));
+        for (String[] args : answeredAlike(model, low, peft, bad)) {
+            same(args);
+        }
         // a refitted model in the same file: the resident process reads it again
         assertEquals(0, inProcess("fit", "--manifest", "examples/zoo-low/manifest.csv", "--method", "dsire", "--out", model.toString()).code());
         same(line("predict", "--json", "--model", model, low));
