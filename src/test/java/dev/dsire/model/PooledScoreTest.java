@@ -46,18 +46,23 @@ class PooledScoreTest {
                 System.arraycopy(adapter(r, sizes[k], shift, 0.15), 0, z, i * P, P);
             }
         }
-        double[] mean = new double[P]; // centre the columns, as the model's standardiser does
+        return new Data(z, n, labels, group, centre(z, n, P));
+    }
+
+    /** Centres the columns of n rows of width p in place, as the model's standardiser does; returns their means. */
+    static double[] centre(double[] z, int n, int p) {
+        double[] mean = new double[p];
         for (int i = 0; i < n; i++) {
-            for (int c = 0; c < P; c++) {
-                mean[c] += z[i * P + c] / n;
+            for (int c = 0; c < p; c++) {
+                mean[c] += z[i * p + c] / n;
             }
         }
         for (int i = 0; i < n; i++) {
-            for (int c = 0; c < P; c++) {
-                z[i * P + c] -= mean[c];
+            for (int c = 0; c < p; c++) {
+                z[i * p + c] -= mean[c];
             }
         }
-        return new Data(z, n, labels, group, mean);
+        return mean;
     }
 
     private static double[] centred(double[] x, double[] mean) {

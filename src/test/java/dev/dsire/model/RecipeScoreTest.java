@@ -39,17 +39,7 @@ class RecipeScoreTest {
                 recipes.add(new Recipe(stated ? lr : Double.NaN, steps > 0 ? steps : 200 + 100 * (g % 3)));
             }
         }
-        double[] mean = new double[P];
-        for (int i = 0; i < n; i++) {
-            for (int c = 0; c < P; c++) {
-                mean[c] += z[i * P + c] / n;
-            }
-        }
-        for (int i = 0; i < n; i++) {
-            for (int c = 0; c < P; c++) {
-                z[i * P + c] -= mean[c];
-            }
-        }
+        PooledScoreTest.centre(z, n, P);
         return new Data(z, n, labels, group, recipes);
     }
 
