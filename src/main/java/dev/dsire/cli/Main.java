@@ -41,11 +41,12 @@ public final class Main {
      * written here rather than read from each class's @Command: reading fifteen annotations (a proxy each) cost
      * a cold start ~10 ms; CliTest checks that each name is its class's.
      */
-    static final Map<String, Class<?>> SUBCOMMANDS = subcommands("inspect", InspectCommand.class, "features", FeaturesCommand.class,
-            "fit", FitCommand.class, "predict", PredictCommand.class, "eval", EvalCommand.class, "demo", DemoCommand.class,
-            "scan", ScanCommand.class, "wise", WiseCommand.class, "export", ExportCommand.class, "report", ReportCommand.class,
-            "bench", BenchCommand.class, "doctor", DoctorCommand.class, "serve", ServeCommand.class,
-            "help", CommandLine.HelpCommand.class, "generate-completion", picocli.AutoComplete.GenerateCompletion.class);
+    static final Map<String, Class<?>> SUBCOMMANDS = subcommands(Map.entry("inspect", InspectCommand.class),
+            Map.entry("features", FeaturesCommand.class), Map.entry("fit", FitCommand.class), Map.entry("predict", PredictCommand.class),
+            Map.entry("eval", EvalCommand.class), Map.entry("demo", DemoCommand.class), Map.entry("scan", ScanCommand.class),
+            Map.entry("wise", WiseCommand.class), Map.entry("export", ExportCommand.class), Map.entry("report", ReportCommand.class),
+            Map.entry("bench", BenchCommand.class), Map.entry("doctor", DoctorCommand.class), Map.entry("serve", ServeCommand.class),
+            Map.entry("help", CommandLine.HelpCommand.class), Map.entry("generate-completion", picocli.AutoComplete.GenerateCompletion.class));
 
     public static void main(String[] args) {
         // UTF-8 whatever the locale: every line dsire writes is UTF-8 text (JSON lines included)
@@ -182,10 +183,11 @@ public final class Main {
         return "";
     }
 
-    private static Map<String, Class<?>> subcommands(Object... nameThenClass) {
+    @SafeVarargs
+    private static Map<String, Class<?>> subcommands(Map.Entry<String, Class<?>>... named) {
         Map<String, Class<?>> byName = new LinkedHashMap<>();
-        for (int i = 0; i < nameThenClass.length; i += 2) {
-            byName.put((String) nameThenClass[i], (Class<?>) nameThenClass[i + 1]);
+        for (Map.Entry<String, Class<?>> e : named) {
+            byName.put(e.getKey(), e.getValue());
         }
         return Collections.unmodifiableMap(byName);
     }
