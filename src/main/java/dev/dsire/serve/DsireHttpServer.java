@@ -319,7 +319,7 @@ public final class DsireHttpServer implements AutoCloseable {
             Upload upload;
             try {
                 upload = Upload.receive(in, length, head.header("Content-Type"), query.get("name"),
-                        folder, spool.resolve("m" + id), memory, lease, limits.maxBytes(), deadlineNanos);
+                        folder, spool.resolve("m" + id), memory, lease, limits.maxBytes());
             } finally {
                 deadline.cancel();
             }

@@ -327,6 +327,11 @@ class DsireHttpServerTest {
             oneLineError(readAnswer(s.getInputStream()), 408, "not received within the request time limit");
             assertTrue(System.nanoTime() - t0 < 10_000_000_000L);
         }
+        try (java.net.Socket s = connect()) { // a chunked upload (spooled to a file) that stalls: the same 408
+            s.getOutputStream().write("POST /v1/predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n9\r\nonly this\r\n"
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            oneLineError(readAnswer(s.getInputStream()), 408, "not received within the request time limit");
+        }
         try (java.net.Socket s = connect()) { // a head that never ends: 408 too
             s.getOutputStream().write("POST /v1/predict HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.ISO_8859_1));
             oneLineError(readAnswer(s.getInputStream()), 408, "not received within the request time limit");
