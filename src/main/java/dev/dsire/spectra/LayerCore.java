@@ -298,9 +298,7 @@ final class LayerCore {
     private void solve(int b, int n) {
         if (pendingCount > 0 && pendingN == n) {
             batched.compute2(pendingIn, pendingCount, batchIn, b, n, pendingOut, batchOut);
-            pendingCount = 0;
-            Arrays.fill(pendingIn, null);
-            Arrays.fill(pendingOut, null);
+            clearPending();
             return;
         }
         flush();
@@ -314,10 +312,15 @@ final class LayerCore {
     private void flush() {
         if (pendingCount > 0) {
             batched.compute(pendingIn, pendingCount, pendingN, pendingOut);
-            pendingCount = 0;
-            Arrays.fill(pendingIn, null);
-            Arrays.fill(pendingOut, null);
+            clearPending();
         }
+    }
+
+    /** Nothing waits any more (the references dropped: the arrays belong to the group's layers). */
+    private void clearPending() {
+        pendingCount = 0;
+        Arrays.fill(pendingIn, null);
+        Arrays.fill(pendingOut, null);
     }
 
     /** A factor held NaN or infinity; layer names it where known. */
