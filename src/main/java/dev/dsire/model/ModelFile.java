@@ -115,6 +115,7 @@ public final class ModelFile {
         binary(g, "weights", s.weights());
         g.writeNumberField("intercept", s.intercept());
         g.writeNumberField("lambda", s.lambda());
+        g.writeStringField("target", s.target().label());
         g.writeArrayFieldStart("sizes");
         for (int size : s.sizes()) {
             g.writeNumber(size);
@@ -259,7 +260,13 @@ public final class ModelFile {
         if (!(threshold > 0)) {
             throw new ModelFileException(path, "pooled shift threshold must be positive");
         }
-        return new PooledScore(weights, intercept, lambda, sizes, means, variance, mass, low, high,
+        // models saved before the target was chosen regressed on log n
+        JsonNode t = node.path("target");
+        ScoreTarget target = t.isMissingNode() ? ScoreTarget.LOG_SIZE : ScoreTarget.of(t.asText());
+        if (target == null || !(t.isMissingNode() || t.isTextual())) {
+            throw new ModelFileException(path, "pooled target must be \"log-size\" or \"rank\"");
+        }
+        return new PooledScore(weights, intercept, lambda, target, sizes, means, variance, mass, low, high,
                 new ShiftDetector(comps, vars, residual, threshold));
     }
 

@@ -9,8 +9,8 @@ import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
 import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
 
 /**
- * The pooled method's fitted state. One ridge regression of log n on every layer's standardised log
- * spectra at once (all layers and kinds concatenated) gives each adapter a score; what the score means
+ * The pooled method's fitted state. One ridge regression of log n (or of the size's rank, whichever
+ * errs less held out: {@link ScoreTarget}) on every layer's standardised log spectra at once (all layers and kinds concatenated) gives each adapter a score; what the score means
  * is learnt leave-one-group-out: for every training size the mean held-out score of its adapters, and
  * one pooled variance. A query's posterior over sizes is Gaussian in that score (linear discriminant
  * analysis in one dimension), the answer its most probable size.
@@ -19,7 +19,7 @@ import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
  * learning rate and step count as much as with n; a regression over every layer pools the weak,
  * consistent trend of each singular value and held up on zoos whose groups used different recipes.
  * Regression alone shrinks towards the middle sizes and loses the extremes (the 1-image adapter an
- * auditor cares about most); reading the held-out score per size instead of snapping it to log n
+ * auditor cares about most); reading the held-out score per size instead of snapping it to a size
  * undoes that shrinkage, so the smallest and largest sizes keep their recall.
  *
  * <p>{@code low} and {@code high} bound the scores seen for the smallest and largest sizes: a score
@@ -27,8 +27,9 @@ import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
  * the training ones.
  *
  * @param weights      ridge weights over the standardised features
- * @param intercept    the training mean of log n
+ * @param intercept    the training mean of the target
  * @param lambda       the ridge penalty chosen leave-one-group-out
+ * @param target       what the ridge regresses on (log n or the size's rank), chosen leave-one-group-out with the penalty
  * @param sizes        the training sizes, ascending
  * @param means        the mean held-out score of each size's adapters
  * @param variance     pooled variance of held-out scores around their size's mean
@@ -37,7 +38,7 @@ import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
  * @param high         scores above this look trained on more images than the largest size
  * @param shift        the out-of-distribution detector
  */
-public record PooledScore(double[] weights, double intercept, double lambda, int[] sizes, double[] means, double variance,
+public record PooledScore(double[] weights, double intercept, double lambda, ScoreTarget target, int[] sizes, double[] means, double variance,
                           double intervalMass, double low, double high, ShiftDetector shift) {
 
     /** The penalties tried, as multiples of the feature count / 100 (standardised features: a penalty per unit of variance). */
@@ -64,40 +65,51 @@ public record PooledScore(double[] weights, double intercept, double lambda, int
 
     /** As {@link #fit}, with the held-out error of the chosen penalty. */
     static Fitted fitScored(double[] z, int n, int p, int[] labels, int[] group) {
+        return fitScored(z, n, p, labels, group, ScoreTarget.values());
+    }
+
+    /** As {@link #fitScored(double[], int, int, int[], int[])}, choosing among these targets only. */
+    static Fitted fitScored(double[] z, int n, int p, int[] labels, int[] group, ScoreTarget... targets) {
         int[] sizes = Arrays.stream(labels).sorted().distinct().toArray();
         int[] classOf = new int[n];
         for (int i = 0; i < n; i++) {
             classOf[i] = Arrays.binarySearch(sizes, labels[i]);
         }
-        double[] y = new double[n];
-        double yMean = 0;
-        for (int i = 0; i < n; i++) {
-            y[i] = Math.log(labels[i]);
-            yMean += y[i] / n;
-        }
-        double[] yc = new double[n];
-        for (int i = 0; i < n; i++) {
-            yc[i] = y[i] - yMean;
-        }
         Gram gram = Gram.of(z, n, p);
         int[][] groups = groups(group);
 
-        // the penalty whose held-out answers err least (ties: the larger penalty, the smoother model)
-        double bestErr = Double.POSITIVE_INFINITY, bestLambda = Double.NaN;
-        double[] bestHeld = null;
-        for (int t = PENALTIES.length - 1; t >= 0; t--) {
-            double lambda = PENALTIES[t] * p / 100.0;
-            // with fewer than 3 groups nothing can be held out and leave a model: the in-sample scores stand in
-            double[] held = groups.length >= 3 ? gram.heldOut(yc, lambda, groups) : gram.fitted(yc, lambda);
-            double err = heldOutError(held, classOf, sizes);
-            if (err < bestErr - 1e-12) {
-                bestErr = err;
-                bestLambda = lambda;
-                bestHeld = held;
+        // the target and penalty whose held-out answers err least (ties: log n before rank, the larger penalty,
+        // the smoother model); the Gram matrix's decomposition serves every candidate
+        double bestErr = Double.POSITIVE_INFINITY, bestLambda = Double.NaN, yMean = 0;
+        double[] bestHeld = null, yc = null;
+        ScoreTarget bestTarget = ScoreTarget.LOG_SIZE;
+        for (ScoreTarget target : targets) {
+            double[] c = new double[n];
+            double m = 0;
+            for (int i = 0; i < n; i++) {
+                c[i] = target.value(labels[i], classOf[i]);
+                m += c[i] / n;
+            }
+            for (int i = 0; i < n; i++) {
+                c[i] -= m;
+            }
+            for (int t = PENALTIES.length - 1; t >= 0; t--) {
+                double lambda = PENALTIES[t] * p / 100.0;
+                // with fewer than 3 groups nothing can be held out and leave a model: the in-sample scores stand in
+                double[] held = groups.length >= 3 ? gram.heldOut(c, lambda, groups) : gram.fitted(c, lambda);
+                double err = heldOutError(held, classOf, sizes);
+                if (err < bestErr - 1e-12) {
+                    bestErr = err;
+                    bestLambda = lambda;
+                    bestHeld = held;
+                    bestTarget = target;
+                    yc = c;
+                    yMean = m;
+                }
             }
         }
         for (int i = 0; i < n; i++) {
-            bestHeld[i] += yMean; // held-out predictions of log n, on the scale of score()
+            bestHeld[i] += yMean; // held-out predictions of the target, on the scale of score()
         }
         double[] means = classMeans(bestHeld, classOf, sizes.length);
         double variance = pooledVariance(bestHeld, classOf, means, sizes.length);
@@ -116,10 +128,10 @@ public record PooledScore(double[] weights, double intercept, double lambda, int
         double high = !bounded ? Double.POSITIVE_INFINITY : Math.max(means[top], fittedMeans[top]) + RANGE_MARGIN * sd;
         double mass = intervalMass(bestHeld, classOf, sizes, means, variance);
         ShiftDetector shift = ShiftDetector.fit(z, n, p, gram, groups);
-        return new Fitted(new PooledScore(weights, yMean, bestLambda, sizes, means, variance, mass, low, high, shift), bestErr);
+        return new Fitted(new PooledScore(weights, yMean, bestLambda, bestTarget, sizes, means, variance, mass, low, high, shift), bestErr);
     }
 
-    /** The score of one standardised feature vector (a log size before the held-out reading). */
+    /** The score of one standardised feature vector (the target's scale, before the held-out reading). */
     public double score(double[] z) {
         double s = intercept;
         for (int j = 0; j < z.length; j++) {

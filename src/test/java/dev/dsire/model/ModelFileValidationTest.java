@@ -96,6 +96,18 @@ class ModelFileValidationTest {
 
     /** A FIFO once hung predict forever, and /dev/zero ran out of memory with a stack trace. */
     @Test
+    void thePooledTargetIsOneItKnowsOrAbsent() throws Exception {
+        assertTrue(refused("v3-pooled-recipe.json", r -> ((ObjectNode) r.get("pooled")).put("target", "sqrt")).contains("pooled target"));
+        assertTrue(refused("v3-pooled-recipe.json", r -> ((ObjectNode) r.get("pooled")).put("target", 1)).contains("pooled target"));
+        // absent: a model saved before the target was chosen, which regressed on log n
+        ObjectNode root = (ObjectNode) JSON.readTree(SEEDS.resolve("v3-pooled-recipe.json").toFile());
+        ((ObjectNode) root.get("pooled")).remove("target");
+        assertEquals(ScoreTarget.LOG_SIZE, ModelFile.parse(Path.of("old.json"), JSON.writeValueAsBytes(root)).pooled().target());
+        ((ObjectNode) root.get("pooled")).put("target", "rank");
+        assertEquals(ScoreTarget.RANK, ModelFile.parse(Path.of("new.json"), JSON.writeValueAsBytes(root)).pooled().target());
+    }
+
+    @Test
     void nonRegularModelFilesAreRefusedAtOnce() throws Exception {
         Path fifo = dir.resolve("model.fifo");
         assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());

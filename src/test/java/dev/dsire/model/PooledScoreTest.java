@@ -190,9 +190,61 @@ class PooledScoreTest {
         assertTrue(b[1] - b[0] > a[1] - a[0], Arrays.toString(a) + " vs " + Arrays.toString(b));
     }
 
+    /**
+     * Sizes 1, 10…50 whose spectra carry two signals: six columns move evenly with the size's rank, six
+     * with log n, which tells 1 from 10 but crowds 10…50 together. Regressing on log n leans on the
+     * second and confuses the large sizes; regressing on the rank leans on the first.
+     */
+    private static Data twoSignals(int groups, long seed) {
+        int[] sizes = {1, 10, 20, 30, 40, 50};
+        Random r = new Random(seed);
+        int n = groups * sizes.length;
+        double[] z = new double[n * P];
+        int[] labels = new int[n], group = new int[n];
+        for (int g = 0; g < groups; g++) {
+            double[] shift = new double[P];
+            for (int c = 0; c < P; c++) {
+                shift[c] = 0.2 * r.nextGaussian();
+            }
+            for (int k = 0; k < sizes.length; k++) {
+                int i = g * sizes.length + k;
+                labels[i] = sizes[k];
+                group[i] = g;
+                for (int c = 0; c < P; c++) {
+                    double signal = c < 6 ? k + 0.8 * r.nextGaussian() : c < 12 ? Math.log(sizes[k]) + 1.0 * r.nextGaussian() : 0;
+                    z[i * P + c] = signal + shift[c] + 0.15 * r.nextGaussian();
+                }
+            }
+        }
+        return new Data(z, n, labels, group, centre(z, n, P));
+    }
+
+    @Test
+    void theRegressionTargetIsWhicheverErrsLessHeldOut() {
+        Data two = twoSignals(15, 7);
+        PooledScore.Fitted chosen = PooledScore.fitScored(two.z(), two.n(), P, two.labels(), two.group());
+        assertEquals(ScoreTarget.RANK, chosen.score().target());
+        // and the choice is right on new groups: fewer images wrong than a log-n score would get
+        Data fresh = twoSignals(40, 8);
+        double[] x = new double[P];
+        double errRank = 0, errLog = 0;
+        PooledScore log = PooledScore.fitScored(two.z(), two.n(), P, two.labels(), two.group(), ScoreTarget.LOG_SIZE).score();
+        for (int i = 0; i < fresh.n(); i++) {
+            for (int c = 0; c < P; c++) {
+                x[c] = fresh.z()[i * P + c] + fresh.mean()[c] - two.mean()[c];
+            }
+            errRank += Math.abs(chosen.score().predict(x).size() - fresh.labels()[i]);
+            errLog += Math.abs(log.predict(x).size() - fresh.labels()[i]);
+        }
+        assertTrue(errRank < 0.8 * errLog, errRank / fresh.n() + " vs " + errLog / fresh.n());
+        // one signal, moving with log n: both targets order the adapters alike, and the tie goes to log n
+        Data one = data(15, new int[] {1, 10, 20, 30, 40, 50}, 7);
+        assertEquals(ScoreTarget.LOG_SIZE, PooledScore.fitScored(one.z(), one.n(), P, one.labels(), one.group()).score().target());
+    }
+
     @Test
     void theEstimateFollowsTheScoreBetweenAndBeyondTheSizes() {
-        PooledScore s = new PooledScore(new double[1], 0, 1, new int[] {1, 10}, new double[] {0, 1}, 0.1, 0.8,
+        PooledScore s = new PooledScore(new double[1], 0, 1, ScoreTarget.LOG_SIZE, new int[] {1, 10}, new double[] {0, 1}, 0.1, 0.8,
                 Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY, new ShiftDetector(new double[0], new double[0], 1, Double.POSITIVE_INFINITY));
         assertEquals(1, s.estimate(0), 1e-12);
         assertEquals(Math.sqrt(10), s.estimate(0.5), 1e-12);
