@@ -8,6 +8,7 @@ import dev.dsire.model.DsireModel;
 import dev.dsire.eval.Sample;
 import dev.dsire.model.Method;
 import dev.dsire.model.ModelFile;
+import dev.dsire.model.ScoreTarget;
 import dev.dsire.model.VoterRule;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -79,14 +80,23 @@ final class FitCommand implements Callable<Integer> {
             row.put("adapters", data.samples().size());
             row.put("layout", model.layout().describe());
             row.put("sizes", model.sizes());
+            if (m.rule().pooled()) {
+                row.put("target", model.pooled().target().label());
+            }
             if (m.rule() == VoterRule.POOLED_RIDGE_RECIPE) {
                 row.put("recipe_fields", model.recipe() == null ? List.of() : model.recipe().fields());
+                row.put("recipe_target", model.recipe() == null ? null : model.recipe().score().target().label());
             }
             row.put("out", out.toString());
             spec.commandLine().getOut().println(Json.line(row));
         } else {
             spec.commandLine().getOut().printf("fitted %s (%s) on %d adapters (%s; sizes %s) -> %s%n", m.key(), m.composition(),
                     data.samples().size(), model.layout().describe(), model.sizes(), out);
+            if (m.rule().pooled()) {
+                spec.commandLine().getOut().println("score: ridge on " + words(model.pooled().target())
+                        + (model.recipe() == null ? "" : "; with the recipe, on " + words(model.recipe().score().target()))
+                        + " (chosen with the penalty by the held-out error)");
+            }
             if (m.rule() == VoterRule.POOLED_RIDGE_RECIPE) {
                 spec.commandLine().getOut().println(model.recipe() == null
                         ? "recipe: no field (learning rate, steps) is stated by every training file and varies among them; answers come from the weights alone"
@@ -95,6 +105,10 @@ final class FitCommand implements Callable<Integer> {
             }
         }
         return data.failed() == 0 ? 0 : Main.INPUT_ERROR;
+    }
+
+    private static String words(ScoreTarget t) {
+        return t == ScoreTarget.RANK ? "the size's rank among the training sizes" : "log n";
     }
 
     /** One model per layout of a scan, each cross-validated by training run; prints the index's table. */

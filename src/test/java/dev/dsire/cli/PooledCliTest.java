@@ -28,6 +28,7 @@ class PooledCliTest {
         assertEquals(0, fit.code(), fit.err());
         assertTrue(fit.out().contains("pooled-recipe (log-std × concatenated a,b,ba × pooled-ridge+recipe × score-posterior)"), fit.out());
         assertTrue(fit.out().contains("recipe: no field (learning rate, steps) is stated by every training file"), "the zoo states no recipe: " + fit.out());
+        assertTrue(fit.out().matches("(?s).*score: ridge on (log n|the size's rank among the training sizes) \\(chosen with the penalty by the held-out error\\).*"), fit.out());
 
         Path like = Zoo.writeOne(dir.resolve("q/like.safetensors"), 9, 2, Zoo.RANK, 1, 1);
         Path far = Zoo.writeOne(dir.resolve("q/far.safetensors"), 9, 400, Zoo.RANK, 1, 1);

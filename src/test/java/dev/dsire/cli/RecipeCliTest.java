@@ -79,6 +79,8 @@ class RecipeCliTest {
         Run fit = dsire("fit", "--manifest", manifest, "--out", model, "--method", "pooled-recipe", "--json");
         assertEquals(0, fit.code(), fit.err());
         assertEquals(0, JSON.readTree(fit.out()).get("recipe_fields").size(), fit.out());
+        assertTrue(java.util.Set.of("log-size", "rank").contains(JSON.readTree(fit.out()).get("target").asText()), fit.out());
+        assertTrue(JSON.readTree(fit.out()).get("recipe_target").isNull(), fit.out());
         Path q = Zoo.writeOne(dir.resolve("q.safetensors"), 9, 2, Zoo.RANK, 1, 1);
         Run p = dsire("predict", "--model", model, "--json", q);
         assertEquals(0, p.code(), p.err());
