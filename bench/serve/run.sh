@@ -7,7 +7,8 @@
 #    CORES threads (serve: CORES workers of one thread each).
 # Rounds alternate (serve, CLI, serve, CLI, ...) so a busy minute on a shared machine hits both; medians.
 # Besides files/s, CPU time per file of each process (/proc/PID/stat before and after each round), steadier
-# than wall time on a busy machine, and ab's own CPU (it shares the cores with the server).
+# than wall time on a busy machine, and ab's own CPU (it shares the cores with the server); and how much of their
+# time the server's compute workers sat idle, waiting for an upload to be ready (the pipeline running dry).
 # DSIRE_SERVE_BEFORE_JAR=path/dsire.jar also serves from that jar (an older build) on the next port, loaded in
 # the same rounds (serve, before, CLI, ...): a before/after comparison under the same load.
 # Usage: bench/serve/run.sh [REQUESTS=200] [CONC=4] [ROUNDS=3]
@@ -43,6 +44,11 @@ for ((k = 0; k < ${#names[@]}; k++)); do
 done
 for p in $pids; do jvms="$jvms $(pgrep -P "$p" -x java || echo "$p")"; done   # the launcher runs java as its child
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # user + system, in clock ticks
+# ns the compute workers (threads dsire-serve-N) spent neither running nor runnable: waiting for an upload to be
+# ready. Wall time less this is what the workers had: a starved pipeline shows here, not in CPU per file
+idle() { local t run=0 wait=0 n=0 s; for t in /proc/$1/task/*; do case $(cat "$t/comm" 2>/dev/null) in dsire-serve-*)
+  s=($(cat "$t/schedstat")); run=$((run + s[0])); wait=$((wait + s[1])); n=$((n + 1)) ;; esac; done
+  echo $(( n * $(date +%s%N) - run - wait )); }
 tck=$(getconf CLK_TCK)
 # ab with its own CPU time: cutime + cstime of the shell that waited for it
 load() { bash -c 'ab -q -l -n "$1" -c "$2" -p "$3" -T application/octet-stream "$4" > "$5"; awk "{print \$16 + \$17}" /proc/$$/stat > "$5.cpu"' _ \
@@ -55,8 +61,9 @@ steal=$("$here/bench/cpu-steal.sh" read)
 for ((r = 0; r < rounds; r++)); do
   k=0
   for p in $jvms; do
-    c0=$(cpu "$p"); load "$n" $((port + k)) "$work/ab.$k.$r.txt"; c1=$(cpu "$p")
+    c0=$(cpu "$p"); i0=$(idle "$p"); w0=$(date +%s%N); load "$n" $((port + k)) "$work/ab.$k.$r.txt"; w1=$(date +%s%N); i1=$(idle "$p"); c1=$(cpu "$p")
     echo "$(( (c1 - c0) * 1000000 / tck / n ))" > "$work/cpu.$k.$r.txt"   # µs per request
+    echo "$(( (i1 - i0) * 1000 / (cores * (w1 - w0)) ))" > "$work/idle.$k.$r.txt"   # per mille of the workers' time
     k=$((k + 1))
   done
   d0=$([ -n "$daemon" ] && cpu "$daemon" || echo 0)
@@ -72,11 +79,11 @@ work, rounds, n, tck, names = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), i
 med = statistics.median
 cli = [n / (int(open(f"{work}/cli.{r}.txt").read()) / 1e6) for r in range(rounds)]
 clicpu = [int(open(f"{work}/clicpu.{r}.txt").read()) / 1000 for r in range(rounds)]
-print("| path | files/s | p50 ms | p99 ms | errors | CPU ms per file | ab's CPU ms per request |")
-print("|---|---|---|---|---|---|---|")
+print("| path | files/s | p50 ms | p99 ms | errors | CPU ms per file | ab's CPU ms per request | workers idle |")
+print("|---|---|---|---|---|---|---|---|")
 ratios = {}
 for k, name in enumerate(names):
-    rps, p50, p99, failed, non2xx, cpu, abcpu = [], [], [], 0, 0, [], []
+    rps, p50, p99, failed, non2xx, cpu, abcpu, idle = [], [], [], 0, 0, [], [], []
     for r in range(rounds):
         t = open(f"{work}/ab.{k}.{r}.txt").read()
         rps.append(float(re.search(r"Requests per second:\s+([\d.]+)", t).group(1)))
@@ -87,10 +94,11 @@ for k, name in enumerate(names):
         non2xx += int(m.group(1)) if m else 0
         cpu.append(int(open(f"{work}/cpu.{k}.{r}.txt").read()) / 1000)
         abcpu.append(int(open(f"{work}/ab.{k}.{r}.txt.cpu").read()) * 1000 / tck / n)
+        idle.append(int(open(f"{work}/idle.{k}.{r}.txt").read()) / 10)
     label = "dsire serve, POST /v1/predict (ab)" if name == "serve" else "dsire serve from DSIRE_SERVE_BEFORE_JAR (ab)"
-    print(f"| {label} | {med(rps):.1f} | {med(p50)} | {med(p99)} | {failed} failed, {non2xx} non-2xx | {med(cpu):.1f} | {med(abcpu):.1f} |")
+    print(f"| {label} | {med(rps):.1f} | {med(p50)} | {med(p99)} | {failed} failed, {non2xx} non-2xx | {med(cpu):.1f} | {med(abcpu):.1f} | {med(idle):.1f} % |")
     ratios[name] = ([rps[r] / cli[r] for r in range(rounds)], [clicpu[r] / cpu[r] if cpu[r] else 0 for r in range(rounds)])
-print(f"| warm CLI, `dsire predict` on {n} files (resident process) | {med(cli):.1f} | | | | {med(clicpu):.1f} | |")
+print(f"| warm CLI, `dsire predict` on {n} files (resident process) | {med(cli):.1f} | | | | {med(clicpu):.1f} | | |")
 for name, (ratio, cpuratio) in ratios.items():
     who = "serve" if name == "serve" else "before"
     print(f"{who} / warm CLI throughput: {med(ratio):.2f}× (lowest round {min(ratio):.2f}×); in CPU per file, CLI / {who}: {med(cpuratio):.2f}×")

@@ -24,7 +24,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
@@ -64,7 +63,7 @@ public final class DsireHttpServer implements AutoCloseable {
     private final Semaphore connectionSlots;
     private final int maxConnections;
     private final Set<SocketChannel> open = ConcurrentHashMap.newKeySet();
-    private final ScheduledThreadPoolExecutor timer;
+    private final Deadline.Watchdog watchdog;
     private final Thread acceptor;
     private final AtomicInteger requestIds = new AtomicInteger();
     private volatile boolean closing;
@@ -81,8 +80,7 @@ public final class DsireHttpServer implements AutoCloseable {
         this.maxConnections = 2 * (limits.workers() + limits.queue()) + 16;
         this.connectionSlots = new Semaphore(maxConnections);
         this.connections = new ThreadPoolExecutor(0, maxConnections, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), daemons("dsire-http-"));
-        this.timer = new ScheduledThreadPoolExecutor(1, daemons("dsire-http-timer-"));
-        timer.setRemoveOnCancelPolicy(true); // most limits are cancelled: they would pile up until due
+        this.watchdog = new Deadline.Watchdog("dsire-http-watchdog");
         this.acceptor = daemons("dsire-http-accept-").newThread(this::accept);
     }
 
@@ -156,7 +154,7 @@ public final class DsireHttpServer implements AutoCloseable {
 
     /** A connection past the bound: 503 at once, without reading its request (a little of it is drained so that the answer is not reset). */
     private void turnAway(SocketChannel ch) {
-        Deadline deadline = new Deadline(timer, ch);
+        Deadline deadline = new Deadline(watchdog, ch);
         try (ch) {
             deadline.writing(Duration.ofSeconds(1));
             write(ch, answer(503, error("busy: " + maxConnections + " connections open; retry later"), Map.of("Retry-After", "1"), false));
@@ -166,13 +164,13 @@ public final class DsireHttpServer implements AutoCloseable {
         } catch (IOException | RuntimeException gone) {
             // the client went away: nothing to tell it
         } finally {
-            deadline.cancel();
+            deadline.release();
         }
     }
 
     /** One connection: its requests in turn, until it closes, an answer closes it, or it stays idle past its time. */
     private void serve(SocketChannel ch) {
-        Deadline deadline = new Deadline(timer, ch);
+        Deadline deadline = new Deadline(watchdog, ch);
         HttpInput in = new HttpInput(ch, deadline::expired);
         try (ch) {
             boolean more = true;
@@ -194,7 +192,7 @@ public final class DsireHttpServer implements AutoCloseable {
         } catch (IOException | UncheckedIOException gone) {
             // the client went away before its answer: nothing to tell it
         } finally {
-            deadline.cancel();
+            deadline.release();
             open.remove(ch);
             connectionSlots.release();
         }
@@ -496,7 +494,7 @@ public final class DsireHttpServer implements AutoCloseable {
         }
         connections.shutdownNow();
         compute.shutdownNow();
-        timer.shutdownNow();
+        watchdog.close();
         memory.close();
         deleteTree(spool);
     }
