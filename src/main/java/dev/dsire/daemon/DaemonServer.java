@@ -58,6 +58,9 @@ public final class DaemonServer implements AutoCloseable {
         this.identity = identity;
         this.server = server;
         this.owner = Files.getOwner(socket);
+        // loaded now, not at the first request: a rebuild rewrites the jar in place, and a process that had
+        // never answered could then not even refuse a client of the new jar, and would stay, unusable, until idle
+        Frames.stream(new DataOutputStream(java.io.OutputStream.nullOutputStream()), Frames.OUT).write(new byte[0], 0, 0);
     }
 
     /** Binds the socket (owner-only); throws if a live daemon already answers on it. */
@@ -315,14 +318,38 @@ public final class DaemonServer implements AutoCloseable {
         return idle == null || idle.isBlank() ? DEFAULT_IDLE : Duration.ofSeconds(Long.parseLong(idle.trim()));
     }
 
+    /** The first call's endpoint, worked out beside its command ({@link #prepare}); null until then. */
+    private static volatile java.util.concurrent.FutureTask<Endpoint> prepared;
+
+    /**
+     * Called as a first call's command starts (Main, with the launcher's {@code dsire.handoff}): works out this
+     * process's endpoint and loads what binding its socket takes, on a thread beside the command (its start-up
+     * is one thread; a second core is mostly idle then), so that {@link #handOff} can bind before it lets the
+     * launcher go: a script's next call, right behind this one, then finds the socket already listening.
+     */
+    public static void prepare() {
+        java.util.concurrent.FutureTask<Endpoint> t = new java.util.concurrent.FutureTask<>(() -> {
+            Endpoint e = Endpoint.ofThisProcess();
+            UnixDomainSocketAddress.of(e.socket());
+            ServerSocketChannel.open(StandardProtocolFamily.UNIX).close();
+            Files.deleteIfExists(Files.createTempFile(e.socket().getParent(), "warm.", ".tmp",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))));
+            Files.getOwner(e.socket().getParent());
+            return e;
+        });
+        Thread.ofPlatform().daemon().name("dsire-handoff-prepare").start(t);
+        prepared = t;
+    }
+
     /**
      * The first call's hand-off (docs/daemon.md, "The first call"): the launcher found no resident process and
      * ran the command in this process, which has now answered. This closes its standard streams (a caller
-     * reading them, `$(dsire ...)`, sees their end now), tells the launcher the exit code on {@code status} (a
-     * path naming the pipe the launcher reads, /proc/self/fd/N) so that it exits with it, and then stays on as
-     * the resident process: detached from the terminal, its kernels already compiled by the command it just
-     * ran. Where it cannot serve (another process serves, no socket folder) it exits quietly; the caller has its
-     * answer either way. Returns only when the launcher could not be told, and the caller then exits as usual.
+     * reading them, `$(dsire ...)`, sees their end now), binds the socket, tells the launcher the exit code on
+     * {@code status} (a path naming the pipe the launcher reads, /proc/self/fd/N) so that it exits with it,
+     * and then stays on as the resident process: detached from the terminal, its kernels already compiled by
+     * the command it just ran. Where it cannot serve (another process serves, no socket folder) it exits
+     * quietly; the caller has its answer either way. Returns only when the launcher could not be told, and the
+     * caller then exits as usual.
      */
     public static void handOff(int code, String status) {
         System.out.flush();
@@ -338,25 +365,45 @@ public final class DaemonServer implements AutoCloseable {
         } catch (IOException ignored) {
             // already closed
         }
+        long answered = System.nanoTime();
+        Endpoint self = null;
+        DaemonServer d = null;
+        Throwable why = null;
+        try {
+            self = prepared != null ? prepared.get(5, java.util.concurrent.TimeUnit.SECONDS) : Endpoint.ofThisProcess();
+            System.setProperty("dsire.resident", "true");
+            // one try before the launcher goes: a start lock held by another process means waiting, which is not
+            // the caller's to pay for; this process waits for it after, below
+            d = claim(self.socket(), self.identity(), Duration.ZERO);
+        } catch (Exception | Error e) {
+            why = e instanceof java.util.concurrent.ExecutionException x && x.getCause() != null ? x.getCause() : e;
+        }
+        long bound = System.nanoTime();
         try (FileOutputStream st = new FileOutputStream(status)) {
             st.write((code + "\n").getBytes(StandardCharsets.US_ASCII));
         } catch (IOException e) {
-            return; // the launcher waits for this process's exit code instead
+            if (d != null) {
+                d.close(); // the launcher waits for this process's exit code instead
+            }
+            return;
         }
         int exit = 0;
         try {
-            Endpoint self = Endpoint.ofThisProcess();
-            Path socket = self.socket();
-            System.setErr(new PrintStream(new FileOutputStream(logFile(socket).toFile(), true), true, StandardCharsets.UTF_8));
+            if (self == null) {
+                throw why instanceof IOException io ? io : new IOException(String.valueOf(why));
+            }
+            if (d == null && !DaemonClient.probe(self.socket())) {
+                d = claim(self.socket(), self.identity(), CLAIM_PATIENCE);
+            }
+            System.setErr(new PrintStream(new FileOutputStream(logFile(self.socket()).toFile(), true), true, StandardCharsets.UTF_8));
             if (detach()) {
                 restore("HUP", before[0]);
                 restore("INT", before[1]);
             }
-            System.setProperty("dsire.resident", "true");
-            DaemonServer d = claim(socket, self.identity(), CLAIM_PATIENCE);
             if (d != null) {
-                System.err.println("dsire daemon: listening on " + socket + " (pid " + ProcessHandle.current().pid()
-                        + ", stayed on after answering the first call)");
+                System.err.printf("dsire daemon: listening on %s (pid %d, stayed on after answering the first call; listening %d ms"
+                        + " after the answer, detached %d ms after)%n", self.socket(), ProcessHandle.current().pid(),
+                        (bound - answered) / 1_000_000, (System.nanoTime() - answered) / 1_000_000);
                 d.serve(idle());
             }
         } catch (IOException | RuntimeException e) {
