@@ -164,12 +164,22 @@ public final class DaemonServer implements AutoCloseable {
 
     /** Serves until closed, told to stop, or idle for {@code idle}. */
     public void serve(Duration idle) {
+        serve(idle, null);
+    }
+
+    /** Serves, and runs {@code whenIdle} once, on the first tick (within a second) when no command runs. */
+    void serve(Duration idle, Runnable whenIdle) {
         Thread watch = Thread.ofPlatform().daemon().name("dsire-daemon-idle").start(() -> {
+            Runnable once = whenIdle;
             while (server.isOpen()) {
                 try {
                     Thread.sleep(Math.min(idle.toMillis(), 1000));
                 } catch (InterruptedException e) {
                     return;
+                }
+                if (once != null && !running.isLocked()) {
+                    once.run();
+                    once = null;
                 }
                 if (!running.isLocked() && System.nanoTime() - lastUsed > idle.toNanos()) {
                     close();
@@ -396,15 +406,18 @@ public final class DaemonServer implements AutoCloseable {
                 d = claim(self.socket(), self.identity(), CLAIM_PATIENCE);
             }
             System.setErr(new PrintStream(new FileOutputStream(logFile(self.socket()).toFile(), true), true, StandardCharsets.UTF_8));
-            if (detach()) {
-                restore("HUP", before[0]);
-                restore("INT", before[1]);
-            }
             if (d != null) {
                 System.err.printf("dsire daemon: listening on %s (pid %d, stayed on after answering the first call; listening %d ms"
-                        + " after the answer, detached %d ms after)%n", self.socket(), ProcessHandle.current().pid(),
-                        (bound - answered) / 1_000_000, (System.nanoTime() - answered) / 1_000_000);
-                d.serve(idle());
+                        + " after the answer)%n", self.socket(), ProcessHandle.current().pid(), (bound - answered) / 1_000_000);
+                // setsid through the FFM API costs a cold process ~0.1 s of CPU: done when no command runs, so
+                // that a script's next call, right behind the first, does not share the cores with it; the
+                // terminal's signals stay ignored until then
+                d.serve(idle(), () -> {
+                    if (detach()) {
+                        restore("HUP", before[0]);
+                        restore("INT", before[1]);
+                    }
+                });
             }
         } catch (IOException | RuntimeException e) {
             System.err.println("dsire daemon: not staying on after the first call: " + e);
