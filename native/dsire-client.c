@@ -4,9 +4,11 @@
  * It does one thing: when a resident process of this user, jar, folder and identity is already listening,
  * send it the command line and replay its stdout, stderr and exit code. Anything else -- no resident
  * process, a stale one, a folder or socket that is not exactly right, a file list on standard input, a
- * `dsire daemon ...` control call -- exits 125 before writing a byte, and the launcher hands the call to the
- * Java client (dev.dsire.daemon.DaemonClient), which starts, replaces or controls resident processes, or runs
- * the command in process. So this file holds no policy of its own beyond "answer or step aside".
+ * `dsire daemon ...` control call -- exits before writing a byte: 124 where it is certain that no resident
+ * process of this identity listens (the launcher then runs the command in process, and that process stays on
+ * as the resident one), else 125, and the launcher hands the call to the Java client
+ * (dev.dsire.daemon.DaemonClient), which replaces or controls resident processes, or runs the command in
+ * process. So this file holds no policy of its own beyond "answer or step aside".
  *
  * The protocol is Frames.java's: request = int MAGIC, string identity, bool stdout-is-tty,
  * bool stderr-is-tty, int argc, argc strings (string = int length + UTF-8 bytes; ints big-endian, booleans
@@ -44,6 +46,7 @@
 #include <unistd.h>
 
 #define FALL_BACK 125
+#define NONE 124 /* DaemonClient.NONE */
 #define MAGIC 0x64534931u
 enum { OUT = 1, ERR = 2, EXIT = 3, REFUSED = 4 };
 
@@ -54,17 +57,29 @@ static const char *const ENV[] = {"DSIRE_CUDA_DEVICE", "CUDA_HOME", "CUDA_PATH",
 
 static int debug;
 
-/* Nothing printed yet: step aside so the launcher runs the Java client. */
-static void fall_back(const char *fmt, ...) {
+/* Nothing printed yet: exit with code (FALL_BACK: the launcher runs the Java client; NONE: see none_listens). */
+static void step_aside(int code, const char *then, const char *fmt, va_list ap) {
     if (debug) {
-        va_list ap;
-        va_start(ap, fmt);
         fputs("dsire-client: ", stderr);
         vfprintf(stderr, fmt, ap);
-        fputs("; the Java client takes the call\n", stderr);
-        va_end(ap);
+        fputs(then, stderr);
     }
-    exit(FALL_BACK);
+    exit(code);
+}
+
+static void fall_back(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    step_aside(FALL_BACK, "; the Java client takes the call\n", fmt, ap);
+}
+
+/* Nothing printed yet and no resident process listens for this identity: the launcher runs the command in
+   process, and that process stays on as the resident one. Only where that is certain (the folder, the
+   identity file or the socket is missing, or nothing listens on it): every doubt goes to the Java client. */
+static void none_listens(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    step_aside(NONE, "; the launcher answers in process and stays on\n", fmt, ap);
 }
 
 /* ---- a growable byte buffer ---- */
@@ -324,11 +339,13 @@ int main(int argc, char **argv) {
 
     /* ---- only this user's folder, socket and process ---- */
     uid_t uid = getuid();
+    if (lstat(dir.p, &st) != 0 && errno == ENOENT) none_listens("no folder %s yet", dir.p);
     if (lstat(dir.p, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != uid || (st.st_mode & 0777) != 0700)
         fall_back("%s is not a folder of this user's alone", dir.p);
     /* the resident process's identity, written beside its socket: talk to it only when it is ours */
     int fd = open(idpath.p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) fall_back("no resident process (%s)", idpath.p);
+    if (fd < 0 && errno == ENOENT) none_listens("no resident process (%s)", idpath.p);
+    if (fd < 0) fall_back("cannot read %s", idpath.p);
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != uid || (size_t) st.st_size != id.n)
         fall_back("the resident process has another identity");
     char *theirs = malloc(id.n + 1);
@@ -351,6 +368,7 @@ int main(int argc, char **argv) {
     if (sock < 0) fall_back("socket: %s", strerror(errno));
     int rc;
     while ((rc = connect(sock, (struct sockaddr *) &addr, sizeof addr)) != 0 && errno == EINTR) {}
+    if (rc != 0 && (errno == ECONNREFUSED || errno == ENOENT)) none_listens("nothing listens on %s", sockpath.p);
     if (rc != 0 && errno != EISCONN) fall_back("connect: %s", strerror(errno));
     struct ucred peer;
     socklen_t plen = sizeof peer;
@@ -390,6 +408,7 @@ int main(int argc, char **argv) {
         } else if (kind == REFUSED && !printed) {
             /* a stale resident process (another jar or environment) leaves; the Java client starts a fresh one */
             for (int i = 0; i < 500 && lstat(sockpath.p, &st) == 0; i++) sleep_ms(10);
+            if (lstat(sockpath.p, &st) != 0 && errno == ENOENT) none_listens("refused by a resident process of another identity, which left");
             fall_back("refused: the resident process has another identity");
         } else {
             break;

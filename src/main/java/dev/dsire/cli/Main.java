@@ -50,8 +50,16 @@ public final class Main {
 
     public static void main(String[] args) {
         // UTF-8 whatever the locale: every line dsire writes is UTF-8 text (JSON lines included)
-        System.exit(run(args, utf8(FileDescriptor.out), utf8(FileDescriptor.err),
-                Terminal.isTerminal(Terminal.STDOUT), Terminal.isTerminal(Terminal.STDERR)));
+        String handOff = System.getProperty("dsire.handoff"); // set by the launcher on a first call (docs/daemon.md)
+        if (handOff != null) {
+            dev.dsire.daemon.DaemonServer.prepare(); // beside the command: where this process will listen afterwards
+        }
+        int code = run(args, utf8(FileDescriptor.out), utf8(FileDescriptor.err),
+                Terminal.isTerminal(Terminal.STDOUT), Terminal.isTerminal(Terminal.STDERR));
+        if (handOff != null) {
+            dev.dsire.daemon.DaemonServer.handOff(code, handOff); // returns only if the launcher could not be told
+        }
+        System.exit(code);
     }
 
     private static PrintWriter utf8(FileDescriptor fd) {

@@ -21,14 +21,19 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The launcher's fast path: sends the command line to the resident dsire process (starting it when none
- * answers) and replays its stdout, stderr and exit code. It loads no picocli and no kernels, so it starts in
- * a fraction of the full CLI's time. Exit {@link #FALL_BACK} before any output tells the launcher to run the
- * command in process instead (no daemon could be reached or started).
+ * The launcher's Java client: sends the command line to the resident dsire process and replays its stdout,
+ * stderr and exit code; replaces a stale one; runs {@code dsire daemon start|stop|status}. It loads no picocli
+ * and no kernels, so it starts in a fraction of the full CLI's time. Exit {@link #NONE} or {@link #FALL_BACK},
+ * before any output, tells the launcher to run the command in process instead.
  */
 public final class DaemonClient {
     /** Nothing was printed and no daemon answered: the launcher runs the command in process. */
     public static final int FALL_BACK = 125;
+    /**
+     * Nothing was printed and no resident process of this identity listens: the launcher runs the command in
+     * process and that process stays on as the resident one (DaemonServer.handOff). The native client uses it too.
+     */
+    public static final int NONE = 124;
     private static final long START_TIMEOUT_MS = 120_000;
 
     /** What came back from one exchange. */
@@ -71,15 +76,15 @@ public final class DaemonClient {
         System.exit(c.run(ep, args, launcher));
     }
 
-    /** Runs one command line through the daemon; the exit code, or FALL_BACK. */
+    /**
+     * Runs one command line through the daemon; the exit code, or NONE where none listens (a stale one has
+     * been asked to leave), or FALL_BACK. It starts none: the first call answers in process and stays on.
+     */
     int run(Endpoint ep, String[] args, String launcher) {
         for (int attempt = 0; attempt < 3; attempt++) {
             SocketChannel ch = connect(ep.socket());
             if (ch == null) {
-                ch = launcher == null ? null : start(ep, launcher);
-                if (ch == null) {
-                    return FALL_BACK;
-                }
+                return launcher == null ? FALL_BACK : NONE;
             }
             Outcome o = exchange(ch, ep.identity(), args);
             switch (o) {
@@ -177,7 +182,21 @@ public final class DaemonClient {
         }
     }
 
-    /** Starts a daemon through the launcher, in its own session, and waits until it answers. */
+    /** Whether a daemon of this user answers on the socket (the connection is closed again). */
+    static boolean probe(Path socket) {
+        SocketChannel ch = connect(socket);
+        if (ch == null) {
+            return false;
+        }
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // only probed
+        }
+        return true;
+    }
+
+    /** Starts a daemon through the launcher ({@code dsire daemon start}), in its own session, and waits until it answers. */
     static SocketChannel start(Endpoint ep, String launcher) {
         Process p;
         try {
@@ -186,9 +205,9 @@ public final class DaemonClient {
                 cmd.add("/usr/bin/setsid"); // the terminal's Ctrl-C and hang-up stay with the command that asked
             }
             cmd.addAll(List.of(launcher, "__daemon", ep.socket().toString()));
-            File log = ep.socket().resolveSibling(ep.socket().getFileName().toString().replace(".sock", ".log")).toFile();
+            File log = DaemonServer.logFile(ep.socket()).toFile();
             p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .redirectErrorStream(true).redirectOutput(log).start();
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log)).start();
         } catch (IOException | RuntimeException e) {
             return null;
         }

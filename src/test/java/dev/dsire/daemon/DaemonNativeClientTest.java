@@ -140,6 +140,8 @@ class DaemonNativeClientTest {
     /** Whether this JVM passes arguments and environment to a child as UTF-8 (not under a POSIX locale). */
     private static final boolean UTF8 = "UTF-8".equals(System.getProperty("sun.jnu.encoding"));
     private static final Answer ASIDE = new Answer(DaemonClient.FALL_BACK, "", "");
+    /** Certain that none listens: the launcher answers in process, and that process stays on. */
+    private static final Answer NONE = new Answer(DaemonClient.NONE, "", "");
 
     private static List<String> zoo(String folder, int n) throws IOException {
         return DaemonTest.zoo(folder, n);
@@ -213,14 +215,19 @@ class DaemonNativeClientTest {
     void withoutAResidentProcessItStepsAside() throws IOException, InterruptedException {
         server.close();
         serving.join(10_000);
-        assertEquals(ASIDE, viaNative("--version"));
+        assertEquals(NONE, viaNative("--version"));
         // a socket left by a process that died, with its identity file: nobody answers on it
         try (ServerSocketChannel dead = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             dead.bind(UnixDomainSocketAddress.of(ep.socket()));
         }
         assertTrue(Files.exists(ep.socket()));
         Files.writeString(Endpoint.idFile(ep.socket()), ep.identity());
-        assertEquals(ASIDE, viaNative("--version"));
+        assertEquals(NONE, viaNative("--version"));
+        // no socket folder at all (the first call on this machine)
+        Map<String, String> fresh = new HashMap<>(env);
+        fresh.put("XDG_RUNTIME_DIR", Files.createDirectories(dir.resolve("fresh")).toString());
+        assertEquals(NONE, viaNative(fresh, "--version"));
+        assertFalse(Files.exists(dir.resolve("fresh/dsire")), "the native client creates nothing");
     }
 
     @Test
@@ -240,7 +247,7 @@ class DaemonNativeClientTest {
         server = DaemonServer.bind(ep.socket(), "a rebuilt jar");
         serving = Thread.ofPlatform().start(() -> server.serve(Duration.ofMinutes(5)));
         Files.writeString(Endpoint.idFile(ep.socket()), ep.identity()); // claims this client's identity, answers with another
-        assertEquals(ASIDE, viaNative("--version"));
+        assertEquals(NONE, viaNative("--version")); // it left, so none listens
         serving.join(10_000);
         assertFalse(serving.isAlive());
         assertFalse(Files.exists(ep.socket()));
