@@ -8,8 +8,9 @@ package dev.dsire.spectra;
  * on the scalar lanes. The vector twins are about 2.5× faster once compiled (on AVX2, where they
  * run as two halves of 4 lanes, the eigen solver's about 2×), which repays that
  * warm-up after a few hundred models. So a process runs the scalar lanes for its first
- * {@link #SWITCH} kernel calls (about 300 SD 1.5 adapters) and the vector twins after. Results never
- * depend on where a process switched.
+ * {@link #SWITCH} kernel calls (about 300 SD 1.5 adapters) and the vector twins after. The Gram
+ * tiles ({@link LayerCore}) have their scalar twins in {@link ScalarGram} and switch after
+ * {@link #GRAM_SWITCH} matrices. Results never depend on where a process switched.
  */
 final class KernelWarmup {
     // both kernels' VECTOR hold wherever vectors have 4 doubles (AVX2, halves) or 8 (AVX-512)
@@ -20,8 +21,14 @@ final class KernelWarmup {
      * measured before the pairing.
      */
     static final int SWITCH = 15_000;
-    private static volatile boolean vector;
-    private static int calls; // racy on purpose: a lost count only delays the switch a little
+    /**
+     * Gram matrices computed by {@link ScalarGram} before the Gram kernels switch: one SD 1.5 adapter's 256
+     * and a few. Sooner than the eigen kernels' switch: the Gram tiles are the larger share of a warm
+     * process's time, and C2 compiles them in a fraction of a second (the launcher has it do so early).
+     */
+    static final int GRAM_SWITCH = 300;
+    private static volatile boolean vector, gramVector;
+    private static int calls, gramCalls; // racy on purpose: a lost count only delays the switch a little
 
     private KernelWarmup() {}
 
@@ -36,13 +43,25 @@ final class KernelWarmup {
         return false;
     }
 
+    /** Whether this Gram matrix is computed by the vector tiles. */
+    static boolean gramVector() {
+        if (gramVector) {
+            return true;
+        }
+        if (++gramCalls >= GRAM_SWITCH) {
+            gramVector = true;
+        }
+        return false;
+    }
+
     /** Switches now, where the vector twins exist: for a process that lives long enough to repay their warm-up. */
     static void skip() {
         vector = BatchedEigenvalues.VECTOR || BatchedCore.VECTOR;
+        gramVector = true;
     }
 
     /** Whether the switch has happened (for benchmarks, which time the steady state). */
     static boolean switched() {
-        return vector || !(BatchedEigenvalues.VECTOR || BatchedCore.VECTOR);
+        return gramVector && (vector || !(BatchedEigenvalues.VECTOR || BatchedCore.VECTOR));
     }
 }

@@ -358,14 +358,23 @@ final class LayerCore {
         double[] buf = block(n * len), tmp = scratch(n * len);
         Arrays.fill(g, 0, n * n, 0);
         boolean rowMajor = n % LANES.length() == 0 && n % 4 == 0;
+        boolean vector = KernelWarmup.gramVector(); // same bits either way (ScalarGram)
         for (long from = 0; from < m; from += len) {
             int l = (int) Math.min(len, m - from);
             Boolean finite = rowMajor ? x.fillRows(from, l, buf) : null;
             if (finite != null) { // B as stored: rank-one updates, no transposition
-                gramRowsAdd(buf, l, n, g);
+                if (vector) {
+                    gramRowsAdd(buf, l, n, g);
+                } else {
+                    ScalarGram.rowsAdd(buf, l, n, g);
+                }
             } else {
                 finite = x.fill(from, l, buf, tmp);
-                gramAdd(buf, n, l, g, lanes(n));
+                if (vector) {
+                    gramAdd(buf, n, l, g, lanes(n));
+                } else {
+                    ScalarGram.add(buf, n, l, g, LANES.length());
+                }
             }
             if (!finite) {
                 throw new NonFiniteException();
