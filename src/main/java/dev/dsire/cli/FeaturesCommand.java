@@ -55,9 +55,13 @@ final class FeaturesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        PrintWriter err = spec.commandLine().getErr();
+        return run(spec.commandLine().getOut(), spec.commandLine().getErr());
+    }
+
+    /** The command, its options set (by picocli or {@link FastPath}). */
+    int run(PrintWriter stdout, PrintWriter err) throws IOException {
         int[] failed = {0};
-        PrintWriter out = jsonl == null ? spec.commandLine().getOut() : new PrintWriter(Files.newBufferedWriter(jsonl));
+        PrintWriter out = jsonl == null ? stdout : new PrintWriter(Files.newBufferedWriter(jsonl));
         try (ComputeOptions.Engine engine = compute.open(err)) {
             SpectrumBackend backend = engine.spectra();
             new SpectraExtractor(backend).forEachBatch(inputs.files(files), batch -> batch.forEach(e -> {

@@ -42,8 +42,11 @@ final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
+        return run(spec.commandLine().getOut(), spec.commandLine().getErr());
+    }
+
+    /** The command, its options set (by picocli or {@link FastPath}). */
+    int run(PrintWriter out, PrintWriter err) {
         int failed = 0;
         for (Path f : inputs.files(files)) {
             Inspected i = inspect(f);

@@ -66,6 +66,9 @@ public final class Main {
         return new PrintWriter(new OutputStreamWriter(new FileOutputStream(fd), StandardCharsets.UTF_8), true);
     }
 
+    /** Every command line through picocli (FastPathTest compares the two). */
+    static volatile boolean picocliOnly;
+
     /** Whether this run's stderr is a terminal (a progress bar) or a log (plain lines); set by {@link #run}. */
     private static final ScopedValue<Boolean> ERR_TERMINAL = ScopedValue.newInstance();
 
@@ -80,6 +83,10 @@ public final class Main {
 
     /** Runs one command line; a stream that is a terminal gets colours (stdout) or a progress bar (stderr). */
     public static int run(String[] args, PrintWriter out, PrintWriter err, boolean outTerminal, boolean errTerminal) {
+        Object direct = picocliOnly ? null : FastPath.parse(args);
+        if (direct != null) {
+            return fast(direct, out, err, errTerminal);
+        }
         Class<?> named = SUBCOMMANDS.get(firstWord(args));
         // only the named subcommand is built: picocli builds each command's model by reflection, and
         // building all of them cost ~0.3 s of every start. Help, completion and usage errors see them all.
@@ -102,35 +109,62 @@ public final class Main {
             }
         });
         cl.setParameterExceptionHandler(Main::usageError);
-        cl.setExecutionExceptionHandler((e, line, parsed) -> {
-            if (e instanceof InputException ie) {
-                line.getErr().println(ie.getMessage());
-                return INPUT_ERROR;
-            }
-            if (e instanceof ScanFailedException sf) {
-                line.getErr().println("dsire: scan stopped: " + InputException.oneLine(sf.getMessage()));
-                return INTERNAL_ERROR;
-            }
-            if (e instanceof dev.dsire.cuda.CudaException) {
-                line.getErr().println("dsire: CUDA: " + e.getMessage());
-                return DEVICE_ERROR;
-            }
-            if (e instanceof IllegalArgumentException) {
-                line.getErr().println("dsire: " + e.getMessage());
-                return USAGE;
-            }
-            if (e instanceof java.io.IOException || e instanceof java.io.UncheckedIOException) { // an output or a database: its path and the reason
-                line.getErr().println(ioLine(e instanceof java.io.UncheckedIOException u ? u.getCause() : (java.io.IOException) e));
-                return INPUT_ERROR;
-            }
-            boolean verbose = matched(parsed, "--verbose");
-            line.getErr().println("dsire: internal error: " + InputException.oneLine(String.valueOf(e)) + (verbose ? "" : " (run with -v for details)"));
-            if (verbose) {
-                e.printStackTrace(line.getErr());
-            }
-            return INTERNAL_ERROR;
-        });
+        cl.setExecutionExceptionHandler((e, line, parsed) -> failed(e, line.getErr(), matched(parsed, "--verbose")));
         int code = ScopedValue.where(ERR_TERMINAL, errTerminal).call(() -> cl.execute(args));
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    /** The exit code of a command that threw e, its one-line reason printed on err (the stack trace too if verbose). */
+    private static int failed(Exception e, PrintWriter err, boolean verbose) {
+        if (e instanceof InputException ie) {
+            err.println(ie.getMessage());
+            return INPUT_ERROR;
+        }
+        if (e instanceof ScanFailedException sf) {
+            err.println("dsire: scan stopped: " + InputException.oneLine(sf.getMessage()));
+            return INTERNAL_ERROR;
+        }
+        if (e instanceof dev.dsire.cuda.CudaException) {
+            err.println("dsire: CUDA: " + e.getMessage());
+            return DEVICE_ERROR;
+        }
+        if (e instanceof IllegalArgumentException) {
+            err.println("dsire: " + e.getMessage());
+            return USAGE;
+        }
+        if (e instanceof java.io.IOException || e instanceof java.io.UncheckedIOException) { // an output or a database: its path and the reason
+            err.println(ioLine(e instanceof java.io.UncheckedIOException u ? u.getCause() : (java.io.IOException) e));
+            return INPUT_ERROR;
+        }
+        err.println("dsire: internal error: " + InputException.oneLine(String.valueOf(e)) + (verbose ? "" : " (run with -v for details)"));
+        if (verbose) {
+            e.printStackTrace(err);
+        }
+        return INTERNAL_ERROR;
+    }
+
+    /**
+     * A command line {@link FastPath} reads, run as picocli would run it: the same notes, exit codes and
+     * one-line errors (none of its lines says -q or -v).
+     */
+    private static int fast(Object command, PrintWriter out, PrintWriter err, boolean errTerminal) {
+        dev.dsire.lora.LoraReader.maxRank(dev.dsire.lora.LoraReader.DEFAULT_MAX_RANK);
+        Notes notes = new Notes(err, false, errTerminal);
+        dev.dsire.lora.LoraReader.noteSink(notes);
+        int code = 0;
+        Exception thrown = null;
+        try {
+            code = ScopedValue.where(ERR_TERMINAL, errTerminal).call(() -> FastPath.run(command, out, err));
+        } catch (Exception e) {
+            thrown = e;
+        } finally {
+            notes.summarise(false); // before the error line, as picocli's execution strategy does
+        }
+        if (thrown != null) {
+            code = failed(thrown, err, false);
+        }
         out.flush();
         err.flush();
         return code;

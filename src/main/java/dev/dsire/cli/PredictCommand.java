@@ -244,8 +244,11 @@ final class PredictCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
+        return run(spec.commandLine().getOut(), spec.commandLine().getErr());
+    }
+
+    /** The command, its options set (by picocli or {@link FastPath}). */
+    int run(PrintWriter out, PrintWriter err) {
         List<Path> adapters = inputs.files(files);
         DsireModel model = LoadedModels.load(Inputs.existing(modelPath, "model file"));
         int[] failed = {0};
