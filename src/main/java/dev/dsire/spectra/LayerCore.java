@@ -600,10 +600,15 @@ final class LayerCore {
      */
     static void gramRowsAdd(double[] x, int len, int n, double[] g) {
         // 8-row tiles hold 16 accumulators: only where there are 32 vector registers (AVX-512, whose
-        // 8-double vectors make n a multiple of 8); 4-row tiles where there are 16 (AVX2)
+        // 8-double vectors make n a multiple of 8); where there are 16 (AVX2) rowsColumnPairs' 6- and
+        // 4-row tiles, and 4-row tiles for other widths
         int w = LANES.length(), h = w >= 8 ? 8 : 4, chunk = Math.max(1, CHUNK / n);
         for (int from = 0; from < len; from += chunk) {
             int to = Math.min(len, from + chunk);
+            if (w == 4) {
+                rowsColumnPairs(x, from, to, n, g);
+                continue;
+            }
             for (int p = 0; p < n; p += h) {
                 // a second vector only where it reaches below the diagonal of rows p..p+h-1
                 for (int q = 0; q < p + h && q < n; q += 2 * w) {
@@ -614,10 +619,6 @@ final class LayerCore {
                         } else {
                             rowsTile8x1(x, from, to, n, p, q, g);
                         }
-                    } else if (w == 4 && p % 8 == 0 && q == p && p + 8 <= n) {
-                        rowsDiag8(x, from, to, n, p, g); // rows p..p+7, columns p..p+7
-                    } else if (w == 4 && p % 8 == 4 && q == p - 4) {
-                        // rowsDiag8 of p − 4 did this tile
                     } else if (two) {
                         rowsTile2(x, from, to, n, p, q, g);
                     } else {
@@ -626,6 +627,57 @@ final class LayerCore {
                 }
             }
         }
+    }
+
+    /**
+     * gramRowsAdd's tiles where vectors hold 4 doubles (AVX2: 16 registers), by pairs of column
+     * vectors (columns q..q+7): rowsDiag8 on rows q..q+7, then the rows below in 6-row tiles (12
+     * accumulators, 2 column vectors and one broadcast at a time: 15 registers, 8 loads per 12
+     * FMAs; ~1.3× the FMA rate of 4-row tiles, -XX:UseAVX=2 on Zen 4) and 4-row tiles where 6 does
+     * not divide. A last lone column vector (n mod 8 = 4) has only its 4 diagonal rows.
+     */
+    private static void rowsColumnPairs(double[] x, int from, int to, int n, double[] g) {
+        for (int q = 0; q < n; q += 8) {
+            if (q + 8 > n) {
+                rowsTile1(x, from, to, n, q, q, g);
+                continue;
+            }
+            rowsDiag8(x, from, to, n, q, g);
+            int p = q + 8, rest = n - p, six = rest % 6 == 2 ? (rest - 8) / 6 : rest / 6;
+            for (int k = 0; k < six; k++, p += 6) {
+                rowsTile6x2(x, from, to, n, p, q, g);
+            }
+            for (; p < n; p += 4) {
+                rowsTile2(x, from, to, n, p, q, g);
+            }
+        }
+    }
+
+    /** Rows p..p+5 of g against column vectors q, q+4 (4-double vectors): see rowsColumnPairs. */
+    private static void rowsTile6x2(double[] x, int from, int to, int n, int p, int q, double[] g) {
+        int o0 = p * n + q, o1 = o0 + 4;
+        DoubleVector a0 = load(g, o0), a1 = load(g, o1), b0 = load(g, o0 + n), b1 = load(g, o1 + n);
+        DoubleVector c0 = load(g, o0 + 2 * n), c1 = load(g, o1 + 2 * n), d0 = load(g, o0 + 3 * n), d1 = load(g, o1 + 3 * n);
+        DoubleVector e0 = load(g, o0 + 4 * n), e1 = load(g, o1 + 4 * n), f0 = load(g, o0 + 5 * n), f1 = load(g, o1 + 5 * n);
+        for (int i = from, o = from * n; i < to; i++, o += n) {
+            DoubleVector y0 = DoubleVector.fromArray(LANES, x, o + q);
+            DoubleVector y1 = DoubleVector.fromArray(LANES, x, o + q + 4);
+            DoubleVector v = DoubleVector.broadcast(LANES, x[o + p]);
+            a0 = v.fma(y0, a0); a1 = v.fma(y1, a1);
+            v = DoubleVector.broadcast(LANES, x[o + p + 1]);
+            b0 = v.fma(y0, b0); b1 = v.fma(y1, b1);
+            v = DoubleVector.broadcast(LANES, x[o + p + 2]);
+            c0 = v.fma(y0, c0); c1 = v.fma(y1, c1);
+            v = DoubleVector.broadcast(LANES, x[o + p + 3]);
+            d0 = v.fma(y0, d0); d1 = v.fma(y1, d1);
+            v = DoubleVector.broadcast(LANES, x[o + p + 4]);
+            e0 = v.fma(y0, e0); e1 = v.fma(y1, e1);
+            v = DoubleVector.broadcast(LANES, x[o + p + 5]);
+            f0 = v.fma(y0, f0); f1 = v.fma(y1, f1);
+        }
+        a0.intoArray(g, o0); a1.intoArray(g, o1); b0.intoArray(g, o0 + n); b1.intoArray(g, o1 + n);
+        c0.intoArray(g, o0 + 2 * n); c1.intoArray(g, o1 + 2 * n); d0.intoArray(g, o0 + 3 * n); d1.intoArray(g, o1 + 3 * n);
+        e0.intoArray(g, o0 + 4 * n); e1.intoArray(g, o1 + 4 * n); f0.intoArray(g, o0 + 5 * n); f1.intoArray(g, o1 + 5 * n);
     }
 
     // g's entries are the accumulators, loaded and stored once per chunk: the sum of a lane is the
