@@ -13,3 +13,5 @@ cls=$(mktemp -d)
 "$jdk/bin/javac" --add-modules jdk.incubator.vector -cp "${jars[0]}" -d "$cls" "$here/dev/dsire/spectra/GramAB.java" 2>/dev/null
 "$jdk/bin/java" --add-modules jdk.incubator.vector "$@" -cp "$cls" dev.dsire.spectra.GramAB "$cls" "$rounds" "$reps" "${jars[@]}" 2>/dev/null
 rm -rf "$cls"
+# Whole extraction, one thread, the same way (adapters made by `dsire bench --dir DIR`, e.g. bench/peers/run-all.sh's):
+# java --add-modules jdk.incubator.vector [-XX:UseAVX=2] -cp CLASSES dev.dsire.spectra.E2E DIR PASSES JAR...

@@ -546,11 +546,11 @@ final class LayerCore {
         // lanes row by row (rowLanes). A diagonal tile forms only its 10 entries on and below the
         // diagonal (the upper ones are mirrored). Each entry is the same FMAs in the same order
         // whichever tile forms it: same bits
-        boolean halves = w < 8;
+        boolean pairs = w < 8; // 16 registers: row pairs, acc row by row
         for (int from = 0; from < bound; from += chunk) {
             int to = Math.min(bound, from + chunk);
             for (int i = 0, t = 0; i + 4 <= n; i += 4) {
-                if (halves) {
+                if (pairs) {
                     int six = i % 6 == 2 ? (i - 8) / 6 : i / 6, rs = (i + 4) * w;
                     for (int r = i; r < i + 4; r += 2) {
                         int at = rowLanes(r) * w, j = 0;
@@ -575,7 +575,7 @@ final class LayerCore {
                 for (int p = 0; p < 4; p++) {
                     for (int q = 0; q < 4 && j + q <= i + p; q++) {
                         int ro = (i + p) * len, co = (j + q) * len;
-                        double v = laneSum(acc, (halves ? rowLanes(i + p) + j + q : t * 16 + p * 4 + q) * w);
+                        double v = laneSum(acc, (pairs ? rowLanes(i + p) + j + q : t * 16 + p * 4 + q) * w);
                         for (int u = bound; u < len; u++) {
                             v += x[ro + u] * x[co + u];
                         }
