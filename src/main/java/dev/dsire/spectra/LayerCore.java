@@ -508,7 +508,7 @@ final class LayerCore {
         }
     }
 
-    /** Adds x·xᵀ into the lower triangle (and diagonal tiles) of g; x has n rows of length len. */
+    /** Adds x·xᵀ into the lower triangle of g (the upper is left as it was); x has n rows of length len. */
     static void gramAdd(double[] x, int n, int len, double[] g) {
         gramAdd(x, n, len, g, new double[tileLanes(n)]);
     }
@@ -534,34 +534,57 @@ final class LayerCore {
         return Math.max(1, panels * (panels + 1) / 2) * 16 * LANES.length();
     }
 
+    /**
+     * Where row r's lanes start in acc (in vectors) when acc holds them row by row: the rows of
+     * 4-row panel I each hold 4(I+1) entries (the panel's columns up to its diagonal tile's end).
+     */
+    private static int rowLanes(int r) {
+        int panel = r / 4;
+        return 8 * panel * (panel + 1) + 4 * (r % 4) * (panel + 1);
+    }
+
     /** As above, with acc ({@link #tileLanes} doubles) to hold the tiles' lanes between chunks. */
     static void gramAdd(double[] x, int n, int len, double[] g, double[] acc) {
         int w = LANES.length(), bound = LANES.loopBound(len), chunk = Math.max(w, (DOT_CHUNK / Math.max(1, n)) / w * w);
         Arrays.fill(acc, 0, tileLanes(n), 0);
-        // 4×4 tiles: 16 accumulators and 8 loads per step fit the 32 vector registers of AVX-512;
-        // where there are 16 (AVX2, whose vectors hold 4 doubles) each tile runs as two 2×4 halves,
-        // 8 accumulators each (4×4 spilled there: 1.45× the time). A half's lanes are the tile's
-        // rows 2h, 2h+1 in the same place of acc, each the same FMAs in the same order: same bits
-        boolean halves = w < 8;
+        // 4×4 tiles: 16 accumulators and 8 loads per step fit the 32 vector registers of AVX-512.
+        // Where there are 16 (AVX2, whose vectors hold 4 doubles; 4×4 spilled there: 1.45× the time)
+        // each 4-row panel runs as two row pairs, each against its columns left of the diagonal tile
+        // in 2×6 tiles (12 accumulators, 2 row vectors and one column vector at a time: 15
+        // registers, 8 loads per 12 FMAs) and 2×4 tiles where 6 does not divide; acc then holds the
+        // lanes row by row (rowLanes). A diagonal tile forms only its 10 entries on and below the
+        // diagonal (the upper ones are mirrored). Each entry is the same FMAs in the same order
+        // whichever tile forms it: same bits
+        boolean pairs = w < 8; // 16 registers: row pairs, acc row by row
         for (int from = 0; from < bound; from += chunk) {
             int to = Math.min(bound, from + chunk);
             for (int i = 0, t = 0; i + 4 <= n; i += 4) {
-                for (int j = 0; j <= i; j += 4, t++) {
-                    if (halves) {
-                        tile2x4(x, len, i, j, from, to, acc, t * 16 * w);
-                        tile2x4(x, len, i + 2, j, from, to, acc, (t * 16 + 8) * w);
-                    } else {
-                        tile4(x, len, i, j, from, to, acc, t * 16 * w);
+                if (pairs) {
+                    int six = i % 6 == 2 ? (i - 8) / 6 : i / 6, rs = (i + 4) * w;
+                    for (int r = i; r < i + 4; r += 2) {
+                        int at = rowLanes(r) * w, j = 0;
+                        for (; j < 6 * six; j += 6) {
+                            tile2x6(x, len, r, j, from, to, acc, at + j * w, rs);
+                        }
+                        for (; j < i; j += 4) {
+                            tile2x4(x, len, r, j, from, to, acc, at + j * w, rs);
+                        }
                     }
+                    tileDiag4(x, len, i, from, to, acc, (rowLanes(i) + i) * w, rs);
+                    continue;
                 }
+                for (int j = 0; j < i; j += 4, t++) {
+                    tile4(x, len, i, j, from, to, acc, t * 16 * w);
+                }
+                tileDiag4(x, len, i, from, to, acc, t++ * 16 * w, 4 * w);
             }
         }
         for (int i = 0, t = 0; i + 4 <= n; i += 4) {
             for (int j = 0; j <= i; j += 4, t++) {
                 for (int p = 0; p < 4; p++) {
-                    for (int q = 0; q < 4; q++) {
+                    for (int q = 0; q < 4 && j + q <= i + p; q++) {
                         int ro = (i + p) * len, co = (j + q) * len;
-                        double v = laneSum(acc, (t * 16 + p * 4 + q) * w);
+                        double v = laneSum(acc, (pairs ? rowLanes(i + p) + j + q : t * 16 + p * 4 + q) * w);
                         for (int u = bound; u < len; u++) {
                             v += x[ro + u] * x[co + u];
                         }
@@ -586,10 +609,15 @@ final class LayerCore {
      */
     static void gramRowsAdd(double[] x, int len, int n, double[] g) {
         // 8-row tiles hold 16 accumulators: only where there are 32 vector registers (AVX-512, whose
-        // 8-double vectors make n a multiple of 8); 4-row tiles where there are 16 (AVX2)
+        // 8-double vectors make n a multiple of 8); where there are 16 (AVX2) rowsColumnPairs' 6- and
+        // 4-row tiles, and 4-row tiles for other widths
         int w = LANES.length(), h = w >= 8 ? 8 : 4, chunk = Math.max(1, CHUNK / n);
         for (int from = 0; from < len; from += chunk) {
             int to = Math.min(len, from + chunk);
+            if (w == 4) {
+                rowsColumnPairs(x, from, to, n, g);
+                continue;
+            }
             for (int p = 0; p < n; p += h) {
                 // a second vector only where it reaches below the diagonal of rows p..p+h-1
                 for (int q = 0; q < p + h && q < n; q += 2 * w) {
@@ -600,10 +628,6 @@ final class LayerCore {
                         } else {
                             rowsTile8x1(x, from, to, n, p, q, g);
                         }
-                    } else if (w == 4 && p % 8 == 0 && q == p && p + 8 <= n) {
-                        rowsDiag8(x, from, to, n, p, g); // rows p..p+7, columns p..p+7
-                    } else if (w == 4 && p % 8 == 4 && q == p - 4) {
-                        // rowsDiag8 of p − 4 did this tile
                     } else if (two) {
                         rowsTile2(x, from, to, n, p, q, g);
                     } else {
@@ -612,6 +636,57 @@ final class LayerCore {
                 }
             }
         }
+    }
+
+    /**
+     * gramRowsAdd's tiles where vectors hold 4 doubles (AVX2: 16 registers), by pairs of column
+     * vectors (columns q..q+7): rowsDiag8 on rows q..q+7, then the rows below in 6-row tiles (12
+     * accumulators, 2 column vectors and one broadcast at a time: 15 registers, 8 loads per 12
+     * FMAs; ~1.3× the FMA rate of 4-row tiles, -XX:UseAVX=2 on Zen 4) and 4-row tiles where 6 does
+     * not divide. A last lone column vector (n mod 8 = 4) has only its 4 diagonal rows.
+     */
+    private static void rowsColumnPairs(double[] x, int from, int to, int n, double[] g) {
+        for (int q = 0; q < n; q += 8) {
+            if (q + 8 > n) {
+                rowsTile1(x, from, to, n, q, q, g);
+                continue;
+            }
+            rowsDiag8(x, from, to, n, q, g);
+            int p = q + 8, rest = n - p, six = rest % 6 == 2 ? (rest - 8) / 6 : rest / 6;
+            for (int k = 0; k < six; k++, p += 6) {
+                rowsTile6x2(x, from, to, n, p, q, g);
+            }
+            for (; p < n; p += 4) {
+                rowsTile2(x, from, to, n, p, q, g);
+            }
+        }
+    }
+
+    /** Rows p..p+5 of g against column vectors q, q+4 (4-double vectors): see rowsColumnPairs. */
+    private static void rowsTile6x2(double[] x, int from, int to, int n, int p, int q, double[] g) {
+        int o0 = p * n + q, o1 = o0 + 4;
+        DoubleVector a0 = load(g, o0), a1 = load(g, o1), b0 = load(g, o0 + n), b1 = load(g, o1 + n);
+        DoubleVector c0 = load(g, o0 + 2 * n), c1 = load(g, o1 + 2 * n), d0 = load(g, o0 + 3 * n), d1 = load(g, o1 + 3 * n);
+        DoubleVector e0 = load(g, o0 + 4 * n), e1 = load(g, o1 + 4 * n), f0 = load(g, o0 + 5 * n), f1 = load(g, o1 + 5 * n);
+        for (int i = from, o = from * n; i < to; i++, o += n) {
+            DoubleVector y0 = DoubleVector.fromArray(LANES, x, o + q);
+            DoubleVector y1 = DoubleVector.fromArray(LANES, x, o + q + 4);
+            DoubleVector v = DoubleVector.broadcast(LANES, x[o + p]);
+            a0 = v.fma(y0, a0); a1 = v.fma(y1, a1);
+            v = DoubleVector.broadcast(LANES, x[o + p + 1]);
+            b0 = v.fma(y0, b0); b1 = v.fma(y1, b1);
+            v = DoubleVector.broadcast(LANES, x[o + p + 2]);
+            c0 = v.fma(y0, c0); c1 = v.fma(y1, c1);
+            v = DoubleVector.broadcast(LANES, x[o + p + 3]);
+            d0 = v.fma(y0, d0); d1 = v.fma(y1, d1);
+            v = DoubleVector.broadcast(LANES, x[o + p + 4]);
+            e0 = v.fma(y0, e0); e1 = v.fma(y1, e1);
+            v = DoubleVector.broadcast(LANES, x[o + p + 5]);
+            f0 = v.fma(y0, f0); f1 = v.fma(y1, f1);
+        }
+        a0.intoArray(g, o0); a1.intoArray(g, o1); b0.intoArray(g, o0 + n); b1.intoArray(g, o1 + n);
+        c0.intoArray(g, o0 + 2 * n); c1.intoArray(g, o1 + 2 * n); d0.intoArray(g, o0 + 3 * n); d1.intoArray(g, o1 + 3 * n);
+        e0.intoArray(g, o0 + 4 * n); e1.intoArray(g, o1 + 4 * n); f0.intoArray(g, o0 + 5 * n); f1.intoArray(g, o1 + 5 * n);
     }
 
     // g's entries are the accumulators, loaded and stored once per chunk: the sum of a lane is the
@@ -776,13 +851,13 @@ final class LayerCore {
         s30.intoArray(acc, at + 12 * w); s31.intoArray(acc, at + 13 * w); s32.intoArray(acc, at + 14 * w); s33.intoArray(acc, at + 15 * w);
     }
 
-    /** Rows i, i+1 against rows j..j+3 over columns [from, to): tile4's rows of acc at at, for 16-register machines. */
-    private static void tile2x4(double[] x, int len, int i, int j, int from, int to, double[] acc, int at) {
+    /** Rows i, i+1 against rows j..j+3 over columns [from, to): lanes in acc at at (row i) and at + rs (row i+1), for 16-register machines. */
+    private static void tile2x4(double[] x, int len, int i, int j, int from, int to, double[] acc, int at, int rs) {
         int a0 = i * len, a1 = a0 + len;
         int b0 = j * len, b1 = b0 + len, b2 = b1 + len, b3 = b2 + len;
-        int w = LANES.length();
+        int w = LANES.length(), at1 = at + rs;
         DoubleVector s00 = load(acc, at), s01 = load(acc, at + w), s02 = load(acc, at + 2 * w), s03 = load(acc, at + 3 * w);
-        DoubleVector s10 = load(acc, at + 4 * w), s11 = load(acc, at + 5 * w), s12 = load(acc, at + 6 * w), s13 = load(acc, at + 7 * w);
+        DoubleVector s10 = load(acc, at1), s11 = load(acc, at1 + w), s12 = load(acc, at1 + 2 * w), s13 = load(acc, at1 + 3 * w);
         for (int u = from; u < to; u += w) {
             DoubleVector y0 = DoubleVector.fromArray(LANES, x, b0 + u);
             DoubleVector y1 = DoubleVector.fromArray(LANES, x, b1 + u);
@@ -794,7 +869,69 @@ final class LayerCore {
             s10 = v.fma(y0, s10); s11 = v.fma(y1, s11); s12 = v.fma(y2, s12); s13 = v.fma(y3, s13);
         }
         s00.intoArray(acc, at); s01.intoArray(acc, at + w); s02.intoArray(acc, at + 2 * w); s03.intoArray(acc, at + 3 * w);
-        s10.intoArray(acc, at + 4 * w); s11.intoArray(acc, at + 5 * w); s12.intoArray(acc, at + 6 * w); s13.intoArray(acc, at + 7 * w);
+        s10.intoArray(acc, at1); s11.intoArray(acc, at1 + w); s12.intoArray(acc, at1 + 2 * w); s13.intoArray(acc, at1 + 3 * w);
+    }
+
+    /**
+     * Rows i, i+1 against rows j..j+5, lanes as tile2x4's: the two row vectors stay in registers and
+     * each column vector is loaded once and used twice, so 12 accumulators fit 16 registers.
+     * On AVX2 (-XX:UseAVX=2, Zen 4) ~1.2× tile2x4's FMA rate.
+     */
+    private static void tile2x6(double[] x, int len, int i, int j, int from, int to, double[] acc, int at, int rs) {
+        int a0 = i * len, a1 = a0 + len;
+        int b0 = j * len, b1 = b0 + len, b2 = b1 + len, b3 = b2 + len, b4 = b3 + len, b5 = b4 + len;
+        int w = LANES.length(), at1 = at + rs;
+        DoubleVector s00 = load(acc, at), s01 = load(acc, at + w), s02 = load(acc, at + 2 * w);
+        DoubleVector s03 = load(acc, at + 3 * w), s04 = load(acc, at + 4 * w), s05 = load(acc, at + 5 * w);
+        DoubleVector s10 = load(acc, at1), s11 = load(acc, at1 + w), s12 = load(acc, at1 + 2 * w);
+        DoubleVector s13 = load(acc, at1 + 3 * w), s14 = load(acc, at1 + 4 * w), s15 = load(acc, at1 + 5 * w);
+        for (int u = from; u < to; u += w) {
+            DoubleVector v0 = DoubleVector.fromArray(LANES, x, a0 + u), v1 = DoubleVector.fromArray(LANES, x, a1 + u);
+            DoubleVector y = DoubleVector.fromArray(LANES, x, b0 + u);
+            s00 = v0.fma(y, s00); s10 = v1.fma(y, s10);
+            y = DoubleVector.fromArray(LANES, x, b1 + u);
+            s01 = v0.fma(y, s01); s11 = v1.fma(y, s11);
+            y = DoubleVector.fromArray(LANES, x, b2 + u);
+            s02 = v0.fma(y, s02); s12 = v1.fma(y, s12);
+            y = DoubleVector.fromArray(LANES, x, b3 + u);
+            s03 = v0.fma(y, s03); s13 = v1.fma(y, s13);
+            y = DoubleVector.fromArray(LANES, x, b4 + u);
+            s04 = v0.fma(y, s04); s14 = v1.fma(y, s14);
+            y = DoubleVector.fromArray(LANES, x, b5 + u);
+            s05 = v0.fma(y, s05); s15 = v1.fma(y, s15);
+        }
+        s00.intoArray(acc, at); s01.intoArray(acc, at + w); s02.intoArray(acc, at + 2 * w);
+        s03.intoArray(acc, at + 3 * w); s04.intoArray(acc, at + 4 * w); s05.intoArray(acc, at + 5 * w);
+        s10.intoArray(acc, at1); s11.intoArray(acc, at1 + w); s12.intoArray(acc, at1 + 2 * w);
+        s13.intoArray(acc, at1 + 3 * w); s14.intoArray(acc, at1 + 4 * w); s15.intoArray(acc, at1 + 5 * w);
+    }
+
+    /**
+     * Rows i..i+3 against themselves: the 10 entries on and below the diagonal, entry (p, q) in acc
+     * at at + p·rs + q·w. 4 loads per 10 FMAs, where a 4×4 tile spent 8 loads on 16 FMAs, 6 of them
+     * on entries the mirror overwrites.
+     */
+    private static void tileDiag4(double[] x, int len, int i, int from, int to, double[] acc, int at, int rs) {
+        int a0 = i * len, a1 = a0 + len, a2 = a1 + len, a3 = a2 + len;
+        int w = LANES.length(), at1 = at + rs, at2 = at1 + rs, at3 = at2 + rs;
+        DoubleVector s00 = load(acc, at);
+        DoubleVector s10 = load(acc, at1), s11 = load(acc, at1 + w);
+        DoubleVector s20 = load(acc, at2), s21 = load(acc, at2 + w), s22 = load(acc, at2 + 2 * w);
+        DoubleVector s30 = load(acc, at3), s31 = load(acc, at3 + w), s32 = load(acc, at3 + 2 * w), s33 = load(acc, at3 + 3 * w);
+        for (int u = from; u < to; u += w) {
+            DoubleVector v0 = DoubleVector.fromArray(LANES, x, a0 + u);
+            DoubleVector v1 = DoubleVector.fromArray(LANES, x, a1 + u);
+            DoubleVector v2 = DoubleVector.fromArray(LANES, x, a2 + u);
+            DoubleVector v3 = DoubleVector.fromArray(LANES, x, a3 + u);
+            s00 = v0.fma(v0, s00);
+            s10 = v1.fma(v0, s10); s11 = v1.fma(v1, s11);
+            s20 = v2.fma(v0, s20); s21 = v2.fma(v1, s21); s22 = v2.fma(v2, s22);
+            s30 = v3.fma(v0, s30); s31 = v3.fma(v1, s31); s32 = v3.fma(v2, s32); s33 = v3.fma(v3, s33);
+        }
+        s00.intoArray(acc, at);
+        s10.intoArray(acc, at1); s11.intoArray(acc, at1 + w);
+        s20.intoArray(acc, at2); s21.intoArray(acc, at2 + w); s22.intoArray(acc, at2 + 2 * w);
+        s30.intoArray(acc, at3); s31.intoArray(acc, at3 + w); s32.intoArray(acc, at3 + 2 * w); s33.intoArray(acc, at3 + 3 * w);
     }
 
     /** acc[at] + acc[at+1] + … over one vector's lanes, in lane order. */

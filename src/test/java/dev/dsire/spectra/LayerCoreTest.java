@@ -166,6 +166,62 @@ class LayerCoreTest {
         }
     }
 
+    /**
+     * The Gram kernels' bits, whatever their tiles: A's entry (i, j) is one FMA chain per vector lane
+     * over columns u ≡ lane (mod w) below the vector loop's bound, the lanes summed in order, then the
+     * remaining columns' products added; B's entry is one FMA chain over the rows. Large ranks reach
+     * every tile shape (and, at len 2100 with rank 32, gramAdd's chunks).
+     */
+    @Test
+    void gramKernelsGiveTheBitsOfTheirFmaChains() {
+        SplittableRandom rnd = new SplittableRandom(11);
+        int w = jdk.incubator.vector.DoubleVector.SPECIES_PREFERRED.length();
+        for (int n : new int[] {4, 7, 8, 12, 16, 20, 24, 28, 30, 32, 36, 44, 64}) {
+            for (int len : new int[] {1, 5, 17, 323, n == 32 ? 2100 : 64}) {
+                double[] x = new double[n * len];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = Math.scalb(rnd.nextDouble() - 0.5, rnd.nextInt(40) - 20);
+                }
+                double[] g = new double[n * n];
+                LayerCore.gram(x, n, len, g);
+                int bound = len / w * w;
+                for (int i = 0; i < n; i++) {
+                    for (int j = 0; j <= i; j++) {
+                        double[] lanes = new double[w];
+                        for (int u = 0; u < bound; u += w) {
+                            for (int l = 0; l < w; l++) {
+                                lanes[l] = Math.fma(x[i * len + u + l], x[j * len + u + l], lanes[l]);
+                            }
+                        }
+                        double v = lanes[0];
+                        for (int l = 1; l < w; l++) {
+                            v += lanes[l];
+                        }
+                        for (int u = bound; u < len; u++) {
+                            v += x[i * len + u] * x[j * len + u];
+                        }
+                        assertEquals(v, g[i * n + j], 0, "gramAdd n=" + n + " len=" + len + " (" + i + ", " + j + ")");
+                        assertEquals(v, g[j * n + i], 0, "mirror n=" + n + " len=" + len);
+                    }
+                }
+                if (n % w != 0 || n % 4 != 0) {
+                    continue;
+                }
+                double[] rows = new double[n * n];
+                LayerCore.gramRowsAdd(x, len, n, rows); // x read as len rows of length n
+                for (int i = 0; i < n; i++) {
+                    for (int j = 0; j <= i; j++) {
+                        double v = 0;
+                        for (int r = 0; r < len; r++) {
+                            v = Math.fma(x[r * n + i], x[r * n + j], v);
+                        }
+                        assertEquals(v, rows[i * n + j], 0, "gramRowsAdd n=" + n + " len=" + len + " (" + i + ", " + j + ")");
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void aGroupOfMixedLayersGivesEachLayerItsOwnSpectra() {
         SplittableRandom rnd = new SplittableRandom(7);
