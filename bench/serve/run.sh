@@ -56,7 +56,8 @@ load() { bash -c 'ab -q -l -n "$1" -c "$2" -p "$3" -T application/octet-stream "
 for ((k = 0; k < ${#names[@]}; k++)); do load $((2 * n)) $((port + k)) "$work/warm.$k.txt"; done   # JIT warm-up, not counted
 "$here/dsire" predict --threads "$cores" --model "$work/models/sd15.json" "${batch[@]}" >/dev/null 2>&1   # starts + warms the resident process
 "$here/dsire" predict --threads "$cores" --model "$work/models/sd15.json" "${batch[@]}" >/dev/null 2>&1
-daemon=$(for p in $(pgrep -f DaemonServer || true); do if grep -qF "$here/target/dsire.jar" "/proc/$p/cmdline" 2>/dev/null; then echo "$p"; break; fi; done)
+# the resident process: started as such (DaemonServer), or a first call's JVM that stayed on (dsire.handoff)
+daemon=$(for p in $(pgrep -f 'DaemonServer|dsire[.]handoff' || true); do if grep -qF "$here/target/dsire.jar" "/proc/$p/cmdline" 2>/dev/null; then echo "$p"; break; fi; done)
 steal=$("$here/bench/cpu-steal.sh" read)
 for ((r = 0; r < rounds; r++)); do
   k=0
