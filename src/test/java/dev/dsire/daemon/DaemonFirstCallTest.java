@@ -144,12 +144,7 @@ class DaemonFirstCallTest {
             List<String> cmd = new ArrayList<>(List.of(JAVA, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                     "-cp", System.getProperty("java.class.path"), "-Ddsire.handoff=" + code, Main.class.getName()));
             cmd.addAll(List.of(args));
-            ProcessBuilder pb = new ProcessBuilder(cmd);
-            pb.environment().clear();
-            pb.environment().putAll(env);
-            Process p = pb.start();
-            started.add(p);
-            calls.add(p);
+            calls.add(start(cmd, env));
         }
         for (int i = 0; i < 2; i++) {
             Answer a = answer(calls.get(i), new byte[0]); // both streams end: the answer is complete
@@ -231,14 +226,20 @@ class DaemonFirstCallTest {
         return root;
     }
 
-    private Answer launch(Path root, Map<String, String> env, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(root.resolve("dsire").toString()));
-        cmd.addAll(List.of(args));
+    /** Starts cmd with exactly env as its environment; the test stops it at the end if it is still there. */
+    private Process start(List<String> cmd, Map<String, String> env) throws java.io.IOException {
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().clear();
         pb.environment().putAll(env);
         Process p = pb.start();
         started.add(p);
+        return p;
+    }
+
+    private Answer launch(Path root, Map<String, String> env, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(root.resolve("dsire").toString()));
+        cmd.addAll(List.of(args));
+        Process p = start(cmd, env);
         Answer a = answer(p, new byte[0]);
         assertTrue(p.waitFor(WAIT_S, TimeUnit.SECONDS), "the launcher exits once it has answered");
         return new Answer(p.exitValue(), a.out(), a.err());

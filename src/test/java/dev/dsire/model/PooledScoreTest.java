@@ -30,6 +30,16 @@ class PooledScoreTest {
     }
 
     private static Data data(int groups, int[] sizes, long seed) {
+        return data(groups, sizes, seed, (r, size, rank, shift) -> adapter(r, size, shift, 0.15));
+    }
+
+    /** One adapter's features: its size, the size's rank among the sizes, and its group's shift of every feature. */
+    private interface Adapter {
+        double[] features(Random r, int size, int rank, double[] groupShift);
+    }
+
+    /** Every group has one adapter of each size; each group shifts every feature a little. */
+    private static Data data(int groups, int[] sizes, long seed, Adapter adapter) {
         Random r = new Random(seed);
         int n = groups * sizes.length;
         double[] z = new double[n * P];
@@ -43,7 +53,7 @@ class PooledScoreTest {
                 int i = g * sizes.length + k;
                 labels[i] = sizes[k];
                 group[i] = g;
-                System.arraycopy(adapter(r, sizes[k], shift, 0.15), 0, z, i * P, P);
+                System.arraycopy(adapter.features(r, sizes[k], k, shift), 0, z, i * P, P);
             }
         }
         return new Data(z, n, labels, group, centre(z, n, P));
@@ -196,27 +206,14 @@ class PooledScoreTest {
      * second and confuses the large sizes; regressing on the rank leans on the first.
      */
     private static Data twoSignals(int groups, long seed) {
-        int[] sizes = {1, 10, 20, 30, 40, 50};
-        Random r = new Random(seed);
-        int n = groups * sizes.length;
-        double[] z = new double[n * P];
-        int[] labels = new int[n], group = new int[n];
-        for (int g = 0; g < groups; g++) {
-            double[] shift = new double[P];
+        return data(groups, new int[] {1, 10, 20, 30, 40, 50}, seed, (r, size, rank, shift) -> {
+            double[] x = new double[P];
             for (int c = 0; c < P; c++) {
-                shift[c] = 0.2 * r.nextGaussian();
+                double signal = c < 6 ? rank + 0.8 * r.nextGaussian() : c < 12 ? Math.log(size) + 1.0 * r.nextGaussian() : 0;
+                x[c] = signal + shift[c] + 0.15 * r.nextGaussian();
             }
-            for (int k = 0; k < sizes.length; k++) {
-                int i = g * sizes.length + k;
-                labels[i] = sizes[k];
-                group[i] = g;
-                for (int c = 0; c < P; c++) {
-                    double signal = c < 6 ? k + 0.8 * r.nextGaussian() : c < 12 ? Math.log(sizes[k]) + 1.0 * r.nextGaussian() : 0;
-                    z[i * P + c] = signal + shift[c] + 0.15 * r.nextGaussian();
-                }
-            }
-        }
-        return new Data(z, n, labels, group, centre(z, n, P));
+            return x;
+        });
     }
 
     @Test
