@@ -10,18 +10,14 @@ import java.util.List;
 /**
  * The everyday command lines of inspect, features and predict, read without picocli: a fresh JVM spent
  * ~0.2 s building picocli's model of a command before reading a file (inspect on one file took twice
- * as long as its work). Only these lines are read here: the subcommand first, then adapter paths and
+ * as long as its work).
  *
- * <pre>
- *   --json             (each of the three)
- *   --threads N        (features, predict; N from 1 to 9999)
- *   --model FILE       (predict, required)
- * </pre>
- *
- * each option at most once, written as two words. Anything else (help, other options, {@code --opt=value},
- * {@code @argfiles}, {@code --}, repeats, a missing value, no path) is left to picocli, which also gives
- * every usage error. The command objects are those picocli would build, options set the same way
- * ({@code FastPathTest} compares them field by field, and the output byte for byte).
+ * <p>Read here: the subcommand first, then adapter paths and these options, each at most once and
+ * written as two words: {@code --json} (all three), {@code --threads N} (features and predict, N from 1
+ * to 9999), {@code --model FILE} (predict, required). Anything else (help, other options,
+ * {@code --opt=value}, {@code @argfiles}, {@code --}, repeats, a missing value, no path) is left to
+ * picocli, which also gives every usage error. The command objects are those picocli would build, options
+ * set the same way ({@code FastPathTest} compares them field by field, and the output byte for byte).
  */
 final class FastPath {
     private FastPath() {}
