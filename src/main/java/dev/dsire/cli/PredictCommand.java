@@ -169,9 +169,18 @@ final class PredictCommand implements Callable<Integer> {
     /** The same, for a file opened by open (an upload held in memory, say). */
     static Integer declared(java.util.function.Supplier<SafetensorsFile> open) {
         try (SafetensorsFile f = open.get()) {
-            return DeclaredLabel.of(f.metadata()).map(DeclaredLabel::images).orElse(null);
+            return declared(f.metadata());
         } catch (RuntimeException e) {
             return null; // the file's own error is reported with its prediction
+        }
+    }
+
+    /** The same, from a header's metadata already read; null where it states none or states it badly. */
+    static Integer declared(Map<String, String> metadata) {
+        try {
+            return DeclaredLabel.of(metadata).map(DeclaredLabel::images).orElse(null);
+        } catch (RuntimeException e) {
+            return null;
         }
     }
 

@@ -1,7 +1,6 @@
 package dev.dsire.cli;
 
 import dev.dsire.FileFailure;
-import dev.dsire.hub.DeclaredLabel;
 import dev.dsire.lora.LoraAdapter;
 import dev.dsire.model.DsireModel;
 import dev.dsire.safetensors.SafetensorsFile;
@@ -145,19 +144,10 @@ final class ServeCommand implements Callable<Integer> {
                 chosen = fit.isEmpty() ? loaded.models().getFirst() : fit.getFirst();
             }
             PredictCommand.Row row = PredictCommand.rows(chosen.model(), engine, batch).getFirst();
-            Integer declared = metadata.get() != null ? declared(metadata.get())
+            Integer declared = metadata.get() != null ? PredictCommand.declared(metadata.get())
                     : upload.image() == null ? PredictCommand.declared(() -> SafetensorsFile.open(upload.file())) // not a LoRA: its header may still state a count
                     : PredictCommand.declared(() -> SafetensorsFile.of(upload.file(), upload.image()));
             return answer(row.error() == null, row.json(name(chosen), declared), upload.name());
-        }
-
-        /** As PredictCommand.declared, from the metadata of a header already read. */
-        private static Integer declared(Map<String, String> metadata) {
-            try {
-                return DeclaredLabel.of(metadata).map(DeclaredLabel::images).orElse(null);
-            } catch (RuntimeException e) {
-                return null;
-            }
         }
 
         @Override

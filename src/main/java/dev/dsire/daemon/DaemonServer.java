@@ -145,8 +145,7 @@ public final class DaemonServer implements AutoCloseable {
     }
 
     static Path lockFile(Path socket) {
-        String name = socket.getFileName().toString();
-        return socket.resolveSibling((name.endsWith(".sock") ? name.substring(0, name.length() - 5) : name) + ".lock");
+        return Endpoint.beside(socket, ".lock");
     }
 
     /** The identity beside the socket, owner-only, written aside and renamed: a reader never sees half of it. */
@@ -427,8 +426,7 @@ public final class DaemonServer implements AutoCloseable {
     }
 
     static Path logFile(Path socket) {
-        String name = socket.getFileName().toString();
-        return socket.resolveSibling((name.endsWith(".sock") ? name.substring(0, name.length() - 5) : name) + ".log");
+        return Endpoint.beside(socket, ".log");
     }
 
     /**

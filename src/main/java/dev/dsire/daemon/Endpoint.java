@@ -62,8 +62,13 @@ public record Endpoint(Path socket, String identity) {
      * so a client that computed it differently takes the Java client's path instead of making the process exit.
      */
     static Path idFile(Path socket) {
+        return beside(socket, ".id");
+    }
+
+    /** The file beside the socket with its name and this extension in place of .sock (its identity, start lock, log). */
+    static Path beside(Path socket, String extension) {
         String name = socket.getFileName().toString();
-        return socket.resolveSibling((name.endsWith(".sock") ? name.substring(0, name.length() - 5) : name) + ".id");
+        return socket.resolveSibling((name.endsWith(".sock") ? name.substring(0, name.length() - 5) : name) + extension);
     }
 
     /** $XDG_RUNTIME_DIR/dsire (a per-user tmpfs) where the session has one, else ~/.cache/dsire/run. */
