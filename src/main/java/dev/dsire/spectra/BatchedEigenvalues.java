@@ -373,14 +373,7 @@ final class BatchedEigenvalues {
                     q[L] = qn;
                 }
             }
-            for (int L = 0; L < W; L++) {
-                if (live[L]) {
-                    int l = lo[L];
-                    d[l * W + L] -= q[L];
-                    e[l * W + L] = g[L];
-                    e[hi[L] * W + L] = 0;
-                }
-            }
+            deflate(q, g);
         }
     }
 
@@ -582,7 +575,7 @@ final class BatchedEigenvalues {
                     vSweep(from, to, o);
                 }
             }
-            deflate();
+            deflate(tmp, g0);
         }
     }
 
@@ -607,10 +600,10 @@ final class BatchedEigenvalues {
                 y.vSweep((int) (wy >>> 32), (int) wy, 0);
             }
             if (!doneX) {
-                deflate();
+                deflate(tmp, g0);
             }
             if (!doneY) {
-                y.deflate();
+                y.deflate(y.tmp, y.g0);
             }
         }
     }
@@ -654,13 +647,13 @@ final class BatchedEigenvalues {
         return to < 0 ? -1 : (long) from << 32 | to;
     }
 
-    /** After a sweep: each live lane's d[l] −= q, e[l] = g, e[m] = 0. */
-    private void deflate() {
+    /** After a sweep: each live lane's d[l] −= q, e[l] = g, e[m] = 0 (the scalar lanes' q, g; the vector sweep's tmp, g0). */
+    private void deflate(double[] q, double[] g) {
         for (int k = 0; k < W; k++) {
             if (live[k]) {
                 int l = lo[k];
-                d[l * W + k] -= tmp[k];
-                e[l * W + k] = g0[k];
+                d[l * W + k] -= q[k];
+                e[l * W + k] = g[k];
                 e[hi[k] * W + k] = 0;
             }
         }
