@@ -76,11 +76,7 @@ public class ReceiveCostJetty {
                 if (Content.Chunk.isFailure(chunk)) {
                     throw new IOException(chunk.getFailure());
                 }
-                ByteBuffer b = chunk.getByteBuffer();
-                int r = b.remaining();
-                MemorySegment.copy(MemorySegment.ofBuffer(b), 0, seg, at, r);
-                at += r;
-                chunk.release();
+                at = take(chunk, seg, at);
                 if (chunk.isLast()) {
                     break;
                 }
@@ -88,6 +84,15 @@ public class ReceiveCostJetty {
             answer(at, response, callback);
             return true;
         }
+    }
+
+    /** Copies a chunk's bytes into seg at at and releases it; returns where the next chunk goes. */
+    static long take(Content.Chunk chunk, MemorySegment seg, long at) {
+        ByteBuffer b = chunk.getByteBuffer();
+        int r = b.remaining();
+        MemorySegment.copy(MemorySegment.ofBuffer(b), 0, seg, at, r);
+        chunk.release();
+        return at + r;
     }
 
     /** Copies what is ready, then asks to be called back when there is more (on the selector's thread). */
@@ -115,11 +120,7 @@ public class ReceiveCostJetty {
                             callback.failed(chunk.getFailure());
                             return;
                         }
-                        ByteBuffer b = chunk.getByteBuffer();
-                        int r = b.remaining();
-                        MemorySegment.copy(MemorySegment.ofBuffer(b), 0, seg, at, r);
-                        at += r;
-                        chunk.release();
+                        at = take(chunk, seg, at);
                         if (chunk.isLast()) {
                             answer(at, response, callback);
                             return;
