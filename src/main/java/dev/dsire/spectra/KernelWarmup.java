@@ -27,6 +27,11 @@ final class KernelWarmup {
      * process's time, and C2 compiles them in a fraction of a second (the launcher has it do so early).
      */
     static final int GRAM_SWITCH = 300;
+    /**
+     * A JVM without C2 (the launcher starts one-file commands with C1 alone, see the dsire launcher) never
+     * compiles the vector twins: there they stay ~100× slower than the scalar lanes, so it never switches.
+     */
+    private static final boolean SCALAR_ONLY = "scalar".equals(System.getProperty("dsire.kernels"));
     private static volatile boolean vector, gramVector;
     private static int calls, gramCalls; // racy on purpose: a lost count only delays the switch a little
 
@@ -37,7 +42,7 @@ final class KernelWarmup {
         if (vector) {
             return true;
         }
-        if (++calls >= SWITCH && (BatchedEigenvalues.VECTOR || BatchedCore.VECTOR)) {
+        if (++calls >= SWITCH && !SCALAR_ONLY && (BatchedEigenvalues.VECTOR || BatchedCore.VECTOR)) {
             vector = true;
         }
         return false;
@@ -48,7 +53,7 @@ final class KernelWarmup {
         if (gramVector) {
             return true;
         }
-        if (++gramCalls >= GRAM_SWITCH) {
+        if (++gramCalls >= GRAM_SWITCH && !SCALAR_ONLY) {
             gramVector = true;
         }
         return false;

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.Attributes;
@@ -187,6 +188,48 @@ class DaemonFirstCallTest {
         assertEquals(inProcess("--version").out(), a.out());
         assertTrue(p.waitFor(WAIT_S, TimeUnit.SECONDS), "it exits");
         assertEquals("0\n", code(code));
+    }
+
+    /**
+     * One small adapter in process runs on a JVM with C1 alone and the scalar kernels (the launcher's
+     * one_small_file), with the same answer; a second adapter, a folder or DSIRE_C1=0 keeps C2. Which JIT ran is
+     * read from the JVM's own compilation log: C1 alone compiles every method at tier 1, a tiered JVM most at 3 first.
+     */
+    @Test
+    void oneSmallFileInProcessRunsOnC1AloneWithTheSameAnswer() throws Exception {
+        Path root = layout();
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.put("JAVA_HOME", System.getProperty("java.home"));
+        env.put("DSIRE_DAEMON", "0");
+        Path log = dir.resolve("jit.log");
+        env.put("DSIRE_JAVA_OPTS", "-Xlog:jit+compilation=debug:file=" + log);
+        List<String> two = zoo("zoo-low", 2);
+        for (String command : List.of("features", "inspect")) {
+            String[] one = line(command, "--threads", "2", two.get(0));
+            assertEquals(inProcess(one), launch(root, env, one), command + ", one file");
+            assertEquals(Set.of("1"), tiers(log), command + ", one file: C1 alone");
+        }
+        assertEquals(inProcess(line("features", two)), launch(root, env, line("features", two)));
+        assertTrue(tiers(log).contains("3"), "two files: tiered");
+        assertEquals(inProcess(line("features", "examples/zoo-low")), launch(root, env, line("features", "examples/zoo-low")));
+        assertTrue(tiers(log).contains("3"), "a folder: tiered");
+        env.put("DSIRE_C1", "0");
+        assertEquals(inProcess(line("features", two.get(0))), launch(root, env, line("features", two.get(0))));
+        assertTrue(tiers(log).contains("3"), "DSIRE_C1=0: tiered");
+    }
+
+    /** The tiers at which the JVM of the last launch compiled Java methods (native wrappers, tier 0, left out). */
+    private static Set<String> tiers(Path log) throws IOException {
+        Set<String> tiers = new java.util.TreeSet<>();
+        java.util.regex.Pattern line = java.util.regex.Pattern.compile("\\]\\s+\\d+\\s+[%sbn! ]*?\\s([1-4])\\s+\\S+::");
+        for (String l : Files.readAllLines(log)) {
+            java.util.regex.Matcher m = line.matcher(l);
+            if (m.find()) {
+                tiers.add(m.group(1));
+            }
+        }
+        assertFalse(tiers.isEmpty(), "the log names compiled methods");
+        return tiers;
     }
 
     /**
