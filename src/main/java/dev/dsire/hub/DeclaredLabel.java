@@ -1,7 +1,7 @@
 package dev.dsire.hub;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dsire.json.JsonTree;
 import java.io.IOException;
 import java.util.Map;
 import java.util.Optional;
@@ -15,8 +15,6 @@ import java.util.Optional;
  *               folder) or "ss_num_train_images/n_repeats"
  */
 public record DeclaredLabel(int images, String source) {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     /** The first key that states a positive count, in the order above; empty when none does. */
     public static Optional<DeclaredLabel> of(Map<String, String> meta) {
         if (meta == null || meta.isEmpty()) {
@@ -72,7 +70,7 @@ public record DeclaredLabel(int images, String source) {
             return null;
         }
         try {
-            return JSON.readTree(json);
+            return JsonTree.read(json);
         } catch (IOException e) {
             return null; // a garbled training record states nothing; the weights are still fine
         }

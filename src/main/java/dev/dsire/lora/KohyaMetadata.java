@@ -1,7 +1,7 @@
 package dev.dsire.lora;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dsire.json.JsonTree;
 import java.io.IOException;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -14,14 +14,6 @@ import java.util.TreeSet;
  */
 public record KohyaMetadata(OptionalInt trainImages, String trainGroup, String networkModule, String baseModel,
                             OptionalInt networkDim, String networkAlpha) {
-    /**
-     * Made on first use: an ObjectMapper's class initialisation (date formats, the locale data behind them)
-     * cost a fresh `dsire inspect` ~10 ms, which files without kohya's dataset records never need.
-     */
-    private static final class Json {
-        static final ObjectMapper MAPPER = new ObjectMapper();
-    }
-
     public static KohyaMetadata of(Map<String, String> meta) {
         return new KohyaMetadata(trainImages(meta), trainGroup(meta), meta.get("ss_network_module"),
                 meta.get("ss_base_model_version"), parseInt(meta.get("ss_network_dim")), meta.get("ss_network_alpha"));
@@ -81,7 +73,7 @@ public record KohyaMetadata(OptionalInt trainImages, String trainGroup, String n
             return null;
         }
         try {
-            return Json.MAPPER.readTree(json);
+            return JsonTree.read(json);
         } catch (IOException e) {
             return null; // a garbled training record leaves the count unknown; the weights are still fine
         }

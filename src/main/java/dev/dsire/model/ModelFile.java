@@ -1,8 +1,9 @@
 package dev.dsire.model;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dsire.json.JsonTree;
 import dev.dsire.lora.LayerShape;
 import dev.dsire.lora.Layout;
 import dev.dsire.safetensors.FileKind;
@@ -39,7 +40,8 @@ import java.util.List;
 public final class ModelFile {
     public static final String FORMAT = "dsire-model";
     public static final int VERSION = 3;
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** jackson-core alone for writing, and {@link JsonTree} for reading: no ObjectMapper (see JsonTree). */
+    private static final JsonFactory JSON = new JsonFactory();
 
     private ModelFile() {}
 
@@ -374,7 +376,7 @@ public final class ModelFile {
     public static DsireModel parse(Path path, byte[] json) {
         JsonNode root;
         try {
-            root = JSON.readTree(json);
+            root = JsonTree.read(json);
         } catch (IOException e) {
             throw new ModelFileException(path, "not a readable JSON model: " + e.getMessage().lines().findFirst().orElse(""));
         }

@@ -1,0 +1,101 @@
+package dev.dsire.json;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * JsonTree reads JSON with jackson-core alone (no ObjectMapper, whose set-up a cold `predict` paid); the tree
+ * it builds must be the one ObjectMapper.readTree builds, node types included, or the model file's checks and
+ * kohya's dataset records would read differently than before.
+ */
+class JsonTreeTest {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private static void same(String json) throws IOException {
+        byte[] b = json.getBytes(StandardCharsets.UTF_8);
+        JsonNode theirs = MAPPER.readTree(b);
+        JsonNode ours = JsonTree.read(b), theirsText = MAPPER.readTree(json), oursText = JsonTree.read(json);
+        if (theirs == null || theirs.isMissingNode()) {
+            assertNull(ours, json);
+            assertNull(oursText, json);
+        } else {
+            assertEquals(theirs, ours, json);
+            assertEquals(theirs.toString(), ours.toString(), json); // same node types: 1 as int, 1.0 as double
+            assertEquals(theirsText, oursText, json);
+            assertEquals(theirsText.toString(), oursText.toString(), json);
+        }
+    }
+
+    @Test
+    void theTreeIsObjectMappersTree() throws IOException {
+        for (String json : List.of("", "  ", "null", "true", "false", "0", "-7", "2147483647", "2147483648", "-9223372036854775808",
+                "9223372036854775808", "123456789012345678901234567890", "1.0", "-0.0", "1e400", "-1e-400", "2.5E3", "\"x\"",
+                "\"\\u00e9\\n\"", "[]", "{}", "[1, 2.0, \"3\", null, true, [], {}]", "{\"a\": 1, \"a\": [2]}",
+                "{\"format\": \"dsire-model\", \"version\": 3} trailing", "{\"a\": {\"b\": {\"c\": [[[1]]]}}}", "[1] [2]",
+                "\"\\ud800 lone\"", "{\"\\udbff\\udfff\": \"\\udfff\"}")) {
+            same(json);
+        }
+    }
+
+    @Test
+    void randomDocumentsGiveTheSameTree() throws IOException {
+        Random rnd = new Random(42);
+        for (int i = 0; i < 2_000; i++) {
+            StringBuilder b = new StringBuilder();
+            random(rnd, b, 0);
+            same(b.toString());
+        }
+    }
+
+    @Test
+    void whatObjectMapperRefusesIsRefused() {
+        for (String json : List.of("{", "[1,", "{\"a\" 1}", "{\"a\": }", "[1, 2", "nul", "\"open", "{\"a\": NaN}", "[01]", "{'a': 1}",
+                "[".repeat(1_200) + "]".repeat(1_200))) {
+            byte[] b = json.getBytes(StandardCharsets.UTF_8);
+            assertThrows(IOException.class, () -> MAPPER.readTree(b), json);
+            assertThrows(IOException.class, () -> JsonTree.read(b), json);
+            assertThrows(IOException.class, () -> JsonTree.read(json), json);
+        }
+    }
+
+    private static void random(Random rnd, StringBuilder b, int depth) {
+        int kind = rnd.nextInt(depth > 4 ? 6 : 8);
+        switch (kind) {
+            case 0 -> b.append("null");
+            case 1 -> b.append(rnd.nextBoolean());
+            case 2 -> b.append(switch (rnd.nextInt(3)) {
+                case 0 -> Integer.toString(rnd.nextInt());
+                case 1 -> Long.toString(rnd.nextLong());
+                default -> rnd.nextLong() + "" + Math.abs(rnd.nextLong());
+            });
+            case 3 -> b.append(rnd.nextBoolean() ? Double.toString(rnd.nextGaussian() * Math.pow(10, rnd.nextInt(40) - 20)) : rnd.nextInt(100) + "e" + (rnd.nextInt(800) - 400));
+            case 4, 5 -> b.append('"').append(Long.toString(rnd.nextLong(), 36)).append(rnd.nextBoolean() ? "\\u00e9" : "").append('"');
+            case 6 -> {
+                b.append('[');
+                int n = rnd.nextInt(5);
+                for (int i = 0; i < n; i++) {
+                    b.append(i > 0 ? "," : "");
+                    random(rnd, b, depth + 1);
+                }
+                b.append(']');
+            }
+            default -> {
+                b.append('{');
+                int n = rnd.nextInt(5);
+                for (int i = 0; i < n; i++) {
+                    // few distinct keys, so repeated ones occur
+                    b.append(i > 0 ? "," : "").append("\"k").append(rnd.nextInt(4)).append("\":");
+                    random(rnd, b, depth + 1);
+                }
+                b.append('}');
+            }
+        }
+    }
+}
