@@ -51,6 +51,9 @@ final class ComputeOptions {
         }
         CudaContext cuda;
         try {
+            if (device == Device.auto) {
+                CudaContext.requireDeviceNode();
+            }
             cuda = CudaContext.open();
         } catch (CudaException | UnsatisfiedLinkError e) {
             if (device == Device.cuda) {

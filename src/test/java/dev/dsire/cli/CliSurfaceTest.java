@@ -127,6 +127,10 @@ class CliSurfaceTest {
         Run verbose = raw(concat("features", "--verbose", "--out", dir.resolve("g.jsonl"), peftFiles("verbose", 4)));
         assertEquals(4, verbose.err().lines().filter(l -> l.startsWith("dsire: note: ") && l.contains("scale assumed 1")).count(), verbose.err());
         assertTrue(verbose.err().contains("dsire: device auto -> cpu"), "--verbose says which device and why");
+        if (java.util.stream.Stream.of("/dev/nvidiactl", "/dev/nvidia0", "/dev/dxg").noneMatch(p -> Files.exists(Path.of(p)))) {
+            // no device node: auto says so without binding the CUDA driver
+            assertTrue(verbose.err().contains("(no GPU device node (/dev/nvidiactl, /dev/nvidia0, /dev/dxg))"), verbose.err());
+        }
 
         Run quiet = raw(concat("features", "--quiet", "--out", dir.resolve("h.jsonl"), peftFiles("quiet", 4)));
         assertEquals("", quiet.err());
