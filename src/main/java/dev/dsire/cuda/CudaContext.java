@@ -11,7 +11,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.stream.Collectors;
 
 /**
  * One GPU ready for dsire: driver initialised, the device's primary context, the cuBLAS and
@@ -75,9 +74,12 @@ public final class CudaContext implements AutoCloseable {
      * first, as binding the driver through FFM to learn the same costs a fresh process ~25 ms of CPU.
      */
     public static void requireDeviceNode() {
-        if (DEVICE_NODES.stream().noneMatch(Files::exists)) {
-            throw new CudaException("no GPU device node (" + DEVICE_NODES.stream().map(Path::toString).collect(Collectors.joining(", ")) + ")");
+        for (Path node : DEVICE_NODES) {
+            if (Files.exists(node)) {
+                return;
+            }
         }
+        throw new CudaException("no GPU device node (/dev/nvidiactl, /dev/nvidia0, /dev/dxg)");
     }
 
     /** The first GPU (or DSIRE_CUDA_DEVICE), or a CudaException saying why there is none. */
