@@ -45,6 +45,14 @@ public final class CpuSpectrumBackend implements SpectrumBackend {
     }
 
     /**
+     * Compiles the vector Gram tiles on a thread of its own and moves to them once compiled (same bits): for
+     * the resident process, whose next call should not wait for the compiler half-way through a file.
+     */
+    public static void primeVectorGram() {
+        KernelWarmup.primeGram();
+    }
+
+    /**
      * Runs the vector twins of the lockstep kernels from the next batch on (same bits): for a server,
      * whose first requests may pay their JIT warm-up but whose thousandth should not run the scalar lanes.
      */

@@ -32,7 +32,7 @@ final class KernelWarmup {
      * compiles the vector twins: there they stay ~100× slower than the scalar lanes, so it never switches.
      */
     private static final boolean SCALAR_ONLY = "scalar".equals(System.getProperty("dsire.kernels"));
-    private static volatile boolean vector, gramVector;
+    private static volatile boolean vector, gramVector, gramPriming;
     private static int calls, gramCalls; // racy on purpose: a lost count only delays the switch a little
 
     private KernelWarmup() {}
@@ -53,10 +53,41 @@ final class KernelWarmup {
         if (gramVector) {
             return true;
         }
+        if (gramPriming) {
+            return false; // the scalar twins until primeGram's thread has the vector tiles compiled
+        }
         if (++gramCalls >= GRAM_SWITCH && !SCALAR_ONLY) {
             gramVector = true;
         }
         return false;
+    }
+
+    /**
+     * For a process that stays on (the resident process): has a thread of its own run the vector Gram tiles on
+     * synthetic rows until the JIT has compiled them (the launcher has them compiled early and in the
+     * foreground of the thread that calls them), then switches to them. Until then every Gram matrix is the
+     * scalar twins'. Without it the switch comes at the {@link #GRAM_SWITCH}th matrix, in the middle of a
+     * call, which then waits for the compiler: a resident process's second SD 1.5 file took ~0.55 s where
+     * the later ones take ~0.06 s. Nothing where the switch is made or never will be.
+     */
+    static void primeGram() {
+        if (gramVector || gramPriming || SCALAR_ONLY) {
+            return;
+        }
+        gramPriming = true;
+        Thread.ofPlatform().daemon().name("dsire-gram-warmup").start(() -> {
+            try {
+                LayerCore.exerciseVectorGram();
+                gramVector = true;
+            } finally {
+                gramPriming = false;
+            }
+        });
+    }
+
+    /** Whether primeGram's thread is still at work (for tests). */
+    static boolean gramPriming() {
+        return gramPriming;
     }
 
     /** Switches now, where the vector twins exist: for a process that lives long enough to repay their warm-up. */

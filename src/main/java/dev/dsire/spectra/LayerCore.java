@@ -508,6 +508,24 @@ final class LayerCore {
         }
     }
 
+    /**
+     * Runs both vector Gram kernels on synthetic rows enough times for the JIT to compile them (KernelWarmup.primeGram):
+     * rank 32, the most common, and a few rows at a time, so that the calls made before they are compiled, which
+     * box every vector, stay short. The results are thrown away.
+     */
+    static void exerciseVectorGram() {
+        int n = 32, len = 4 * LANES.length();
+        double[] x = new double[n * len], g = new double[n * n], acc = new double[tileLanes(n)];
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(1);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = rnd.nextDouble(-1, 1);
+        }
+        for (int call = 0; call < 400; call++) {
+            gramAdd(x, n, len, g, acc);
+            gramRowsAdd(x, len, n, g);
+        }
+    }
+
     /** Adds x·xᵀ into the lower triangle of g (the upper is left as it was); x has n rows of length len. */
     static void gramAdd(double[] x, int n, int len, double[] g) {
         gramAdd(x, n, len, g, new double[tileLanes(n)]);

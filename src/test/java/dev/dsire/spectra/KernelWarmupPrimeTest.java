@@ -1,0 +1,68 @@
+package dev.dsire.spectra;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The resident process's Gram warm-up (KernelWarmup.primeGram): while its thread runs, every Gram matrix is
+ * the scalar twins', whatever the count; once it is done the vector tiles take over, with the same bits. Run
+ * in a JVM of its own: the switch is process-wide, and this test JVM's other tests choose their twins.
+ */
+class KernelWarmupPrimeTest {
+
+    @Test
+    void theGramTilesSwitchOnlyWhenPrimedAndGiveTheSameBits() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(List.of(java, "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
+                Child.class.getName())).redirectErrorStream(true).start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the child finishes");
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.exitValue(), out);
+        assertEquals("scalar while priming\nvector once primed\nsame bits\n", out.replace("WARNING: Using incubator modules: jdk.incubator.vector\n", ""));
+    }
+
+    /** The child JVM's part; prints what it saw, exits 1 on anything else. */
+    static final class Child {
+        public static void main(String[] args) throws InterruptedException {
+            KernelWarmup.primeGram();
+            // past the count at which an unprimed process switches: still the scalar twins while priming
+            boolean early = false;
+            for (int i = 0; i < KernelWarmup.GRAM_SWITCH + 10; i++) {
+                early |= KernelWarmup.gramVector();
+            }
+            // the warm-up (interpreted here: this JVM has none of the launcher's compile commands) takes far longer
+            // than the loop, so it is still at work; a switch seen meanwhile is the count's, which priming must stop
+            if (early && KernelWarmup.gramPriming()) {
+                System.out.println("vector before primed");
+                System.exit(1);
+            }
+            System.out.println("scalar while priming");
+            for (int i = 0; i < 12_000 && !KernelWarmup.gramVector(); i++) {
+                Thread.sleep(10);
+            }
+            System.out.println(KernelWarmup.gramVector() ? "vector once primed" : "never switched");
+            int n = 32, len = 40;
+            double[] x = new double[n * len];
+            SplittableRandom rnd = new SplittableRandom(7);
+            for (int i = 0; i < x.length; i++) {
+                x[i] = rnd.nextDouble(-2, 2);
+            }
+            double[] vector = new double[n * n], scalar = new double[n * n];
+            LayerCore.gramAdd(x, n, len, vector);
+            ScalarGram.add(x, n, len, scalar, laneWidth());
+            System.out.println(Arrays.equals(vector, scalar) ? "same bits" : "different bits");
+        }
+
+        private static int laneWidth() {
+            return jdk.incubator.vector.DoubleVector.SPECIES_PREFERRED.length();
+        }
+    }
+}
