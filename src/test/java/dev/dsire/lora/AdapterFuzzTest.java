@@ -170,6 +170,7 @@ class AdapterFuzzTest {
             a.layout().family();
             a.layout().ranks();
             a.kohya();
+            dev.dsire.hub.DeclaredLabel.of(a.metadata()); // kohya's dataset records, read as JSON trees (json/JsonTree)
             a.alphas();
             a.dtype();
             try (CpuSpectrumBackend cpu = new CpuSpectrumBackend(1)) {
