@@ -315,7 +315,7 @@ public final class DaemonServer implements AutoCloseable {
             return;
         }
         System.err.println("dsire daemon: listening on " + socket + " (pid " + ProcessHandle.current().pid() + ")");
-        dev.dsire.spectra.CpuSpectrumBackend.primeVectorGram(); // a process that stays: its next calls should not wait for the JIT
+        dev.dsire.spectra.CpuSpectrumBackend.primeVectorKernels(); // a process that stays: its next calls should not wait for the JIT
         d.serve(idle());
         System.exit(0); // the command's pools are closed; nothing else should keep the process
     }
@@ -407,8 +407,8 @@ public final class DaemonServer implements AutoCloseable {
             }
             System.setErr(new PrintStream(new FileOutputStream(logFile(self.socket()).toFile(), true), true, StandardCharsets.UTF_8));
             if (d != null) {
-                // the Gram tiles' vector twins, compiled beside the next call rather than in the middle of it
-                dev.dsire.spectra.CpuSpectrumBackend.primeVectorGram();
+                // the kernels' vector twins, compiled beside the next calls rather than in the middle of one
+                dev.dsire.spectra.CpuSpectrumBackend.primeVectorKernels();
                 System.err.printf("dsire daemon: listening on %s (pid %d, stayed on after answering the first call; listening %d ms"
                         + " after the answer)%n", self.socket(), ProcessHandle.current().pid(), (bound - answered) / 1_000_000);
                 // setsid through the FFM API costs a cold process ~0.1 s of CPU: done when no command runs, so

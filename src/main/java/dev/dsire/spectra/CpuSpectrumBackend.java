@@ -45,11 +45,11 @@ public final class CpuSpectrumBackend implements SpectrumBackend {
     }
 
     /**
-     * Compiles the vector Gram tiles on a thread of its own and moves to them once compiled (same bits): for
-     * the resident process, whose next call should not wait for the compiler half-way through a file.
+     * Compiles the kernels' vector twins on a thread of its own and moves to them once compiled (same bits):
+     * for the resident process, whose next calls should not wait for the compiler half-way through a file.
      */
-    public static void primeVectorGram() {
-        KernelWarmup.primeGram();
+    public static void primeVectorKernels() {
+        KernelWarmup.prime();
     }
 
     /**

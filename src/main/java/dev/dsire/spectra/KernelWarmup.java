@@ -32,7 +32,7 @@ final class KernelWarmup {
      * compiles the vector twins: there they stay ~100× slower than the scalar lanes, so it never switches.
      */
     private static final boolean SCALAR_ONLY = "scalar".equals(System.getProperty("dsire.kernels"));
-    private static volatile boolean vector, gramVector, gramPriming;
+    private static volatile boolean vector, gramVector, priming;
     private static int calls, gramCalls; // racy on purpose: a lost count only delays the switch a little
 
     private KernelWarmup() {}
@@ -41,6 +41,9 @@ final class KernelWarmup {
     static boolean vector() {
         if (vector) {
             return true;
+        }
+        if (priming) {
+            return false; // the scalar lanes until prime's thread has the vector twins compiled
         }
         if (++calls >= SWITCH && !SCALAR_ONLY && (BatchedEigenvalues.VECTOR || BatchedCore.VECTOR)) {
             vector = true;
@@ -53,8 +56,8 @@ final class KernelWarmup {
         if (gramVector) {
             return true;
         }
-        if (gramPriming) {
-            return false; // the scalar twins until primeGram's thread has the vector tiles compiled
+        if (priming) {
+            return false; // the scalar twins until prime's thread has the vector tiles compiled
         }
         if (++gramCalls >= GRAM_SWITCH && !SCALAR_ONLY) {
             gramVector = true;
@@ -63,31 +66,37 @@ final class KernelWarmup {
     }
 
     /**
-     * For a process that stays on (the resident process): has a thread of its own run the vector Gram tiles on
-     * synthetic rows until the JIT has compiled them (the launcher has them compiled early and in the
-     * foreground of the thread that calls them), then switches to them. Until then every Gram matrix is the
-     * scalar twins'. Without it the switch comes at the {@link #GRAM_SWITCH}th matrix, in the middle of a
-     * call, which then waits for the compiler: a resident process's second SD 1.5 file took ~0.55 s where
-     * the later ones take ~0.06 s. Nothing where the switch is made or never will be.
+     * For a process that stays on (the resident process): has a thread of its own run the vector twins (the
+     * Gram tiles, then the eigen solver's and the core's) on synthetic data until the JIT has compiled them
+     * (the launcher has them compiled early and in the foreground of the thread that calls them), then switches
+     * to them. Until then every kernel call is the scalar twins'. Without it each switch came in the middle of
+     * a call, which waited for the compiler: the Gram tiles' at the {@link #GRAM_SWITCH}th matrix (a resident
+     * process's second SD 1.5 file took 0.68 s where later ones take ~0.06 s), the eigen solver's after
+     * {@link #SWITCH} calls (a 24-file call took 1.56 s where the ones before took ~0.42 s and the ones after
+     * ~0.27 s). Nothing where the switches are made or never will be.
      */
-    static void primeGram() {
-        if (gramVector || gramPriming || SCALAR_ONLY) {
+    static void prime() {
+        if ((gramVector && vector) || priming || SCALAR_ONLY) {
             return;
         }
-        gramPriming = true;
-        Thread.ofPlatform().daemon().name("dsire-gram-warmup").start(() -> {
+        priming = true;
+        Thread.ofPlatform().daemon().name("dsire-kernel-warmup").start(() -> {
             try {
                 LayerCore.exerciseVectorGram();
                 gramVector = true;
+                if (BatchedEigenvalues.VECTOR || BatchedCore.VECTOR) {
+                    LayerCore.exerciseVectorBatches();
+                    vector = true;
+                }
             } finally {
-                gramPriming = false;
+                priming = false;
             }
         });
     }
 
-    /** Whether primeGram's thread is still at work (for tests). */
-    static boolean gramPriming() {
-        return gramPriming;
+    /** Whether prime's thread is still at work (for tests). */
+    static boolean priming() {
+        return priming;
     }
 
     /** Switches now, where the vector twins exist: for a process that lives long enough to repay their warm-up. */

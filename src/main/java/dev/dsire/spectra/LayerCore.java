@@ -526,6 +526,38 @@ final class LayerCore {
         }
     }
 
+    /**
+     * Runs the vector twins of the batched eigen solver (single and paired batches) and of the batched core on
+     * full batches of synthetic rank-32 Gram matrices, enough times for the JIT to compile them (KernelWarmup.prime).
+     */
+    static void exerciseVectorBatches() {
+        int n = 32, lanes = BatchedEigenvalues.LANES;
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(2);
+        double[][] ga = new double[lanes][], gb = new double[lanes][], out = new double[lanes][n], out2 = new double[lanes][n],
+                core = new double[lanes][n * n];
+        for (int k = 0; k < lanes; k++) {
+            double[] x = new double[n * (n + 8)];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = rnd.nextDouble(-1, 1);
+            }
+            ga[k] = new double[n * n];
+            gb[k] = new double[n * n];
+            gramAdd(x, n, n + 8, ga[k]); // full-rank positive definite: what the core's Cholesky factors take
+            mirror(ga[k], n);
+            System.arraycopy(ga[k], 0, gb[k], 0, n * n);
+            for (int i = 0; i < n; i++) {
+                gb[k][i * n + i] += 1;
+            }
+        }
+        BatchedEigenvalues eig = new BatchedEigenvalues();
+        BatchedCore cores = new BatchedCore();
+        for (int call = 0; call < 40; call++) {
+            eig.compute(ga, lanes, n, out, true);
+            eig.compute2(ga, lanes, gb, lanes, n, out, out2, true);
+            cores.compute(ga, gb, lanes, n, core, true);
+        }
+    }
+
     /** Adds x·xᵀ into the lower triangle of g (the upper is left as it was); x has n rows of length len. */
     static void gramAdd(double[] x, int n, int len, double[] g) {
         gramAdd(x, n, len, g, new double[tileLanes(n)]);

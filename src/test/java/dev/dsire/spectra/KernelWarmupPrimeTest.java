@@ -12,14 +12,15 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The resident process's Gram warm-up (KernelWarmup.primeGram): while its thread runs, every Gram matrix is
- * the scalar twins', whatever the count; once it is done the vector tiles take over, with the same bits. Run
- * in a JVM of its own: the switch is process-wide, and this test JVM's other tests choose their twins.
+ * The resident process's warm-up of the kernels' vector twins (KernelWarmup.prime): while its thread runs,
+ * every kernel call is the scalar twins', whatever the counts; once it is done the vector twins take over,
+ * with the same bits. Run in a JVM of its own: the switch is process-wide, and this test JVM's other tests
+ * choose their twins.
  */
 class KernelWarmupPrimeTest {
 
     @Test
-    void theGramTilesSwitchOnlyWhenPrimedAndGiveTheSameBits() throws Exception {
+    void theVectorTwinsAreTakenUpOnlyWhenPrimedAndGiveTheSameBits() throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process p = new ProcessBuilder(List.of(java, "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
                 Child.class.getName())).redirectErrorStream(true).start();
@@ -32,23 +33,27 @@ class KernelWarmupPrimeTest {
     /** The child JVM's part; prints what it saw, exits 1 on anything else. */
     static final class Child {
         public static void main(String[] args) throws InterruptedException {
-            KernelWarmup.primeGram();
+            KernelWarmup.prime();
             // past the count at which an unprimed process switches: still the scalar twins while priming
             boolean early = false;
             for (int i = 0; i < KernelWarmup.GRAM_SWITCH + 10; i++) {
                 early |= KernelWarmup.gramVector();
             }
+            for (int i = 0; i < KernelWarmup.SWITCH + 10; i++) {
+                early |= KernelWarmup.vector();
+            }
             // the warm-up (interpreted here: this JVM has none of the launcher's compile commands) takes far longer
             // than the loop, so it is still at work; a switch seen meanwhile is the count's, which priming must stop
-            if (early && KernelWarmup.gramPriming()) {
+            if (early && KernelWarmup.priming()) {
                 System.out.println("vector before primed");
                 System.exit(1);
             }
             System.out.println("scalar while priming");
-            for (int i = 0; i < 12_000 && !KernelWarmup.gramVector(); i++) {
+            for (int i = 0; i < 12_000 && KernelWarmup.priming(); i++) {
                 Thread.sleep(10);
             }
-            System.out.println(KernelWarmup.gramVector() ? "vector once primed" : "never switched");
+            boolean eigen = KernelWarmup.vector() || !(BatchedEigenvalues.VECTOR || BatchedCore.VECTOR);
+            System.out.println(KernelWarmup.gramVector() && eigen ? "vector once primed" : "never switched");
             int n = 32, len = 40;
             double[] x = new double[n * len];
             SplittableRandom rnd = new SplittableRandom(7);
