@@ -97,7 +97,9 @@ final class ServeCommand implements Callable<Integer> {
         dev.dsire.lora.LoraReader.noteSink(err::println); // notes about uploads go to the server's log
         ModelSet models = modelPaths.isEmpty() ? ModelSet.NONE : ModelSet.load(modelPaths);
         Path spoolDir = spool != null ? spool : Files.createTempDirectory("dsire-serve");
-        CpuSpectrumBackend.steadyStateNow(); // a server lives long: its kernels' warm-up is repaid within minutes
+        // a server lives long: its kernels' vector twins are compiled now, beside the first uploads, which the
+        // scalar twins answer meanwhile (switching at once made the first upload wait ~1.5 s for the compiler)
+        CpuSpectrumBackend.primeVectorKernels();
         ComputeOptions.Engine engine = new ComputeOptions.Engine(new CpuSpectrumBackend(threads), NeighbourSearch.CPU, null);
         try (engine; DsireHttpServer server = DsireHttpServer.start(new InetSocketAddress(InetAddress.getByName(bind), port), limits,
                 new Answers(models, engine), spoolDir)) {

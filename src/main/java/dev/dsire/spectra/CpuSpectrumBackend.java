@@ -52,13 +52,6 @@ public final class CpuSpectrumBackend implements SpectrumBackend {
         KernelWarmup.prime();
     }
 
-    /**
-     * Runs the vector twins of the lockstep kernels from the next batch on (same bits): for a server,
-     * whose first requests may pay their JIT warm-up but whose thousandth should not run the scalar lanes.
-     */
-    public static void steadyStateNow() {
-        KernelWarmup.skip();
-    }
 
     @Override
     public String describe() {

@@ -99,11 +99,6 @@ final class KernelWarmup {
         return priming;
     }
 
-    /** Switches now, where the vector twins exist: for a process that lives long enough to repay their warm-up. */
-    static void skip() {
-        vector = BatchedEigenvalues.VECTOR || BatchedCore.VECTOR;
-        gramVector = true;
-    }
 
     /** Whether the switch has happened (for benchmarks, which time the steady state). */
     static boolean switched() {
