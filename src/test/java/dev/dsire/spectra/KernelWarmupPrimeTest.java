@@ -3,8 +3,10 @@ package dev.dsire.spectra;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -22,9 +24,9 @@ class KernelWarmupPrimeTest {
     @Test
     void theVectorTwinsAreTakenUpOnlyWhenPrimedAndGiveTheSameBits() throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new java.util.ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector"));
+        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector"));
         // the vector width this JVM was given (-XX:UseAVX=2: the AVX2 run of the tests) goes to the child too
-        java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream().filter(a -> a.startsWith("-XX:UseAVX=")).forEach(cmd::add);
+        ManagementFactory.getRuntimeMXBean().getInputArguments().stream().filter(a -> a.startsWith("-XX:UseAVX=")).forEach(cmd::add);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Child.class.getName()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the child finishes");
