@@ -67,19 +67,19 @@ public final class CudaContext implements AutoCloseable {
     }
 
     /** The device nodes through which the CUDA driver reaches a GPU: NVIDIA's on Linux, /dev/dxg under WSL 2. */
-    static final List<Path> DEVICE_NODES = List.of(Path.of("/dev/nvidiactl"), Path.of("/dev/nvidia0"), Path.of("/dev/dxg"));
+    static final List<String> DEVICE_NODES = List.of("/dev/nvidiactl", "/dev/nvidia0", "/dev/dxg");
 
     /**
      * Throws where no GPU can be reached because none of {@link #DEVICE_NODES} exists: `--device auto` asks this
      * first, as binding the driver through FFM to learn the same costs a fresh process ~25 ms of CPU.
      */
     public static void requireDeviceNode() {
-        for (Path node : DEVICE_NODES) {
-            if (Files.exists(node)) {
+        for (String node : DEVICE_NODES) {
+            if (Files.exists(Path.of(node))) {
                 return;
             }
         }
-        throw new CudaException("no GPU device node (/dev/nvidiactl, /dev/nvidia0, /dev/dxg)");
+        throw new CudaException("no GPU device node (" + String.join(", ", DEVICE_NODES) + ")");
     }
 
     /** The first GPU (or DSIRE_CUDA_DEVICE), or a CudaException saying why there is none. */

@@ -2,7 +2,6 @@ package dev.dsire.hub;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.dsire.json.JsonTree;
-import java.io.IOException;
 import java.util.Map;
 import java.util.Optional;
 
@@ -20,7 +19,7 @@ public record DeclaredLabel(int images, String source) {
         if (meta == null || meta.isEmpty()) {
             return Optional.empty();
         }
-        JsonNode datasets = tree(meta.get("ss_datasets"));
+        JsonNode datasets = JsonTree.lenient(meta.get("ss_datasets"));
         if (datasets != null && datasets.isArray()) {
             long sum = 0;
             boolean all = true;
@@ -37,7 +36,7 @@ public record DeclaredLabel(int images, String source) {
                 return Optional.of(new DeclaredLabel(clamp(sum), "ss_datasets"));
             }
         }
-        JsonNode dirs = tree(meta.get("ss_dataset_dirs"));
+        JsonNode dirs = JsonTree.lenient(meta.get("ss_dataset_dirs"));
         if (dirs != null && dirs.isObject() && !dirs.isEmpty()) {
             long sum = 0;
             boolean all = true;
@@ -65,16 +64,6 @@ public record DeclaredLabel(int images, String source) {
         return (int) Math.min(v, Integer.MAX_VALUE);
     }
 
-    static JsonNode tree(String json) {
-        if (json == null || json.isBlank()) {
-            return null;
-        }
-        try {
-            return JsonTree.read(json);
-        } catch (IOException e) {
-            return null; // a garbled training record states nothing; the weights are still fine
-        }
-    }
 
     static Integer parseInt(String s) {
         try {

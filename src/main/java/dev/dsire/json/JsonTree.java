@@ -38,6 +38,21 @@ public final class JsonTree {
         }
     }
 
+    /**
+     * A record that may be garbled (kohya's dataset records in an adapter's metadata): its tree, or null where the
+     * text is missing, blank or not JSON. A bad record states nothing; the file's weights are still fine.
+     */
+    public static JsonNode lenient(String json) {
+        if (json == null || json.isBlank()) {
+            return null;
+        }
+        try {
+            return read(json);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     private static JsonNode value(JsonParser p, JsonToken t) throws IOException {
         return switch (t) {
             case START_OBJECT -> {

@@ -2,7 +2,6 @@ package dev.dsire.lora;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.dsire.json.JsonTree;
-import java.io.IOException;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.TreeSet;
@@ -25,7 +24,7 @@ public record KohyaMetadata(OptionalInt trainImages, String trainGroup, String n
 
     /** Unique training images: from ss_datasets (marks regularisation subsets), else ss_dataset_dirs. */
     static OptionalInt trainImages(Map<String, String> meta) {
-        JsonNode datasets = tree(meta.get("ss_datasets"));
+        JsonNode datasets = JsonTree.lenient(meta.get("ss_datasets"));
         if (datasets != null && datasets.isArray() && !datasets.isEmpty()) {
             long sum = 0;
             for (JsonNode ds : datasets) {
@@ -41,7 +40,7 @@ public record KohyaMetadata(OptionalInt trainImages, String trainGroup, String n
             }
             return sum > 0 ? OptionalInt.of((int) Math.min(sum, Integer.MAX_VALUE)) : OptionalInt.empty();
         }
-        JsonNode dirs = tree(meta.get("ss_dataset_dirs"));
+        JsonNode dirs = JsonTree.lenient(meta.get("ss_dataset_dirs"));
         if (dirs != null && dirs.isObject() && !dirs.isEmpty()) {
             long sum = 0;
             for (JsonNode d : dirs) {
@@ -60,7 +59,7 @@ public record KohyaMetadata(OptionalInt trainImages, String trainGroup, String n
      * ss_dataset_dirs without kohya's "N_" repeats prefix, joined with '+'; "unknown" without them.
      */
     static String trainGroup(Map<String, String> meta) {
-        JsonNode dirs = tree(meta.get("ss_dataset_dirs"));
+        JsonNode dirs = JsonTree.lenient(meta.get("ss_dataset_dirs"));
         TreeSet<String> names = new TreeSet<>();
         if (dirs != null && dirs.isObject()) {
             dirs.fieldNames().forEachRemaining(f -> names.add(f.replaceFirst("^\\d+_", "")));
@@ -68,16 +67,6 @@ public record KohyaMetadata(OptionalInt trainImages, String trainGroup, String n
         return names.isEmpty() ? "unknown" : String.join("+", names);
     }
 
-    private static JsonNode tree(String json) {
-        if (json == null || json.isBlank()) {
-            return null;
-        }
-        try {
-            return JsonTree.read(json);
-        } catch (IOException e) {
-            return null; // a garbled training record leaves the count unknown; the weights are still fine
-        }
-    }
 
     private static OptionalInt parseInt(String s) {
         try {

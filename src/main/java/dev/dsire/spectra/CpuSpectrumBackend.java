@@ -52,7 +52,6 @@ public final class CpuSpectrumBackend implements SpectrumBackend {
         KernelWarmup.prime();
     }
 
-
     @Override
     public String describe() {
         return "cpu (" + threads + (threads == 1 ? " thread)" : " threads)");

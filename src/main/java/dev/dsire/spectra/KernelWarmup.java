@@ -99,7 +99,6 @@ final class KernelWarmup {
         return priming;
     }
 
-
     /** Whether the switch has happened (for benchmarks, which time the steady state). */
     static boolean switched() {
         return gramVector && (vector || !(BatchedEigenvalues.VECTOR || BatchedCore.VECTOR));

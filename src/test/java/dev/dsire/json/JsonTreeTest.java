@@ -65,6 +65,16 @@ class JsonTreeTest {
         }
     }
 
+    @Test
+    void aLenientReadIsTheTreeOrNothing() throws IOException {
+        for (String json : List.of("[{\"subsets\": [{\"img_count\": 4}]}]", "{\"10_cat\": {\"img_count\": 3, \"n_repeats\": 10}}", "0")) {
+            assertEquals(JsonTree.read(json), JsonTree.lenient(json), json);
+        }
+        for (String bad : java.util.Arrays.asList(null, "", "  ", "{", "not json", "[1,")) {
+            assertNull(JsonTree.lenient(bad), String.valueOf(bad));
+        }
+    }
+
     private static void random(Random rnd, StringBuilder b, int depth) {
         int kind = rnd.nextInt(depth > 4 ? 6 : 8);
         switch (kind) {
