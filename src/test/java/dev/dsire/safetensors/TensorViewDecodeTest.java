@@ -45,6 +45,7 @@ class TensorViewDecodeTest {
         return switch (dtype) {
             case "F16" -> Float.float16ToFloat(raw.getShort(2 * i));
             case "BF16" -> Float.intBitsToFloat(raw.getShort(2 * i) << 16);
+            case "F64" -> raw.getDouble(8 * i);
             default -> raw.getFloat(4 * i);
         };
     }
@@ -81,7 +82,7 @@ class TensorViewDecodeTest {
                     assertEquals(want, TensorView.finite16(v.bytes(), 2L * from, count, 0x7c00, true), "vector check, from " + from);
                     assertEquals(want, TensorView.finite16(v.bytes(), 2L * from, count, 0x7c00, false), "scalar check, from " + from);
                 }
-                if (!dtype.equals("F32")) { // allFinite's four-per-long check, every alignment and tail
+                if (dtype.endsWith("16")) { // allFinite's four-per-long check, every alignment and tail
                     int expMask = dtype.equals("F16") ? 0x7c00 : 0x7f80;
                     assertEquals(want, TensorView.finite16Words(v.bytes(), 2L * from, count, expMask), dtype + " word check, from " + from + " count " + count);
                 }
@@ -156,5 +157,34 @@ class TensorViewDecodeTest {
         b.putFloat(4 * 100, Float.NaN);
         b.putFloat(4 * 200, Float.NEGATIVE_INFINITY);
         checkWindows("F32", data, n, new int[] {0, 96, 101, 199}, new int[] {1, 4, 5, 8, 9, 17, 200});
+    }
+
+    /** Windows longer than the blocks the in-memory decode copies out (2,048 values), each type, a bad value past the first block. */
+    @Test
+    void longWindowsCrossTheCopiedBlocks() {
+        SplittableRandom rnd = new SplittableRandom(43);
+        int n = 5000;
+        for (String dtype : new String[] {"F16", "BF16", "F32", "F64"}) {
+            int width = dtype.equals("F64") ? 8 : dtype.equals("F32") ? 4 : 2;
+            byte[] data = new byte[width * n];
+            ByteBuffer b = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < n; i++) {
+                double v = rnd.nextGaussian();
+                switch (dtype) {
+                    case "F16" -> b.putShort(Float.floatToFloat16((float) v));
+                    case "BF16" -> b.putShort((short) (Float.floatToRawIntBits((float) v) >>> 16));
+                    case "F32" -> b.putFloat((float) v);
+                    default -> b.putDouble(v);
+                }
+            }
+            checkWindows(dtype, data, n, new int[] {0, 1, 7}, new int[] {2047, 2048, 2049, 4500, 4993});
+            switch (dtype) { // an infinity at 3000: only windows that reach it are not finite
+                case "F16" -> b.putShort(2 * 3000, (short) 0x7c00);
+                case "BF16" -> b.putShort(2 * 3000, (short) 0x7f80);
+                case "F32" -> b.putFloat(4 * 3000, Float.POSITIVE_INFINITY);
+                default -> b.putDouble(8 * 3000, Double.NaN);
+            }
+            checkWindows(dtype, data, n, new int[] {0, 1, 7, 3000, 3001}, new int[] {1, 2047, 2048, 2049, 1999});
+        }
     }
 }

@@ -62,4 +62,23 @@ class ScalarGramTest {
             sameLowerTriangle(vector, scalar, n, "dot n=" + n);
         }
     }
+
+    @Test
+    void unrolledWidthsMatchTheLaneArray() {
+        Random r = new Random(3);
+        // the widths unrolled for C1 (8 and 4) and the array of lanes any other width takes, both parities of the
+        // row pairs, lengths shorter than a lane group and with every remainder
+        for (int w : new int[] {2, 4, 8, 16}) {
+            for (int n : new int[] {1, 2, 3, 6, 7, 32}) {
+                double[] expected = new double[n * n], actual = new double[n * n];
+                for (int block = 0; block < 3; block++) {
+                    int len = 1 + r.nextInt(3 * w + 40);
+                    double[] x = values(r, n * len);
+                    ScalarGram.addAnyWidth(x, n, len, expected, w);
+                    ScalarGram.add(x, n, len, actual, w);
+                }
+                sameLowerTriangle(expected, actual, n, "w=" + w + " n=" + n);
+            }
+        }
+    }
 }
