@@ -58,8 +58,31 @@ public final class Main {
                 Terminal.isTerminal(Terminal.STDOUT), Terminal.isTerminal(Terminal.STDERR));
         if (handOff != null) {
             dev.dsire.daemon.DaemonServer.handOff(code, handOff); // returns only if the launcher could not be told
+        } else if (code == 0 && onlyDaemonThreadsLeft()) {
+            // the JVM ends as main returns, shutdown hooks run; System.exit would first look up Runtime's
+            // exit logger, which starts the logging framework: ~12 ms of a one-file process
+            return;
         }
         System.exit(code);
+    }
+
+    /** Whether every live platform thread but this one is a daemon, so that returning from main ends the JVM. */
+    private static boolean onlyDaemonThreadsLeft() {
+        ThreadGroup root = Thread.currentThread().getThreadGroup();
+        while (root.getParent() != null) {
+            root = root.getParent();
+        }
+        Thread[] live = new Thread[root.activeCount() + 16];
+        int n = root.enumerate(live, true);
+        if (n == live.length) {
+            return false; // some may not have fitted
+        }
+        for (int i = 0; i < n; i++) {
+            if (!live[i].isDaemon() && live[i] != Thread.currentThread()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static PrintWriter utf8(FileDescriptor fd) {

@@ -105,6 +105,25 @@ class SafetensorsFileTest {
     }
 
     @Test
+    void theReplacementCharacterItselfIsValidButASurrogateOrATruncatedSequenceIsNot() throws IOException {
+        // a header holding U+FFFD goes through the strict decoder: the character itself is text, a malformed sequence is not
+        String json = "{\"__metadata__\":{\"note\":\"\uFFFD\u00e9\"}}";
+        byte[] h = json.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(8 + h.length).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).put(h);
+        try (SafetensorsFile f = SafetensorsFile.open(file(b.array()))) {
+            assertEquals("\uFFFD\u00e9", f.metadata().get("note"));
+        }
+        for (byte[] bad : new byte[][] {{(byte) 0xed, (byte) 0xa0, (byte) 0x80}, {(byte) 0xe2, (byte) 0x82}, {(byte) 0xc0, (byte) 0xaf}}) {
+            byte[] t = new byte[h.length + bad.length];
+            System.arraycopy(h, 0, t, 0, 25);
+            System.arraycopy(bad, 0, t, 25, bad.length);
+            System.arraycopy(h, 25, t, 25 + bad.length, h.length - 25);
+            ByteBuffer c = ByteBuffer.allocate(8 + t.length).order(ByteOrder.LITTLE_ENDIAN).putLong(t.length).put(t);
+            assertEquals(INVALID_HEADER_UTF8, kindOf(file(c.array())));
+        }
+    }
+
+    @Test
     void invalidJson() throws IOException {
         assertEquals(INVALID_HEADER_JSON, kindOf(raw("{\"a\":", 0)));
         assertEquals(INVALID_HEADER_JSON, kindOf(raw("[1,2]", 0)));
