@@ -50,6 +50,7 @@ public final class Main {
 
     public static void main(String[] args) {
         // UTF-8 whatever the locale: every line dsire writes is UTF-8 text (JSON lines included)
+        ClassPreload.begin(args);
         String handOff = System.getProperty("dsire.handoff"); // set by the launcher on a first call (docs/daemon.md)
         if (handOff != null) {
             dev.dsire.daemon.DaemonServer.prepare(); // beside the command: where this process will listen afterwards

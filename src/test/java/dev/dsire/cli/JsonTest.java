@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 /** The command line's JSON lines: written without databind where it can, always exactly as databind writes them. */
 class JsonTest {
     private static final ObjectMapper DATABIND = new ObjectMapper();
-    private static final String[] TEXT = {"", "a", "ünïcödé", "quote \" and \\ backslash", "tab\tnew\nline\u0001", "≈3 images", "😀", "\ud800 alone"};
+    private static final String[] TEXT = {"", "a", "ünïcödé", "quote \" and \\ backslash", "tab\tnew\nline\u0001", "≈3 images", "😀", "\ud800 alone", "ends high \ud83d", "\ude00 low first", "\ude00\ud83d reversed", "\ud83d"};
     private static final double[] NUMBERS = {0, -0.0, 1, -1.5, 1e-300, 1e300, Double.MIN_VALUE, Double.MAX_VALUE, Math.PI, 0.1 + 0.2,
             Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY};
 
