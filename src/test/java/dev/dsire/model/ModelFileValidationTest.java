@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -118,5 +119,18 @@ class ModelFileValidationTest {
             assertTrue(r.err().lines().anyMatch(l -> l.contains(model + ": not a regular file: ")), r.err());
             assertFalse(r.err().contains("\tat ") || r.err().contains("internal error"), r.err());
         }
+    }
+
+    /** predict reads the model beside the adapters: a damaged one still answers nothing, with one line naming it. */
+    @Test
+    void aDamagedModelAnswersNothingWhileItsAdaptersAreRead() throws Exception {
+        Path model = dir.resolve("damaged.json");
+        Files.writeString(model, "{\"format\":\"dsire-model\",\"version\":3,");
+        List<Path> adapters = Files.list(Path.of("examples/zoo-low")).filter(p -> p.toString().endsWith(".safetensors")).sorted().limit(3).toList();
+        Run r = dsire("predict", "--model", model, adapters.get(0), adapters.get(1), adapters.get(2), "--device", "cpu");
+        assertNotEquals(0, r.code());
+        assertEquals("", r.out());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().startsWith(model.toString()), r.err());
     }
 }
