@@ -73,7 +73,19 @@ if [ "$full" = 1 ]; then
 fi
 add "numpy script (numpy_gram.py, imports included)" "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $py $here/bench/peers/numpy_gram.py $q"
 declare -A t
-"$here/dsire" daemon start >/dev/null 2>&1; bash -c "$warm; $warm"
+# A resident process started by a call compiles its kernels' vector twins in the background for a few seconds
+# (KernelWarmup.prime): wait until every JVM of ours is idle, so the next row does not share the cores with it.
+settle() {
+  local pids ticks last=-1 i
+  for ((i = 0; i < 100; i++)); do
+    pids=$(pgrep -f "$here/target/dsire.jar" || true)
+    ticks=0
+    for p in $pids; do ticks=$((ticks + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done
+    [ "$ticks" -le $((last + 2)) ] && [ "$last" -ge 0 ] && return 0
+    last=$ticks; sleep 0.3
+  done
+}
+"$here/dsire" daemon start >/dev/null 2>&1; bash -c "$warm; $warm"; settle
 steal=$("$here/bench/cpu-steal.sh" read)
 for ((r = 0; r < runs; r++)); do
   for i in "${!cmds[@]}"; do
@@ -81,7 +93,7 @@ for ((r = 0; r < runs; r++)); do
     s=$(date +%s%N); bash -c "${cmds[$i]}" >/dev/null 2>&1 || echo "run failed: ${names[$i]}" >&2; e=$(date +%s%N)
     t[$i]+="$(( (e - s) / 1000000 )) "
     # after the first-call row the resident process is fresh: warm it (untimed) as a user's earlier calls would
-    case ${names[$i]} in *first\ call*) bash -c "$warm; $warm" ;; esac
+    case ${names[$i]} in *first\ call*) bash -c "$warm; $warm"; settle ;; esac
   done
 done
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
