@@ -12,7 +12,7 @@ final class ClassPreload {
     private ClassPreload() {}
 
     /** Later stages first met by main in this order: the header's parser, the names, the kernels, the output. */
-    private static final String[] CLASSES = {
+    static final String[] CLASSES = {
         "com.fasterxml.jackson.core.base.ParserMinimalBase",
         "com.fasterxml.jackson.core.json.ReaderBasedJsonParser",
         "dev.dsire.lora.TensorRole",
