@@ -100,7 +100,7 @@ public final class FileScanner {
         Layout layout = a.layout();
         KohyaMetadata k = a.kohya();
         Map<String, String> meta = a.metadata();
-        Optional<DeclaredLabel> declared = DeclaredLabel.of(meta);
+        Optional<DeclaredLabel> declared = DeclaredLabel.of(k);
         Recipe recipe = Recipe.of(meta);
         List<Integer> ranks = layout.ranks();
         List<Computed> c = backend.compute(List.of(a));

@@ -141,6 +141,28 @@ class LoraReaderTest {
         assertEquals("unknown", KohyaMetadata.of(Map.of("ss_dataset_dirs", "{garbled")).trainGroup());
     }
 
+    /** One rule for the count a file states: what fit --labels kohya and inspect read is what predict and scan declare. */
+    @Test
+    void kohyaTrainingImagesFallBackAsTheDeclaredLabelDoes() {
+        // folders without img_count, one shared repeat count: images × repeats divided back
+        KohyaMetadata repeats = KohyaMetadata.of(Map.of("ss_dataset_dirs", "{\"10_cat\": {\"n_repeats\": 10}, \"10_dog\": {\"n_repeats\": 10}}",
+                "ss_num_train_images", "60"));
+        assertEquals(6, repeats.trainImages().getAsInt());
+        assertEquals("ss_num_train_images/n_repeats", repeats.trainImagesSource());
+        assertEquals("cat+dog", repeats.trainGroup());
+        // a subset whose img_count is not a number: the folders' counts instead of nothing
+        KohyaMetadata damaged = KohyaMetadata.of(Map.of("ss_datasets", "[{\"subsets\": [{\"img_count\": \"many\"}]}]",
+                "ss_dataset_dirs", "{\"3_a\": {\"n_repeats\": 3, \"img_count\": 9}}"));
+        assertEquals(9, damaged.trainImages().getAsInt());
+        assertEquals("ss_dataset_dirs", damaged.trainImagesSource());
+        // different repeat counts: no way back from ss_num_train_images
+        assertTrue(KohyaMetadata.of(Map.of("ss_dataset_dirs", "{\"10_cat\": {\"n_repeats\": 10}, \"5_dog\": {\"n_repeats\": 5}}",
+                "ss_num_train_images", "60")).trainImages().isEmpty());
+        for (KohyaMetadata k : List.of(repeats, damaged)) {
+            assertEquals(k.trainImages().getAsInt(), dev.dsire.hub.DeclaredLabel.of(k).orElseThrow().images());
+        }
+    }
+
     @Test
     void notPlainLoraIsNamed() throws IOException {
         String[][] cases = {
