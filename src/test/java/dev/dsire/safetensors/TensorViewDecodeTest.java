@@ -26,7 +26,7 @@ class TensorViewDecodeTest {
 
     /**
      * The tensor holding the raw little-endian bytes, twice: from a mapped file (the vector
-     * paths) and from an in-memory image (the scalar one).
+     * paths) and from an in-memory image (the copied-out blocks, which a JVM on C1 alone also uses for mapped files).
      */
     private static List<TensorView> views(String dtype, byte[] data, long elements) {
         String header = "{\"t\":{\"dtype\":\"" + dtype + "\",\"shape\":[" + elements + "],\"data_offsets\":[0," + data.length + "]}}";
