@@ -49,8 +49,8 @@ public final class Main {
             Map.entry("help", CommandLine.HelpCommand.class), Map.entry("generate-completion", picocli.AutoComplete.GenerateCompletion.class));
 
     public static void main(String[] args) {
+        ClassPreload.begin(args); // later stages' static initialisers on the second core (one-file commands)
         // UTF-8 whatever the locale: every line dsire writes is UTF-8 text (JSON lines included)
-        ClassPreload.begin(args);
         String handOff = System.getProperty("dsire.handoff"); // set by the launcher on a first call (docs/daemon.md)
         if (handOff != null) {
             dev.dsire.daemon.DaemonServer.prepare(); // beside the command: where this process will listen afterwards
