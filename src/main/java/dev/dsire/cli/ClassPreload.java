@@ -27,16 +27,9 @@ final class ClassPreload {
         "dev.dsire.cli.Json",
     };
 
-    /** Starts the thread where command is one of the one-file commands (nothing otherwise). */
-    static void begin(String[] args) {
-        String command = null;
-        for (String a : args) {
-            if (!a.startsWith("-")) {
-                command = a;
-                break;
-            }
-        }
-        if (!"inspect".equals(command) && !"features".equals(command) && !"predict".equals(command)) {
+    /** Starts the thread where command (the command line's first word) is one of the one-file commands; nothing otherwise. */
+    static void begin(String command) {
+        if (!command.equals("inspect") && !command.equals("features") && !command.equals("predict")) {
             return;
         }
         Thread.ofPlatform().daemon().name("dsire-preload").start(() -> {

@@ -49,7 +49,7 @@ public final class Main {
             Map.entry("help", CommandLine.HelpCommand.class), Map.entry("generate-completion", picocli.AutoComplete.GenerateCompletion.class));
 
     public static void main(String[] args) {
-        ClassPreload.begin(args); // later stages' static initialisers on the second core (one-file commands)
+        ClassPreload.begin(firstWord(args)); // later stages' static initialisers on the second core (one-file commands)
         // UTF-8 whatever the locale: every line dsire writes is UTF-8 text (JSON lines included)
         String handOff = System.getProperty("dsire.handoff"); // set by the launcher on a first call (docs/daemon.md)
         if (handOff != null) {

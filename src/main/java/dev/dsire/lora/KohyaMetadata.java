@@ -12,7 +12,7 @@ import java.util.TreeSet;
  * {@code ss_datasets}; the sum of img_count over {@code ss_dataset_dirs}; {@code ss_num_train_images}
  * divided by the one repeat count every training folder shares ({@code ss_num_train_images} counts
  * repeats, so it is never that number alone). trainImagesSource names which. This one rule gives
- * {@code fit --labels kohya} its sizes, {@code inspect} its train_images, and predict, scan and every
+ * {@code fit --labels-from-metadata} its sizes, {@code inspect} its train_images, and predict, scan and every
  * export their declared_images (hub.DeclaredLabel).
  */
 public record KohyaMetadata(OptionalInt trainImages, String trainImagesSource, String trainGroup, String networkModule,
