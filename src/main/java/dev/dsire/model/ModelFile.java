@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Saved models as JSON: format name and version, the method's name and composition, the layout
@@ -297,15 +298,21 @@ public final class ModelFile {
         g.writeStringField(name, Base64.getEncoder().encodeToString(b.array()));
     }
 
-    /** A voter's vector: base64 little-endian doubles (version 3) or an array of numbers (1 and 2). */
+    /** The keys whose values {@link #binary} writes: read as bytes where their text is canonical base64. */
+    private static final Set<String> VECTOR_KEYS = Set.of("refs", "mean", "std", "weights", "components");
+
+    /**
+     * A voter's vector: base64 little-endian doubles (version 3; already decoded where canonical, see
+     * {@link JsonTree#read(byte[], Set)}) or an array of numbers (1 and 2).
+     */
     private static double[] vector(Path path, JsonNode node, String what) {
-        if (!node.isTextual()) {
+        if (!node.isTextual() && !node.isBinary()) {
             return numbers(path, node, what);
         }
         byte[] bytes;
         try {
-            bytes = Base64.getDecoder().decode(node.asText());
-        } catch (IllegalArgumentException e) {
+            bytes = node.isBinary() ? node.binaryValue() : Base64.getDecoder().decode(node.asText());
+        } catch (IllegalArgumentException | IOException e) {
             throw new ModelFileException(path, what + " is not base64");
         }
         if (bytes.length % 8 != 0) {
@@ -376,7 +383,7 @@ public final class ModelFile {
     public static DsireModel parse(Path path, byte[] json) {
         JsonNode root;
         try {
-            root = JsonTree.read(json);
+            root = JsonTree.read(json, VECTOR_KEYS);
         } catch (IOException e) {
             throw new ModelFileException(path, "not a readable JSON model: " + e.getMessage().lines().findFirst().orElse(""));
         }

@@ -6,8 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -107,5 +109,63 @@ class JsonTreeTest {
                 b.append('}');
             }
         }
+    }
+
+    private static byte[] canonical(String text) {
+        return JsonTree.canonicalBase64(("\"" + text + "\"").getBytes(StandardCharsets.UTF_8), 1);
+    }
+
+    @Test
+    void canonicalBase64DecodesAsTheJdkDoes() {
+        Random r = new Random(7);
+        for (int n = 0; n < 70; n++) {
+            byte[] bytes = new byte[n];
+            r.nextBytes(bytes);
+            String text = Base64.getEncoder().encodeToString(bytes);
+            assertArrayEquals(bytes, canonical(text), text);
+            byte[] inside = ("[0, \"" + text + "\", 1]").getBytes(StandardCharsets.US_ASCII); // inside a document
+            assertArrayEquals(bytes, JsonTree.canonicalBase64(inside, 5), text);
+        }
+    }
+
+    @Test
+    void textThatIsNotCanonicalBase64IsLeftToTheCaller() {
+        // unpadded, a bad character, the URL alphabet, '=' inside, leftover bits set, non-ASCII, lone padding
+        for (String text : List.of("QQ", "QUI", "QQ=", "QQ=A", "QUJD\nREVG", "QU-D", "QU_D", "Q=JD", "QR==", "QUJ=", "QUK=", "QUJ\u00e9", "====", "=", "A===", "QUJ\\", "QU\\u0041")) {
+            assertNull(canonical(text), text);
+        }
+        assertNull(JsonTree.canonicalBase64("\"QUJD".getBytes(StandardCharsets.US_ASCII), 1), "no closing quote");
+        assertArrayEquals(new byte[0], canonical(""));
+    }
+
+    @Test
+    void base64KeysBecomeBytesOnlyWhereCanonical() throws IOException {
+        byte[] bytes = {1, 2, 3, -1, -128, 127, 0};
+        String b64 = Base64.getEncoder().encodeToString(bytes);
+        String json = "{\"refs\": \"" + b64 + "\", \"name\": \"" + b64 + "\", \"mean\": \"@@@\", \"std\": [1.5],"
+                + " \"inner\": [{\"refs\": \"" + b64 + "\"}], \"weights\": \"\\u0041\\u0051\\u003d\\u003d\"}";
+        JsonNode t = JsonTree.read(json.getBytes(StandardCharsets.UTF_8), Set.of("refs", "mean", "std", "weights"));
+        assertTrue(t.path("refs").isBinary());
+        assertArrayEquals(bytes, t.path("refs").binaryValue());
+        assertArrayEquals(bytes, t.path("inner").get(0).path("refs").binaryValue(), "at any depth");
+        assertEquals(b64, t.path("name").asText(), "other keys keep their text");
+        assertEquals("@@@", t.path("mean").asText(), "not base64: text, for the caller to refuse by name");
+        assertTrue(t.path("std").isArray());
+        assertEquals("AQ==", t.path("weights").asText(), "escaped: text, which the caller's decoder reads as before");
+        JsonNode plain = JsonTree.read(json.getBytes(StandardCharsets.UTF_8));
+        assertEquals(MAPPER.readTree(json), plain, "without keys, ObjectMapper's tree");
+    }
+
+    @Test
+    void aStringLongerThanJacksonsDefaultBoundIsRead() throws IOException {
+        // a model fitted on 200 SD 1.5 adapters holds a 20,054,016-character string (its pooled components)
+        byte[] bytes = new byte[15_100_000];
+        new Random(3).nextBytes(bytes);
+        String b64 = Base64.getEncoder().encodeToString(bytes);
+        assertTrue(b64.length() > 20_000_000);
+        byte[] json = ("{\"components\": \"" + b64 + "\", \"text\": \"" + b64 + "\"}").getBytes(StandardCharsets.US_ASCII);
+        JsonNode t = JsonTree.read(json, Set.of("components"));
+        assertArrayEquals(bytes, t.path("components").binaryValue());
+        assertEquals(b64, t.path("text").asText());
     }
 }
