@@ -51,6 +51,14 @@ final class KernelWarmup {
         return false;
     }
 
+    /**
+     * Whether the one-at-a-time solvers of ranks above {@link LayerCore#BATCH_LIMIT} run {@link Axpy}'s vector loops
+     * (the same bits): wherever C2 runs. Their loops are long, so C2 compiles them within the first matrix.
+     */
+    static boolean largeVector() {
+        return !SCALAR_ONLY;
+    }
+
     /** Whether this Gram matrix is computed by the vector tiles. */
     static boolean gramVector() {
         if (gramVector) {

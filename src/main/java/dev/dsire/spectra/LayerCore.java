@@ -120,7 +120,7 @@ final class LayerCore {
     private double[][] sA = new double[1][], sB = new double[1][], sBA = new double[1][];
     private int[] path = new int[1];
     private boolean[] queued = new boolean[1];
-    private double[] la = new double[0], lb = new double[0], mm = new double[0];
+    private double[] la = new double[0], lb = new double[0], mm = new double[0], col = new double[0];
     private final double[][] batchIn = new double[BatchedEigenvalues.LANES][], batchOut = new double[BatchedEigenvalues.LANES][];
     private final BatchedEigenvalues batched = new BatchedEigenvalues();
     private final BatchedCore batchedCore = new BatchedCore();
@@ -423,39 +423,49 @@ final class LayerCore {
             la = new double[r * r];
             lb = new double[r * r];
             mm = new double[r * r];
+            col = new double[r];
         }
-        cholesky(ga, r, la);
-        cholesky(gb, r, lb);
-        // M = L_Bᵀ·L_A, both lower triangular: M[i][j] = Σ_{p ≥ max(i, j)} L_B[p][i]·L_A[p][j], as axpys
-        double[] m = mm, a = la, b = lb;
+        cholesky(ga, r, mm, col); // L_Aᵀ into mm, then L_A into la
+        for (int i = 0; i < r; i++) {
+            for (int j = i; j < r; j++) {
+                la[j * r + i] = mm[i * r + j];
+            }
+        }
+        cholesky(gb, r, lb, col); // L_Bᵀ
+        // M = L_Bᵀ·L_A, both lower triangular: M[i][j] = Σ_{p ≥ max(i, j)} L_B[p][i]·L_A[p][j]. Row by row of M,
+        // as axpys of L_A's rows scaled by row i of L_Bᵀ: a row of M stays in L1 while L_A streams past, where
+        // sweeping all of M for each p went through L2 twice per term. Each entry's terms in p order: the same bits.
+        double[] m = mm, a = la, bt = lb;
+        boolean vector = KernelWarmup.largeVector();
         Arrays.fill(m, 0, r * r, 0);
-        for (int p = 0; p < r; p++) {
-            for (int i = 0; i <= p; i++) {
-                double f = b[p * r + i];
-                int mi = i * r, ap = p * r;
-                for (int j = 0; j <= p; j++) {
-                    m[mi + j] += f * a[ap + j];
-                }
+        for (int i = 0; i < r; i++) {
+            for (int p = i; p < r; p++) {
+                Axpy.add(m, i * r, bt[i * r + p], a, p * r, p + 1, vector);
             }
         }
         gram(m, r, r, c); // M·Mᵀ: the same eigenvalues as MᵀM
     }
 
-    /** Lower triangle (and diagonal) of the Cholesky factor of s (checked well-conditioned) into l. */
-    private static void cholesky(double[] s, int r, double[] l) {
+    /**
+     * The transposed Cholesky factor of s (checked well-conditioned): L's lower triangle (and diagonal) as the upper
+     * triangle of u, u[p·r + i] = L[i][p]. Column j of L is s's column j less Σ_{p<j} L[·][p]·L[j][p], each
+     * entry's terms in p order as a dot product takes them; here as axpys along rows of u, on vectors, where
+     * each dot product was one latency-bound chain. The same operations per entry in the same order: the same bits.
+     */
+    private static void cholesky(double[] s, int r, double[] u, double[] col) {
+        boolean vector = KernelWarmup.largeVector();
         for (int j = 0; j < r; j++) {
-            double diag = s[j * r + j];
-            for (int p = 0; p < j; p++) {
-                diag -= l[j * r + p] * l[j * r + p];
+            for (int i = j; i < r; i++) {
+                col[i] = s[i * r + j];
             }
-            double ljj = Math.sqrt(Math.max(diag, 0));
-            l[j * r + j] = ljj;
+            for (int p = 0; p < j; p++) {
+                Axpy.subtract(col, j, u, p * r + j, u[p * r + j], r - j, vector);
+            }
+            double ljj = Math.sqrt(Math.max(col[j], 0));
+            int uj = j * r;
+            u[uj + j] = ljj;
             for (int i = j + 1; i < r; i++) {
-                double v = s[i * r + j];
-                for (int p = 0; p < j; p++) {
-                    v -= l[i * r + p] * l[j * r + p];
-                }
-                l[i * r + j] = ljj == 0 ? 0 : v / ljj;
+                u[uj + i] = ljj == 0 ? 0 : col[i] / ljj;
             }
         }
     }

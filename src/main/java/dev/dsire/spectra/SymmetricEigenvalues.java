@@ -11,6 +11,7 @@ import java.util.Arrays;
  */
 final class SymmetricEigenvalues {
     private double[] a = new double[0], d = new double[0], e = new double[0], p = new double[0], v = new double[0];
+    private double[] p2 = new double[0], v2 = new double[0]; // the next step's p and v, built during this step's update
 
     /**
      * The eigenvalues of the symmetric n×n matrix g (row-major; only read), in descending order,
@@ -23,6 +24,8 @@ final class SymmetricEigenvalues {
             e = new double[n];
             p = new double[n];
             v = new double[n];
+            p2 = new double[n];
+            v2 = new double[n];
         }
         // scale by a power of two near the largest diagonal entry: exact, and keeps squares in range
         double max = 0;
@@ -46,8 +49,17 @@ final class SymmetricEigenvalues {
         }
     }
 
-    /** a → H·a·H column by column; leaves the diagonal in d and the subdiagonal in e (e[n-1] = 0). */
+    /**
+     * a → H·a·H column by column; leaves the diagonal in d and the subdiagonal in e (e[n-1] = 0).
+     *
+     * <p>Each step reads its trailing block twice, once for p = β·A22·v and once to update it. The update of
+     * step k is fused with the product of step k+1 ({@link #updateAndNextProduct}): that block's rows are
+     * summed into the next p as each is updated, so the block is read once a step. Every entry gets the same
+     * operations in the same order as with two passes: the same bits (SymmetricEigenvaluesTest).
+     */
     void tridiagonalize(int n) {
+        boolean vector = KernelWarmup.largeVector();
+        boolean ready = false; // p already holds β·A22·v for this step, built by the last step's update
         for (int k = 0; k < n - 2; k++) {
             int m = n - k - 1; // length of the column below the diagonal
             double norm2 = 0;
@@ -59,6 +71,7 @@ final class SymmetricEigenvalues {
             d[k] = a[k * n + k];
             if (norm2 < TINY) { // zero, or so small beside ‖G‖ ≈ 1 that β = 2/vᵀv would overflow: dropping it is far below ε·‖G‖
                 e[k] = 0;
+                ready = false;
                 continue;
             }
             double alpha = v[0] > 0 ? -Math.sqrt(norm2) : Math.sqrt(norm2);
@@ -70,15 +83,13 @@ final class SymmetricEigenvalues {
             }
             double beta = 2 / vv;
             // p = β·A22·v, then q = p - (β/2)(vᵀp)·v, A22 -= v·qᵀ + q·vᵀ. A22 is symmetric, so
-            // A22·v is a sum of its rows scaled by v: axpys, which the JIT vectorizes (a dot-product
-            // loop would be one latency-bound FMA chain)
+            // A22·v is a sum of its rows scaled by v: axpys on vectors (a dot-product loop would be one
+            // latency-bound chain)
             int o = k + 1;
-            Arrays.fill(p, 0, m, 0);
-            for (int j = 0; j < m; j++) {
-                double vj = beta * v[j];
-                int row = (o + j) * n + o;
-                for (int i = 0; i < m; i++) {
-                    p[i] += vj * a[row + i];
+            if (!ready) {
+                Arrays.fill(p, 0, m, 0);
+                for (int j = 0; j < m; j++) {
+                    Axpy.add(p, 0, beta * v[j], a, (o + j) * n + o, m, vector);
                 }
             }
             double vp = 0;
@@ -89,11 +100,11 @@ final class SymmetricEigenvalues {
             for (int i = 0; i < m; i++) {
                 p[i] -= kk * v[i];
             }
-            for (int i = 0; i < m; i++) {
-                int row = (o + i) * n + o;
-                double vi = v[i], pi = p[i];
-                for (int j = 0; j < m; j++) {
-                    a[row + j] -= vi * p[j] + pi * v[j];
+            if (k + 1 < n - 2) {
+                ready = updateAndNextProduct(n, o, m, vector);
+            } else { // the last step: only its update
+                for (int i = 0; i < m; i++) {
+                    Axpy.rank2(a, (o + i) * n + o, v[i], p, p[i], v, 0, m, vector);
                 }
             }
         }
@@ -103,6 +114,47 @@ final class SymmetricEigenvalues {
         }
         d[n - 1] = a[(n - 1) * n + n - 1];
         e[n - 1] = 0;
+    }
+
+    /**
+     * The update A22 -= v·pᵀ + p·vᵀ of the m×m block at (o, o), and, unless the next step's column is
+     * negligible, that step's β'·A22'·v' into p (returns whether it did). The next step's column is this
+     * block's first column below the diagonal, so it is updated first, and v' and β' are computed from it
+     * exactly as the next step computes them; then each later row is updated and added, scaled by β'·v', to the
+     * next p, as that step's product would add it. The block's first row right of the diagonal is left as it
+     * was: no later step reads it (each reads its own trailing block, and its column through the rows below).
+     */
+    private boolean updateAndNextProduct(int n, int o, int m, boolean vector) {
+        double v0 = v[0], p0 = p[0];
+        a[o * n + o] -= v0 * p0 + p0 * v0;
+        double norm2 = 0;
+        for (int i = 1; i < m; i++) {
+            int at = (o + i) * n + o;
+            double x = a[at] - (v[i] * p0 + p[i] * v0); // what the update gives this entry: a -= vᵢ·p₀ + pᵢ·v₀
+            a[at] = x;
+            v2[i - 1] = x;
+            norm2 += x * x;
+        }
+        if (norm2 < TINY) { // the next step skips its column: only the update
+            for (int i = 1; i < m; i++) {
+                Axpy.rank2(a, (o + i) * n + o, v[i], p, p[i], v, 1, m, vector);
+            }
+            return false;
+        }
+        v2[0] -= v2[0] > 0 ? -Math.sqrt(norm2) : Math.sqrt(norm2);
+        double vv = 0;
+        for (int i = 0; i < m - 1; i++) {
+            vv += v2[i] * v2[i];
+        }
+        double beta = 2 / vv;
+        double[] next = p2;
+        Arrays.fill(next, 0, m - 1, 0);
+        for (int i = 1; i < m; i++) {
+            Axpy.rank2ThenAdd(a, (o + i) * n + o, v[i], p, p[i], v, m, beta * v2[i - 1], next, vector);
+        }
+        p2 = p;
+        p = next;
+        return true;
     }
 
     /** Implicit QL on the tridiagonal (d, e): eigenvalues into d. */

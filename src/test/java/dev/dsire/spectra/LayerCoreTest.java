@@ -86,7 +86,9 @@ class LayerCoreTest {
     @Test
     void randomLayersOfManyShapesTakeTheFastPathAndAreExact() {
         SplittableRandom rnd = new SplittableRandom(1);
-        int[][] shapes = {{4, 40, 30}, {8, 64, 64}, {16, 77, 200}, {32, 320, 768}, {7, 33, 21}, {1, 5, 9}, {3, 3, 3}};
+        // rank 136 and 160: above BATCH_LIMIT, one eigenproblem and one Cholesky core at a time
+        int[][] shapes = {{4, 40, 30}, {8, 64, 64}, {16, 77, 200}, {32, 320, 768}, {7, 33, 21}, {1, 5, 9}, {3, 3, 3},
+                {136, 300, 200}, {160, 170, 640}};
         for (int[] sh : shapes) {
             boolean qr = check(gaussian(rnd, sh[0], sh[2]), gaussian(rnd, sh[1], sh[0]), 0.5);
             assertFalse(qr, "well-conditioned factors use the Gram/Cholesky core");

@@ -96,4 +96,92 @@ class SymmetricEigenvaluesTest {
         CommonOps_DDRM.multTransB(x, x, g);
         return g;
     }
+
+    /** The reduction as two passes a step (the product, then the update): what the fused steps must equal bit for bit. */
+    private static double[][] twoPass(double[] g, int n) {
+        double[] a = g.clone(), d = new double[n], e = new double[n], p = new double[n], v = new double[n];
+        for (int k = 0; k < n - 2; k++) {
+            int m = n - k - 1;
+            double norm2 = 0;
+            for (int i = 0; i < m; i++) {
+                double x = a[(k + 1 + i) * n + k];
+                v[i] = x;
+                norm2 += x * x;
+            }
+            d[k] = a[k * n + k];
+            if (norm2 < SymmetricEigenvalues.TINY) {
+                e[k] = 0;
+                continue;
+            }
+            double alpha = v[0] > 0 ? -Math.sqrt(norm2) : Math.sqrt(norm2);
+            e[k] = alpha;
+            v[0] -= alpha;
+            double vv = 0;
+            for (int i = 0; i < m; i++) {
+                vv += v[i] * v[i];
+            }
+            double beta = 2 / vv;
+            int o = k + 1;
+            Arrays.fill(p, 0, m, 0);
+            for (int j = 0; j < m; j++) {
+                double vj = beta * v[j];
+                for (int i = 0; i < m; i++) {
+                    p[i] += vj * a[(o + j) * n + o + i];
+                }
+            }
+            double vp = 0;
+            for (int i = 0; i < m; i++) {
+                vp += v[i] * p[i];
+            }
+            double kk = beta * vp / 2;
+            for (int i = 0; i < m; i++) {
+                p[i] -= kk * v[i];
+            }
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < m; j++) {
+                    a[(o + i) * n + o + j] -= v[i] * p[j] + p[i] * v[j];
+                }
+            }
+        }
+        if (n >= 2) {
+            d[n - 2] = a[(n - 2) * n + n - 2];
+            e[n - 2] = a[(n - 1) * n + n - 2];
+        }
+        d[n - 1] = a[(n - 1) * n + n - 1];
+        return new double[][] {d, e};
+    }
+
+    private static double[] field(SymmetricEigenvalues s, String name) throws ReflectiveOperationException {
+        java.lang.reflect.Field f = SymmetricEigenvalues.class.getDeclaredField(name);
+        f.setAccessible(true);
+        return (double[]) f.get(s);
+    }
+
+    @Test
+    void fusedStepsGiveTheBitsOfTwoPasses() throws ReflectiveOperationException {
+        SplittableRandom rnd = new SplittableRandom(23);
+        for (int n : new int[] {1, 2, 3, 4, 5, 9, 33, 130, 200}) {
+            DMatrixRMaj x = LayerCoreTest.gaussian(rnd, n, n + 3);
+            DMatrixRMaj gram = new DMatrixRMaj(n, n);
+            CommonOps_DDRM.multTransB(x, x, gram);
+            DMatrixRMaj blocks = gram.copy(); // zero couplings: some steps' columns vanish (the fused step's skip)
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < n; j++) {
+                    if ((i < n / 3) != (j < n / 3) || (i % 5 == 4) != (j % 5 == 4)) {
+                        blocks.set(i, j, 0);
+                    }
+                }
+            }
+            DMatrixRMaj diagonal = CommonOps_DDRM.diag(x.data.length >= n ? Arrays.copyOf(x.data, n) : new double[n]);
+            for (DMatrixRMaj g : new DMatrixRMaj[] {gram, blocks, diagonal}) {
+                double[][] want = twoPass(g.data, n);
+                SymmetricEigenvalues s = new SymmetricEigenvalues();
+                s.compute(g.data.clone(), n, new double[n]); // sizes the scratch
+                System.arraycopy(g.data, 0, field(s, "a"), 0, n * n);
+                s.tridiagonalize(n);
+                assertArrayEquals(want[0], Arrays.copyOf(field(s, "d"), n), "d, n=" + n);
+                assertArrayEquals(want[1], Arrays.copyOf(field(s, "e"), n), "e, n=" + n);
+            }
+        }
+    }
 }
