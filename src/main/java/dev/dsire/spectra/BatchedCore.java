@@ -11,9 +11,10 @@ import jdk.incubator.vector.VectorSpecies;
  * instructions; the one-layer version of the same arithmetic was latency-bound (dot-product chains
  * and one division per entry) and took 11 % of a model's time.
  *
- * <p>Cholesky is right-looking: each column is divided by its pivot and the trailing matrix is
- * updated by independent products, which subtracts L[i][p]·L[k][p] from each entry in the same
- * order (p ascending) as the dot-product form. Like {@link BatchedEigenvalues} it has a vector
+ * <p>Cholesky subtracts L[i][p]·L[k][p] from each entry in the same order (p ascending) as the
+ * dot-product form: the scalar lanes right-looking (each column divided by its pivot, the trailing
+ * matrix updated by independent products), the vector twin left-looking (each column finished from
+ * the ones before it, which reads and writes far less memory). Like {@link BatchedEigenvalues} it has a vector
  * twin and a scalar-lane twin with the same bits. Storage is lane-interleaved (element x of layer k
  * at x·LANES + k). Instances hold scratch space: one per thread.
  */
@@ -217,22 +218,48 @@ final class BatchedCore {
      * In place, lower triangle: the Cholesky factor of every lane's matrix. A pivot that rounds to
      * zero or below gives a zero column, as the scalar form's guard did; the callers have checked
      * the matrices well-conditioned, so that never decides a result.
+     *
+     * <p>Left-looking: column j is finished from the columns before it, each entry taking L[i][p]·L[j][p] off in
+     * p order (the scalar twin's right-looking updates reach it in that same order: the same bits), four rows at
+     * a time so that four chains of subtractions overlap. The right-looking form read and wrote the whole
+     * trailing matrix at every column (8 lanes of 128×128 doubles are 1 MB, this core's L2); this reads the
+     * finished columns and writes each entry once.
      */
     private static void vCholesky(double[] l, int r, int o) {
         DoubleVector zero = DoubleVector.zero(S);
         for (int j = 0; j < r; j++) {
-            DoubleVector ljj = at(l, j * r + j, o).max(zero).sqrt();
-            ljj.intoArray(l, (j * r + j) * W + o);
-            var pivotless = ljj.compare(VectorOperators.EQ, 0);
-            for (int i = j + 1; i < r; i++) {
-                at(l, i * r + j, o).div(ljj).blend(zero, pivotless).intoArray(l, (i * r + j) * W + o);
+            int rj = j * r;
+            DoubleVector d = at(l, rj + j, o);
+            for (int p = 0; p < j; p++) {
+                DoubleVector ljp = at(l, rj + p, o);
+                d = d.sub(ljp.mul(ljp));
             }
-            for (int i = j + 1; i < r; i++) { // trailing update, lower triangle: A[i][k] -= L[i][j]·L[k][j]
-                DoubleVector lij = at(l, i * r + j, o);
-                int row = i * r;
-                for (int k = j + 1; k <= i; k++) {
-                    at(l, row + k, o).sub(lij.mul(at(l, k * r + j, o))).intoArray(l, (row + k) * W + o);
+            DoubleVector ljj = d.max(zero).sqrt();
+            ljj.intoArray(l, (rj + j) * W + o);
+            var pivotless = ljj.compare(VectorOperators.EQ, 0);
+            int i = j + 1;
+            for (; i + 4 <= r; i += 4) {
+                int r0 = i * r, r1 = r0 + r, r2 = r1 + r, r3 = r2 + r;
+                DoubleVector s0 = at(l, r0 + j, o), s1 = at(l, r1 + j, o), s2 = at(l, r2 + j, o), s3 = at(l, r3 + j, o);
+                for (int p = 0; p < j; p++) {
+                    DoubleVector ljp = at(l, rj + p, o);
+                    s0 = s0.sub(at(l, r0 + p, o).mul(ljp));
+                    s1 = s1.sub(at(l, r1 + p, o).mul(ljp));
+                    s2 = s2.sub(at(l, r2 + p, o).mul(ljp));
+                    s3 = s3.sub(at(l, r3 + p, o).mul(ljp));
                 }
+                s0.div(ljj).blend(zero, pivotless).intoArray(l, (r0 + j) * W + o);
+                s1.div(ljj).blend(zero, pivotless).intoArray(l, (r1 + j) * W + o);
+                s2.div(ljj).blend(zero, pivotless).intoArray(l, (r2 + j) * W + o);
+                s3.div(ljj).blend(zero, pivotless).intoArray(l, (r3 + j) * W + o);
+            }
+            for (; i < r; i++) {
+                int ri = i * r;
+                DoubleVector si = at(l, ri + j, o);
+                for (int p = 0; p < j; p++) {
+                    si = si.sub(at(l, ri + p, o).mul(at(l, rj + p, o)));
+                }
+                si.div(ljj).blend(zero, pivotless).intoArray(l, (ri + j) * W + o);
             }
         }
     }
