@@ -90,7 +90,7 @@ class BatchedEigenvaluesTest {
     @Test
     void randomGramsAndIndefiniteMatricesOfManySizes() {
         SplittableRandom rnd = new SplittableRandom(31);
-        for (int n : new int[] {1, 2, 3, 4, 5, 8, 17, 32, 33, 64}) {
+        for (int n : new int[] {1, 2, 3, 4, 5, 8, 17, 32, 33, 64, 100, 128}) {
             List<DMatrixRMaj> mats = new ArrayList<>();
             for (int i = 0; i < W + 3; i++) {
                 if (i % 3 == 2) {
