@@ -38,9 +38,9 @@ public final class JsonTree {
     /**
      * The same, with the string values of the keys named in base64Keys (a model file's vectors) held as binary
      * nodes of their decoded bytes where the text is canonical base64, and as text otherwise, so the caller's own
-     * decoder still judges and names a bad one. A model's vectors are most of its bytes: decoded from the
-     * parser's characters they skip a String, its Latin-1 copy and the JDK decoder, which a fresh process runs
-     * interpreted or in C1 (~30 ms of a cold `predict`'s CPU for a 4.6 MB model).
+     * decoder still judges and names a bad one. A model's vectors are most of its bytes: decoded from the input's
+     * bytes they skip the parser's character buffer, a String, its Latin-1 copy and the JDK decoder, which a
+     * fresh process runs interpreted or in C1 (~30 ms of a cold `predict`'s CPU for a 4.6 MB model).
      */
     public static JsonNode read(byte[] json, Set<String> base64Keys) throws IOException {
         try (JsonParser p = JSON.createParser(json)) {

@@ -31,7 +31,7 @@ final class Axpy {
     }
 
     /** y[yo + i] −= x[xo + i]·f for i in [0, len). */
-    static void subtract(double[] y, int yo, double[] x, int xo, double f, int len, boolean vector) {
+    static void subtract(double[] y, int yo, double f, double[] x, int xo, int len, boolean vector) {
         int i = 0;
         if (vector) {
             for (; i <= len - W; i += W) {
