@@ -17,7 +17,7 @@ final class Axpy {
 
     private Axpy() {}
 
-    /** y[yo + i] += f·x[xo + i] for i in [0, len). */
+    /** y[yo + i] += f·x[xo + i] for i in [0, len). With −f it subtracts, the same bits as y −= f·x: IEEE defines a − b as a + (−b). */
     static void add(double[] y, int yo, double f, double[] x, int xo, int len, boolean vector) {
         int i = 0;
         if (vector) {
@@ -27,19 +27,6 @@ final class Axpy {
         }
         for (; i < len; i++) {
             y[yo + i] += f * x[xo + i];
-        }
-    }
-
-    /** y[yo + i] −= x[xo + i]·f for i in [0, len). */
-    static void subtract(double[] y, int yo, double f, double[] x, int xo, int len, boolean vector) {
-        int i = 0;
-        if (vector) {
-            for (; i <= len - W; i += W) {
-                DoubleVector.fromArray(S, y, yo + i).sub(DoubleVector.fromArray(S, x, xo + i).mul(f)).intoArray(y, yo + i);
-            }
-        }
-        for (; i < len; i++) {
-            y[yo + i] -= x[xo + i] * f;
         }
     }
 

@@ -459,7 +459,7 @@ final class LayerCore {
                 col[i] = s[i * r + j];
             }
             for (int p = 0; p < j; p++) {
-                Axpy.subtract(col, j, u[p * r + j], u, p * r + j, r - j, vector);
+                Axpy.add(col, j, -u[p * r + j], u, p * r + j, r - j, vector); // col −= L[·][p]·L[j][p]
             }
             double ljj = Math.sqrt(Math.max(col[j], 0));
             int uj = j * r;

@@ -28,7 +28,7 @@ class AxpyTest {
                     boolean vector = mode == 1;
                     double[] y = a.clone(), n = x.clone();
                     Axpy.add(y, off, f, x, 2 - off, len, vector);
-                    Axpy.subtract(y, off, g, p, off, len, vector);
+                    Axpy.add(y, off, -g, p, off, len, vector);
                     Axpy.rank2(y, off, f, p, g, v, 0, len, vector);
                     Axpy.rank2(y, 2 - off, g, v, h, p, 1, len, vector);
                     Axpy.rank2ThenAdd(y, off, h, p, f, v, len, g, n, vector);
