@@ -58,7 +58,8 @@ if [ "$full" = 1 ] && { [ -x "$here/target/dsire-client" ] || command -v "${CC:-
   add "dsire predict, resident process, Java client" "DSIRE_NATIVE_CLIENT=0 $here/dsire predict --threads $threads --model $work/model.json $q"
   add "dsire inspect, resident process, Java client" "DSIRE_NATIVE_CLIENT=0 $here/dsire inspect $q"
 fi
-# the stop is untimed (it costs a Java client); the call answers in process and stays on (docs/daemon.md)
+# the stop is untimed (it costs a Java client); the call answers in process, and then its JVM stays on, or, on
+# one small file, a resident process is started behind it (docs/daemon.md)
 [ "$full" = 1 ] && add "dsire features, first call (no resident process)" "$here/dsire features --threads $threads $q" "$here/dsire daemon stop"
 for aot in 1 0; do
   [ "$full" = 1 ] || [ $aot = 1 ] || continue

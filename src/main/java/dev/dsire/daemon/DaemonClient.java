@@ -71,7 +71,11 @@ public final class DaemonClient {
             }
         }
         if (args.length == 2 && args[0].equals("daemon")) {
-            System.exit(control(ep, args[1], launcher));
+            System.exit(control(ep, args[1], launcher, null));
+        }
+        // the launcher's start after a first call on one small file: the new process warms up on that file
+        if (args.length == 4 && args[0].equals("daemon") && args[1].equals("start") && args[2].equals("--warm")) {
+            System.exit(control(ep, args[1], launcher, args[3]));
         }
         System.exit(c.run(ep, args, launcher));
     }
@@ -196,8 +200,12 @@ public final class DaemonClient {
         return true;
     }
 
-    /** Starts a daemon through the launcher ({@code dsire daemon start}), in its own session, and waits until it answers. */
-    static SocketChannel start(Endpoint ep, String launcher) {
+    /**
+     * Starts a daemon through the launcher ({@code dsire daemon start}), in its own session, and waits until it
+     * answers; with a {@code warm} adapter, the daemon computes its features once (output discarded) before it
+     * serves, so that its first call does not run cold code.
+     */
+    static SocketChannel start(Endpoint ep, String launcher, String warm) {
         Process p;
         try {
             List<String> cmd = new ArrayList<>();
@@ -205,6 +213,9 @@ public final class DaemonClient {
                 cmd.add("/usr/bin/setsid"); // the terminal's Ctrl-C and hang-up stay with the command that asked
             }
             cmd.addAll(List.of(launcher, "__daemon", ep.socket().toString()));
+            if (warm != null) {
+                cmd.add(warm);
+            }
             File log = DaemonServer.logFile(ep.socket()).toFile();
             p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log)).start();
@@ -239,8 +250,8 @@ public final class DaemonClient {
         }
     }
 
-    /** {@code dsire daemon start|stop|status}. */
-    static int control(Endpoint ep, String what, String launcher) {
+    /** {@code dsire daemon start|stop|status}; {@code warm}: an adapter a started daemon warms up on, or null. */
+    static int control(Endpoint ep, String what, String launcher, String warm) {
         PrintStream out = System.out;
         switch (what) {
             case "status" -> {
@@ -270,7 +281,7 @@ public final class DaemonClient {
             case "start" -> {
                 SocketChannel ch = connect(ep.socket());
                 if (ch == null && launcher != null) {
-                    ch = start(ep, launcher);
+                    ch = start(ep, launcher, warm);
                 }
                 if (ch == null) {
                     System.err.println("dsire daemon: could not start (log beside " + ep.socket() + ")");

@@ -322,4 +322,40 @@ class DaemonFirstCallTest {
         Thread.sleep(500);
         assertFalse(DaemonClient.probe(ep.socket()));
     }
+
+    /**
+     * A first call on one small adapter answers in the launcher's JVM on C1 alone, which would make a slow
+     * resident process: instead, once it has answered, the launcher starts a resident process in the background
+     * that warms up on that adapter; the call returns without waiting for it, and the calls after it are resident.
+     */
+    @Test
+    void aFirstCallOnOneSmallFileAnswersOnC1AndAResidentProcessComesUpBehindIt() throws Exception {
+        Path root = layout();
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.put("JAVA_HOME", System.getProperty("java.home"));
+        env.put("XDG_RUNTIME_DIR", Files.createDirectories(dir.resolve("xdg")).toString());
+        env.put("DSIRE_DAEMON_IDLE", "120");
+        env.remove("DSIRE_DAEMON");
+        env.remove("DSIRE_C1");
+        Path jar = root.resolve("target/dsire.jar").toRealPath();
+        String file = zoo("zoo-low", 1).get(0);
+        for (String nativeClient : List.of("1", "0")) {
+            env.put("DSIRE_NATIVE_CLIENT", nativeClient);
+            Endpoint ep = Endpoint.of(Endpoint.runtimeDir(env), jar, System.getProperty("user.dir"), env);
+            stopOn(ep);
+            assertFalse(DaemonClient.probe(ep.socket()));
+            for (String[] args : List.of(line("features", "--threads", "2", file), line("inspect", file))) {
+                Answer local = inProcess(args);
+                assertEquals(local, launch(root, env, args), "the first call, DSIRE_NATIVE_CLIENT=" + nativeClient);
+                awaitSocket(ep.socket());
+                assertEquals(local, launch(root, env, args), "the next call, resident");
+                String log = Files.readString(DaemonServer.logFile(ep.socket()));
+                assertTrue(log.contains("warmed up on " + file), log);
+                assertFalse(log.contains("stayed on after answering"), "the first call's JVM did not stay on: " + log);
+                assertEquals(0, launch(root, env, "daemon", "stop").code());
+                assertFalse(DaemonClient.probe(ep.socket()));
+                Files.deleteIfExists(DaemonServer.logFile(ep.socket()));
+            }
+        }
+    }
 }
