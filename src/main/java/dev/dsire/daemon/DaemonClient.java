@@ -236,6 +236,34 @@ public final class DaemonClient {
         return null;
     }
 
+    /** A marker older than this is left from a start that died: it is taken over. */
+    static final long STARTING_STALE_MS = 30_000;
+
+    /**
+     * Whether this process may start a resident process behind a first call: true where it created the marker
+     * (or took over one older than {@link #STARTING_STALE_MS}, or cannot tell), false where another start holds it.
+     */
+    static boolean claimStart(Path marker, long now) {
+        for (int attempt = 0; attempt < 2; attempt++) {
+            try {
+                Files.createFile(marker);
+                return true;
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                try {
+                    if (now - Files.getLastModifiedTime(marker).toMillis() < STARTING_STALE_MS) {
+                        return false;
+                    }
+                    Files.deleteIfExists(marker);
+                } catch (IOException gone) {
+                    // removed meanwhile: try again
+                }
+            } catch (IOException | RuntimeException e) {
+                return true; // no marker can be made here: start, as a plain `daemon start` would
+            }
+        }
+        return false;
+    }
+
     private static void awaitGone(Path socket) {
         for (int i = 0; i < 500 && Files.exists(socket, LinkOption.NOFOLLOW_LINKS); i++) {
             sleep(10);
@@ -281,7 +309,25 @@ public final class DaemonClient {
             case "start" -> {
                 SocketChannel ch = connect(ep.socket());
                 if (ch == null && launcher != null) {
-                    ch = start(ep, launcher, warm);
+                    if (warm != null) {
+                        // started behind a first call: where a start behind an earlier one is under way, that process
+                        // will serve, and a second JVM booting beside it would only slow the calls made meanwhile
+                        Path marker = Endpoint.beside(ep.socket(), ".starting");
+                        if (!claimStart(marker, System.currentTimeMillis())) {
+                            return 0;
+                        }
+                        try {
+                            ch = start(ep, launcher, warm);
+                        } finally {
+                            try {
+                                Files.deleteIfExists(marker);
+                            } catch (IOException ignored) {
+                                // an old marker is taken over by age
+                            }
+                        }
+                    } else {
+                        ch = start(ep, launcher, null);
+                    }
                 }
                 if (ch == null) {
                     System.err.println("dsire daemon: could not start (log beside " + ep.socket() + ")");

@@ -199,4 +199,17 @@ class DaemonTest {
         Files.write(jar, new byte[] {1, 2});
         assertNotEquals(a.identity(), Endpoint.of(dir.resolve("run"), jar, "/a", java.util.Map.of()).identity());
     }
+
+    /** A start behind a first call takes the marker; a second one while it is fresh steps aside; a stale one is taken over. */
+    @Test
+    void oneStartBehindFirstCallsAtATime() throws Exception {
+        Path marker = dir.resolve("d.starting");
+        long now = System.currentTimeMillis();
+        assertTrue(DaemonClient.claimStart(marker, now));
+        assertTrue(Files.exists(marker));
+        assertFalse(DaemonClient.claimStart(marker, now + 1000), "a start is under way");
+        assertTrue(DaemonClient.claimStart(marker, now + DaemonClient.STARTING_STALE_MS + 5000), "a stale marker is taken over");
+        assertTrue(Files.exists(marker));
+        assertTrue(DaemonClient.claimStart(dir.resolve("no-such-folder/d.starting"), now), "no marker can be made: start anyway");
+    }
 }
