@@ -94,6 +94,19 @@ class DaemonFirstCallTest {
         return Path.of(Endpoint.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     }
 
+    /** The file's text once it holds a line containing what (within WAIT_S). */
+    private static String awaitLine(Path file, String what) throws IOException, InterruptedException {
+        for (int i = 0; i < WAIT_S * 50; i++) {
+            String text = Files.exists(file) ? Files.readString(file) : "";
+            if (text.contains(what)) {
+                return text;
+            }
+            Thread.sleep(20);
+        }
+        fail("no line with '" + what + "' in " + file + ": " + (Files.exists(file) ? Files.readString(file) : "(no file)"));
+        return null;
+    }
+
     private static Path awaitSocket(Path socket) throws InterruptedException {
         for (int i = 0; i < WAIT_S * 50 && DaemonClient.connect(socket) == null; i++) {
             Thread.sleep(20);
@@ -288,14 +301,20 @@ class DaemonFirstCallTest {
         return new Answer(p.exitValue(), a.out(), a.err());
     }
 
-    @Test
-    void throughTheLauncherTheFirstCallAnswersInProcessAndTheNextOneResident() throws Exception {
-        Path root = layout();
+    /** The launcher's environment with resident processes on, in this test's own socket folder. */
+    private Map<String, String> residentEnv() throws IOException {
         Map<String, String> env = new HashMap<>(System.getenv());
         env.put("JAVA_HOME", System.getProperty("java.home"));
         env.put("XDG_RUNTIME_DIR", Files.createDirectories(dir.resolve("xdg")).toString());
         env.put("DSIRE_DAEMON_IDLE", "120");
         env.remove("DSIRE_DAEMON");
+        return env;
+    }
+
+    @Test
+    void throughTheLauncherTheFirstCallAnswersInProcessAndTheNextOneResident() throws Exception {
+        Path root = layout();
+        Map<String, String> env = residentEnv();
         Path jar = root.resolve("target/dsire.jar").toRealPath();
         Path bad = Files.write(dir.resolve("bad.safetensors"), new byte[] {1, 2, 3});
         String[] args = line("features", "--threads", "2", zoo("zoo-low", 2), bad);
@@ -331,11 +350,7 @@ class DaemonFirstCallTest {
     @Test
     void aFirstCallOnOneSmallFileAnswersOnC1AndAResidentProcessComesUpBehindIt() throws Exception {
         Path root = layout();
-        Map<String, String> env = new HashMap<>(System.getenv());
-        env.put("JAVA_HOME", System.getProperty("java.home"));
-        env.put("XDG_RUNTIME_DIR", Files.createDirectories(dir.resolve("xdg")).toString());
-        env.put("DSIRE_DAEMON_IDLE", "120");
-        env.remove("DSIRE_DAEMON");
+        Map<String, String> env = residentEnv();
         env.remove("DSIRE_C1");
         Path jar = root.resolve("target/dsire.jar").toRealPath();
         String file = zoo("zoo-low", 1).get(0);
@@ -348,10 +363,10 @@ class DaemonFirstCallTest {
                 Answer local = inProcess(args);
                 assertEquals(local, launch(root, env, args), "the first call, DSIRE_NATIVE_CLIENT=" + nativeClient);
                 awaitSocket(ep.socket());
-                assertEquals(local, launch(root, env, args), "the next call, resident");
-                String log = Files.readString(DaemonServer.logFile(ep.socket()));
-                assertTrue(log.contains("warmed up on " + file), log);
+                // it listens before it has warmed up; a call made meanwhile may still run in process (the same answer)
+                String log = awaitLine(DaemonServer.logFile(ep.socket()), "warmed up on " + file);
                 assertFalse(log.contains("stayed on after answering"), "the first call's JVM did not stay on: " + log);
+                assertEquals(local, launch(root, env, args), "the next call, resident");
                 assertEquals(0, launch(root, env, "daemon", "stop").code());
                 assertFalse(DaemonClient.probe(ep.socket()));
                 Files.deleteIfExists(DaemonServer.logFile(ep.socket()));
