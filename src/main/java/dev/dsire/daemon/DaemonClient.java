@@ -71,11 +71,12 @@ public final class DaemonClient {
             }
         }
         if (args.length == 2 && args[0].equals("daemon")) {
-            System.exit(control(ep, args[1], launcher, null));
+            System.exit(control(ep, args[1], launcher, List.of()));
         }
-        // the launcher's start after a first call on one small file: the new process warms up on that file
-        if (args.length == 4 && args[0].equals("daemon") && args[1].equals("start") && args[2].equals("--warm")) {
-            System.exit(control(ep, args[1], launcher, args[3]));
+        // the launcher's start after a first call on one small file: the new process warms up on that file (and model)
+        if ((args.length == 4 || args.length == 6 && args[4].equals("--model")) && args[0].equals("daemon")
+                && args[1].equals("start") && args[2].equals("--warm")) {
+            System.exit(control(ep, args[1], launcher, List.of(args).subList(3, args.length)));
         }
         System.exit(c.run(ep, args, launcher));
     }
@@ -202,10 +203,10 @@ public final class DaemonClient {
 
     /**
      * Starts a daemon through the launcher ({@code dsire daemon start}), in its own session, and waits until it
-     * answers; with a {@code warm} adapter, the daemon computes its features once (output discarded) before it
-     * serves, so that its first call does not run cold code.
+     * answers; with {@code warm} (an adapter, then optionally {@code --model MODEL}) the daemon answers for that
+     * adapter once before it serves, output discarded, so that its first call does not run cold code.
      */
-    static SocketChannel start(Endpoint ep, String launcher, String warm) {
+    static SocketChannel start(Endpoint ep, String launcher, List<String> warm) {
         Process p;
         try {
             List<String> cmd = new ArrayList<>();
@@ -213,9 +214,7 @@ public final class DaemonClient {
                 cmd.add("/usr/bin/setsid"); // the terminal's Ctrl-C and hang-up stay with the command that asked
             }
             cmd.addAll(List.of(launcher, "__daemon", ep.socket().toString()));
-            if (warm != null) {
-                cmd.add(warm);
-            }
+            cmd.addAll(warm);
             File log = DaemonServer.logFile(ep.socket()).toFile();
             p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log)).start();
@@ -278,8 +277,8 @@ public final class DaemonClient {
         }
     }
 
-    /** {@code dsire daemon start|stop|status}; {@code warm}: an adapter a started daemon warms up on, or null. */
-    static int control(Endpoint ep, String what, String launcher, String warm) {
+    /** {@code dsire daemon start|stop|status}; {@code warm}: what a started daemon warms up on ({@link #start}), or empty. */
+    static int control(Endpoint ep, String what, String launcher, List<String> warm) {
         PrintStream out = System.out;
         switch (what) {
             case "status" -> {
@@ -309,7 +308,7 @@ public final class DaemonClient {
             case "start" -> {
                 SocketChannel ch = connect(ep.socket());
                 if (ch == null && launcher != null) {
-                    if (warm != null) {
+                    if (!warm.isEmpty()) {
                         // started behind a first call: where a start behind an earlier one is under way, that process
                         // will serve, and a second JVM booting beside it would only slow the calls made meanwhile
                         Path marker = Endpoint.beside(ep.socket(), ".starting");
@@ -326,7 +325,7 @@ public final class DaemonClient {
                             }
                         }
                     } else {
-                        ch = start(ep, launcher, null);
+                        ch = start(ep, launcher, warm);
                     }
                 }
                 if (ch == null) {

@@ -317,22 +317,27 @@ public final class DaemonServer implements AutoCloseable {
         System.err.println("dsire daemon: listening on " + socket + " (pid " + ProcessHandle.current().pid() + ")");
         dev.dsire.spectra.CpuSpectrumBackend.primeVectorKernels(); // a process that stays: its next calls should not wait for the JIT
         if (args.length > 1) {
-            warmUp(args[1]);
+            warmUp(java.util.Arrays.copyOfRange(args, 1, args.length));
         }
         d.serve(idle());
         System.exit(0); // the command's pools are closed; nothing else should keep the process
     }
 
     /**
-     * Runs {@code features} on the adapter a first call has just answered for (the launcher's start after a
-     * first call on one small file), output discarded: the path from file to spectra is compiled before the
+     * Answers once for the adapter a first call has just answered for (the launcher's start after a first call
+     * on one small file: ADAPTER, or ADAPTER --model MODEL for predict), output discarded: {@code features}, or
+     * {@code predict} with that model, which stays loaded. The path from file to answer is compiled before the
      * next call, as it is in a process that stayed on after answering. A file that fails only logs.
      */
-    private static void warmUp(String adapter) {
+    private static void warmUp(String[] warm) {
         long t0 = System.nanoTime();
         PrintWriter sink = new PrintWriter(java.io.Writer.nullWriter());
-        int code = Main.run(new String[] {"features", "--", adapter}, sink, sink);
-        System.err.printf("dsire daemon: warmed up on %s in %d ms (exit %d)%n", adapter, (System.nanoTime() - t0) / 1_000_000, code);
+        String adapter = warm[0];
+        String[] command = warm.length == 3 && warm[1].equals("--model")
+                ? new String[] {"predict", "--model", warm[2], "--", adapter}
+                : new String[] {"features", "--", adapter};
+        int code = Main.run(command, sink, sink);
+        System.err.printf("dsire daemon: warmed up on %s in %d ms (%s, exit %d)%n", adapter, (System.nanoTime() - t0) / 1_000_000, command[0], code);
     }
 
     /** How long a process that would serve waits for another one holding the start lock to bind. */

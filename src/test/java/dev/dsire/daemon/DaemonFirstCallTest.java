@@ -94,11 +94,12 @@ class DaemonFirstCallTest {
         return Path.of(Endpoint.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     }
 
-    /** The file's text once it holds a line containing what (within WAIT_S). */
+    /** The file's text once it holds a whole line (newline included) containing what (within WAIT_S). */
     private static String awaitLine(Path file, String what) throws IOException, InterruptedException {
         for (int i = 0; i < WAIT_S * 50; i++) {
             String text = Files.exists(file) ? Files.readString(file) : "";
-            if (text.contains(what)) {
+            int at = text.indexOf(what);
+            if (at >= 0 && text.indexOf('\n', at) >= 0) {
                 return text;
             }
             Thread.sleep(20);
@@ -345,7 +346,8 @@ class DaemonFirstCallTest {
     /**
      * A first call on one small adapter answers in the launcher's JVM on C1 alone, which would make a slow
      * resident process: instead, once it has answered, the launcher starts a resident process in the background
-     * that warms up on that adapter; the call returns without waiting for it, and the calls after it are resident.
+     * that warms up on that adapter (with the call's model, for predict); the call returns without waiting for it,
+     * and the calls after it are resident.
      */
     @Test
     void aFirstCallOnOneSmallFileAnswersOnC1AndAResidentProcessComesUpBehindIt() throws Exception {
@@ -354,17 +356,24 @@ class DaemonFirstCallTest {
         env.remove("DSIRE_C1");
         Path jar = root.resolve("target/dsire.jar").toRealPath();
         String file = zoo("zoo-low", 1).get(0);
+        Path model = dir.resolve("model.json");
+        assertEquals(0, inProcess("fit", "--manifest", "examples/zoo-low/manifest.csv", "--out", model.toString()).code());
         for (String nativeClient : List.of("1", "0")) {
             env.put("DSIRE_NATIVE_CLIENT", nativeClient);
             Endpoint ep = Endpoint.of(Endpoint.runtimeDir(env), jar, System.getProperty("user.dir"), env);
             stopOn(ep);
             assertFalse(DaemonClient.probe(ep.socket()));
-            for (String[] args : List.of(line("features", "--threads", "2", file), line("inspect", file))) {
+            for (String[] args : List.of(line("features", "--threads", "2", file), line("inspect", file),
+                    line("predict", "--model", model, file), line("predict", "--model=" + model, file))) {
                 Answer local = inProcess(args);
                 assertEquals(local, launch(root, env, args), "the first call, DSIRE_NATIVE_CLIENT=" + nativeClient);
                 awaitSocket(ep.socket());
-                // it listens before it has warmed up; a call made meanwhile may still run in process (the same answer)
-                String log = awaitLine(DaemonServer.logFile(ep.socket()), "warmed up on " + file);
+                // it listens before it has warmed up; a call made meanwhile may still run in process (the same answer);
+                // a predict's warm-up answers with its model, which the resident process keeps
+                String warmed = "warmed up on " + file + " in ";
+                String log = awaitLine(DaemonServer.logFile(ep.socket()), warmed);
+                String kind = log.substring(log.indexOf(warmed)).lines().findFirst().orElseThrow();
+                assertTrue(kind.contains(args[0].equals("predict") ? "(predict, exit 0)" : "(features, exit 0)"), kind);
                 assertFalse(log.contains("stayed on after answering"), "the first call's JVM did not stay on: " + log);
                 assertEquals(local, launch(root, env, args), "the next call, resident");
                 assertEquals(0, launch(root, env, "daemon", "stop").code());
