@@ -168,9 +168,9 @@ class DsireModelTest {
         for (Sample x : s.subList(0, 6)) {
             assertEquals(x.size(), m.predict(x.path(), x.spectra()).size(), "its own training adapters: distance 0");
         }
-        Path again = dir.resolve("v3.json");
+        Path again = dir.resolve("v4.json");
         ModelFile.save(m, again);
-        assertTrue(Files.readString(again).contains("\"version\":3"));
+        assertTrue(Files.readString(again).contains("\"version\":4"));
         for (Sample x : s) {
             assertEquals(m.predict(x.path(), x.spectra()), ModelFile.load(again).predict(x.path(), x.spectra()));
         }
@@ -217,6 +217,55 @@ class DsireModelTest {
             assertTrue(e.getMessage().contains(c[1]), e.getMessage());
             assertEquals(1, e.getMessage().lines().count());
         }
+    }
+
+    /**
+     * Format 4: a pooled score never searches the references, so its model stores none (most of its bytes). A
+     * version 3 file of the same model, references included, still loads, answers alike, and has its references
+     * checked; a model that searches them is refused without them.
+     */
+    @Test
+    void aPooledModelStoresNoReferencesAndOlderFilesWithThemStillLoad() throws IOException {
+        List<Sample> s = samples(Zoo.write(dir.resolve("zoo"), Naming.KOHYA, 4, List.of(1, 2, 3)));
+        DsireModel m = DsireModel.fit(Method.POOLED_RECIPE, s.stream().map(Sample::labelled).toList());
+        Path v4 = dir.resolve("v4.json"), v3 = dir.resolve("v3.json");
+        ModelFile.save(m, v4);
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode root = (ObjectNode) json.readTree(v4.toFile());
+        assertEquals(4, root.path("version").asInt());
+        for (JsonNode v : root.path("voters")) {
+            assertTrue(v.path("refs").isMissingNode(), "no references in a pooled model");
+            assertTrue(v.path("mean").isTextual() && v.path("std").isTextual(), "its standardiser stays");
+        }
+        root.put("version", 3); // as format 3 wrote it: the references too
+        for (int v = 0; v < m.voters().size(); v++) {
+            ByteBuffer b = ByteBuffer.allocate(8 * m.index().get(v).refs().length).order(ByteOrder.LITTLE_ENDIAN);
+            for (double x : m.index().get(v).refs()) {
+                b.putDouble(x);
+            }
+            ((ObjectNode) root.path("voters").get(v)).put("refs", Base64.getEncoder().encodeToString(b.array()));
+        }
+        json.writeValue(v3.toFile(), root);
+        assertTrue(Files.size(v4) < Files.size(v3), "smaller by the references");
+        DsireModel fromV4 = ModelFile.load(v4), fromV3 = ModelFile.load(v3);
+        for (Sample x : s) {
+            Prediction p = m.predict(x.path(), x.spectra());
+            assertEquals(p, fromV4.predict(x.path(), x.spectra()));
+            assertEquals(p, fromV3.predict(x.path(), x.spectra()));
+        }
+        String nan = Base64.getEncoder().encodeToString(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putDouble(Double.NaN).array());
+        Files.writeString(v3, Files.readString(v3).replace(root.path("voters").get(0).path("refs").asText(), nan));
+        ModelFileException e = assertThrows(ModelFileException.class, () -> ModelFile.load(v3));
+        assertTrue(e.getMessage().contains("refs"), e.getMessage());
+
+        Path nn = dir.resolve("dsire.json");
+        ModelFile.save(DsireModel.fit(Method.DSIRE, s.stream().map(Sample::labelled).toList()), nn);
+        ObjectNode d = (ObjectNode) json.readTree(nn.toFile());
+        assertTrue(d.path("voters").get(0).path("refs").isTextual(), "a searching model keeps its references");
+        ((ObjectNode) d.path("voters").get(0)).remove("refs");
+        json.writeValue(nn.toFile(), d);
+        e = assertThrows(ModelFileException.class, () -> ModelFile.load(nn));
+        assertTrue(e.getMessage().contains("refs is missing"), e.getMessage());
     }
 
     @Test
