@@ -176,15 +176,20 @@ class DsireModelTest {
         }
     }
 
+    /** Saves m to p and reads the file back as a JSON tree, to be edited into what another format wrote. */
+    private static ObjectNode savedTree(DsireModel m, Path p) throws IOException {
+        ModelFile.save(m, p);
+        return (ObjectNode) new ObjectMapper().readTree(p.toFile());
+    }
+
     @Test
     void aModelWithItsVectorsAsNumbersStillLoadsAndVectorsAreChecked() throws IOException {
         List<Sample> s = samples(Zoo.write(dir.resolve("zoo"), Naming.KOHYA, 3, List.of(1, 2, 3)));
         DsireModel m = DsireModel.fit(Method.POSTERIOR, s.stream().map(Sample::labelled).toList());
         Path v3 = dir.resolve("v3.json"), v2 = dir.resolve("v2.json");
-        ModelFile.save(m, v3);
-        // the same model as format 2 wrote it: every vector an array of numbers
         ObjectMapper json = new ObjectMapper();
-        ObjectNode root = (ObjectNode) json.readTree(v3.toFile());
+        ObjectNode root = savedTree(m, v3);
+        // the same model as format 2 wrote it: every vector an array of numbers
         root.put("version", 2);
         for (JsonNode v : root.path("voters")) {
             for (String field : List.of("refs", "mean", "std")) {
@@ -229,9 +234,8 @@ class DsireModelTest {
         List<Sample> s = samples(Zoo.write(dir.resolve("zoo"), Naming.KOHYA, 4, List.of(1, 2, 3)));
         DsireModel m = DsireModel.fit(Method.POOLED_RECIPE, s.stream().map(Sample::labelled).toList());
         Path v4 = dir.resolve("v4.json"), v3 = dir.resolve("v3.json");
-        ModelFile.save(m, v4);
         ObjectMapper json = new ObjectMapper();
-        ObjectNode root = (ObjectNode) json.readTree(v4.toFile());
+        ObjectNode root = savedTree(m, v4);
         assertEquals(4, root.path("version").asInt());
         for (JsonNode v : root.path("voters")) {
             assertTrue(v.path("refs").isMissingNode(), "no references in a pooled model");
