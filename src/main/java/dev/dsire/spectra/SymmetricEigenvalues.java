@@ -74,14 +74,8 @@ final class SymmetricEigenvalues {
                 ready = false;
                 continue;
             }
-            double alpha = v[0] > 0 ? -Math.sqrt(norm2) : Math.sqrt(norm2);
-            e[k] = alpha;
-            v[0] -= alpha;
-            double vv = 0;
-            for (int i = 0; i < m; i++) {
-                vv += v[i] * v[i];
-            }
-            double beta = 2 / vv;
+            e[k] = reflector(v, norm2);
+            double beta = beta(v, m);
             // p = β·A22·v, then q = p - (β/2)(vᵀp)·v, A22 -= v·qᵀ + q·vᵀ. A22 is symmetric, so
             // A22·v is a sum of its rows scaled by v: axpys on vectors (a dot-product loop would be one
             // latency-bound chain)
@@ -117,6 +111,25 @@ final class SymmetricEigenvalues {
     }
 
     /**
+     * The Householder vector of the column x (squared norm norm2, at least TINY), in place: x[0] −= α with
+     * α = −sign(x[0])·‖x‖, the subdiagonal entry the reflection leaves, which it returns.
+     */
+    static double reflector(double[] x, double norm2) {
+        double alpha = x[0] > 0 ? -Math.sqrt(norm2) : Math.sqrt(norm2);
+        x[0] -= alpha;
+        return alpha;
+    }
+
+    /** β = 2/vᵀv of the Householder vector v[0..m). */
+    static double beta(double[] v, int m) {
+        double vv = 0;
+        for (int i = 0; i < m; i++) {
+            vv += v[i] * v[i];
+        }
+        return 2 / vv;
+    }
+
+    /**
      * The update A22 -= v·pᵀ + p·vᵀ of the m×m block at (o, o), and, unless the next step's column is
      * negligible, that step's β'·A22'·v' into p (returns whether it did). The next step's column is this
      * block's first column below the diagonal, so it is updated first, and v' and β' are computed from it
@@ -141,12 +154,8 @@ final class SymmetricEigenvalues {
             }
             return false;
         }
-        v2[0] -= v2[0] > 0 ? -Math.sqrt(norm2) : Math.sqrt(norm2);
-        double vv = 0;
-        for (int i = 0; i < m - 1; i++) {
-            vv += v2[i] * v2[i];
-        }
-        double beta = 2 / vv;
+        reflector(v2, norm2);
+        double beta = beta(v2, m - 1);
         double[] next = p2;
         Arrays.fill(next, 0, m - 1, 0);
         for (int i = 1; i < m; i++) {

@@ -97,7 +97,11 @@ class SymmetricEigenvaluesTest {
         return g;
     }
 
-    /** The reduction as two passes a step (the product, then the update): what the fused steps must equal bit for bit. */
+    /**
+     * The reduction as two passes a step (the product, then the update): what the fused steps must equal bit for
+     * bit. The reflector is the solver's own; what is checked is the fusion of each step's update with the next
+     * step's product.
+     */
     private static double[][] twoPass(double[] g, int n) {
         double[] a = g.clone(), d = new double[n], e = new double[n], p = new double[n], v = new double[n];
         for (int k = 0; k < n - 2; k++) {
@@ -113,14 +117,8 @@ class SymmetricEigenvaluesTest {
                 e[k] = 0;
                 continue;
             }
-            double alpha = v[0] > 0 ? -Math.sqrt(norm2) : Math.sqrt(norm2);
-            e[k] = alpha;
-            v[0] -= alpha;
-            double vv = 0;
-            for (int i = 0; i < m; i++) {
-                vv += v[i] * v[i];
-            }
-            double beta = 2 / vv;
+            e[k] = SymmetricEigenvalues.reflector(v, norm2);
+            double beta = SymmetricEigenvalues.beta(v, m);
             int o = k + 1;
             Arrays.fill(p, 0, m, 0);
             for (int j = 0; j < m; j++) {
