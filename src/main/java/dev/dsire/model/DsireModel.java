@@ -61,9 +61,8 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
                 heads.add(VoterHead.fit(method.rule(), nn, classOf, sizes));
             }
         }
-        // the posterior searches float32 copies of the references (see CompactIndex); the stored model keeps doubles.
-        // A pooled score answers from its regression alone: no copies (10 ms of a one-file predict with 200 references)
-        List<CompactIndex> compact = method.combiner().probabilistic() && pooled == null
+        // the posterior searches float32 copies of the references (see CompactIndex); the stored model keeps doubles
+        List<CompactIndex> compact = method.combiner().probabilistic() && method.searchesReferences()
                 ? index.stream().map(nn -> CompactIndex.of(nn, classOf, sizes.size())).toList() : List.of();
         return new DsireModel(method, layout, labels, voters, index, scalers, calibration, heads, compact, pooled, recipe);
     }

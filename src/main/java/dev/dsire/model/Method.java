@@ -98,6 +98,14 @@ public record Method(String key, FeatureTransform transform, VoterSet voterSet, 
         return combiner.probabilistic();
     }
 
+    /**
+     * Whether predictions read the training adapters' reference vectors: every rule but the pooled ridge, which
+     * answers from its regression alone (so its saved model stores none, and a loaded one keeps no search copies).
+     */
+    public boolean searchesReferences() {
+        return !rule.pooled();
+    }
+
     /** Whether predictions are a 1-NN vote per voter (what the batched CPU/CUDA neighbour search computes). */
     public boolean nearestVote() {
         return rule == VoterRule.NEAREST && (combiner == Combiner.VOTE || combiner == Combiner.MEAN_VOTE) && !transform.standardised();

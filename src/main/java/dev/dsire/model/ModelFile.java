@@ -105,7 +105,7 @@ public final class ModelFile {
                     binary(g, "mean", m.scalers().get(v).mean());
                     binary(g, "std", m.scalers().get(v).std());
                 }
-                if (!m.method().rule().pooled()) { // a pooled score answers from its regression alone
+                if (m.method().searchesReferences()) {
                     binary(g, "refs", m.index().get(v).refs());
                 }
                 g.writeEndObject();
@@ -464,8 +464,8 @@ public final class ModelFile {
                 throw new ModelFileException(path, "voter " + name + " dim is " + dim + ", but method " + method.key() + " gives " + dims[at] + " values on this layout");
             }
             double[] r;
-            if (version >= 4 && method.rule().pooled() && vn.path("refs").isMissingNode()) {
-                r = new double[0]; // version 4: a pooled score stores no references (it never searches them)
+            if (version >= 4 && !method.searchesReferences() && vn.path("refs").isMissingNode()) {
+                r = new double[0]; // version 4 stores none where they are never searched
             } else {
                 r = vector(path, vn.path("refs"), "voter " + name + " refs");
                 if (r.length != (long) labels.length * dim) {
