@@ -23,7 +23,7 @@ public record TensorView(TensorInfo info, MemorySegment bytes) {
      * F16 checks done four values per long (finite16Words) before the vector loop takes over (one check per
      * tensor: ≈ 390 SD 1.5 adapters): until C2 has compiled it, Vector API code boxes every vector, and the
      * vector check cost a cold 24-file run 13 % of its samples. Warm, the two cost the same (switching after
-     * 2,000 checks instead changed no in-process A/B, bench/README.md). Racy on purpose: a lost count only
+     * 2,000 checks instead changed no in-process A/B, docs/benchmarks-history.md). Racy on purpose: a lost count only
      * delays the switch.
      */
     private static final int WARM_CHECKS = 100_000;
