@@ -156,6 +156,45 @@ class PooledScoreTest {
     }
 
     @Test
+    void intervalsHoldTheirShareOfNewGroupsWhenGroupsAreFewAndUnlike() {
+        // four groups, each shifting every feature by a standard deviation of 1 (five times data()'s): each
+        // group's share of the held-out size means is large, so a group whose posteriors were read with means
+        // that include its own scores looked more certain than a new group is (its intervals held 0.65 of new
+        // groups); read with the other groups' means, the mass is calibrated as it will be used
+        int[] sizes = {1, 2, 3, 4, 5, 6};
+        double groupSd = 1.0, noise = 0.15, sum = 0;
+        int fits = 12;
+        for (long seed = 1; seed <= fits; seed++) {
+            Data d = data(4, sizes, seed, (r, size, rank, shift) -> adapter(r, size, scaled(shift, groupSd / 0.2), noise));
+            PooledScore s = PooledScore.fit(d.z, d.n, P, d.labels, d.group);
+            Random r = new Random(1000 + seed);
+            int covered = 0, tested = 0;
+            for (int g = 0; g < 40; g++) {
+                double[] shift = new double[P];
+                for (int c = 0; c < P; c++) {
+                    shift[c] = groupSd * r.nextGaussian();
+                }
+                for (int size : sizes) {
+                    int[] iv = s.predict(centred(adapter(r, size, shift, noise), d.mean)).posterior().interval80();
+                    covered += iv[0] <= size && size <= iv[1] ? 1 : 0;
+                    tested++;
+                }
+            }
+            sum += (double) covered / tested;
+        }
+        double coverage = sum / fits;
+        assertTrue(coverage >= 0.8, "new groups' intervals held " + coverage + ", calibrated for " + LeaveOneGroupOut.INTERVAL_COVERAGE);
+    }
+
+    private static double[] scaled(double[] x, double by) {
+        double[] y = x.clone();
+        for (int c = 0; c < y.length; c++) {
+            y[c] *= by;
+        }
+        return y;
+    }
+
+    @Test
     void anAdapterTrainedOnFarMoreImagesIsAnsweredAboveTheRange() {
         Data d = data(15, new int[] {1, 2, 3, 4, 5, 6}, 3);
         PooledScore s = PooledScore.fit(d.z, d.n, P, d.labels, d.group);
