@@ -114,7 +114,9 @@ public final class Main {
         Class<?> named = SUBCOMMANDS.get(firstWord(args));
         // only the named subcommand is built: picocli builds each command's model by reflection, and
         // building all of them cost ~0.3 s of every start. Help, completion and usage errors see them all.
-        CommandLine cl = named != null && named != CommandLine.HelpCommand.class && named != picocli.AutoComplete.GenerateCompletion.class
+        boolean versionOnly = args.length == 1 && (args[0].equals("-V") || args[0].equals("--version")); // needs no subcommand
+        CommandLine cl = versionOnly ? withSubcommands(List.of())
+                : named != null && named != CommandLine.HelpCommand.class && named != picocli.AutoComplete.GenerateCompletion.class
                 ? withSubcommands(List.of(named)) : full();
         cl.setOut(out);
         cl.setErr(err);

@@ -186,7 +186,10 @@ class CliTest {
         for (String c : List.of("inspect", "features", "fit", "predict", "eval", "demo")) {
             assertTrue(h.out().contains(c), c);
         }
-        assertTrue(dsire("--version").out().startsWith("dsire "));
+        Run v = dsire("--version");
+        assertEquals(0, v.code());
+        assertTrue(v.out().startsWith("dsire "));
+        assertEquals(v.out(), dsire("-V").out()); // both read without building any subcommand
         // only the named subcommand is built (start-up time); help and errors still see them all
         for (var c : Main.SUBCOMMANDS.entrySet()) {
             assertTrue(h.out().contains(c.getKey()), c.getKey());
