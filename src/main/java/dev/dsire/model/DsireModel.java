@@ -21,11 +21,11 @@ import java.util.TreeSet;
  */
 public record DsireModel(Method method, Layout layout, int[] labels, List<String> voters, List<NearestNeighbour> index,
                          List<Standardiser> scalers, Calibration calibration, List<VoterHead> heads, List<CompactIndex> compact,
-                         PooledScore pooled, RecipeScore recipe) {
+                         PooledScore pooled, RecipeScore recipe, FixedRecipe fixed) {
 
     /** A bare 1-NN vote model over an index (no standardisation, unit distance scales, no out-of-distribution flag). */
     public DsireModel(Method method, Layout layout, int[] labels, List<String> voters, List<NearestNeighbour> index) {
-        this(method, layout, labels, voters, index, List.of(), unitCalibration(index.size()), List.of(), List.of(), null, null);
+        this(method, layout, labels, voters, index, List.of(), unitCalibration(index.size()), List.of(), List.of(), null, null, FixedRecipe.NONE);
     }
 
     private static Calibration unitCalibration(int voters) {
@@ -37,20 +37,22 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
     /** A model from its stored parts; ridge and GDA heads are refitted from the references. */
     public static DsireModel of(Method method, Layout layout, int[] labels, List<String> voters, List<NearestNeighbour> index,
                                 List<Standardiser> scalers, Calibration calibration) {
-        return of(method, layout, labels, voters, index, scalers, calibration, null, null);
+        return of(method, layout, labels, voters, index, scalers, calibration, null, null, FixedRecipe.NONE);
     }
 
     /**
-     * A model from its stored parts, with the pooled method's fitted score (null for the other methods)
-     * and its recipe-conditioned score (null unless pooled-recipe found a recipe that varies in training).
+     * A model from its stored parts, with the pooled method's fitted score (null for the other methods),
+     * its recipe-conditioned score (null unless pooled-recipe found a recipe that varies in training) and the
+     * recipe fields every training adapter stated with one value (pooled-recipe's; empty for the others).
      */
     public static DsireModel of(Method method, Layout layout, int[] labels, List<String> voters, List<NearestNeighbour> index,
-                                List<Standardiser> scalers, Calibration calibration, PooledScore pooled, RecipeScore recipe) {
+                                List<Standardiser> scalers, Calibration calibration, PooledScore pooled, RecipeScore recipe,
+                                FixedRecipe fixed) {
         if (method.rule().pooled() != (pooled != null)) {
             throw new IllegalArgumentException(pooled == null ? "method " + method.key() + " needs its pooled score"
                     : "method " + method.key() + " has no pooled score");
         }
-        if (recipe != null && method.rule() != VoterRule.POOLED_RIDGE_RECIPE) {
+        if ((recipe != null || !fixed.isEmpty()) && method.rule() != VoterRule.POOLED_RIDGE_RECIPE) {
             throw new IllegalArgumentException("method " + method.key() + " reads no recipe");
         }
         List<Integer> sizes = sizesOf(labels);
@@ -64,7 +66,7 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
         // the posterior searches float32 copies of the references (see CompactIndex); the stored model keeps doubles
         List<CompactIndex> compact = method.combiner().probabilistic() && method.searchesReferences()
                 ? index.stream().map(nn -> CompactIndex.of(nn, classOf, sizes.size())).toList() : List.of();
-        return new DsireModel(method, layout, labels, voters, index, scalers, calibration, heads, compact, pooled, recipe);
+        return new DsireModel(method, layout, labels, voters, index, scalers, calibration, heads, compact, pooled, recipe, fixed);
     }
 
     /** Fits on adapters that all share one layout, in the given order (which breaks distance ties). */
@@ -118,11 +120,12 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
                 throw new IllegalArgumentException("the pooled ridge needs one concatenated voter");
             }
             PooledScore pooled = PooledScore.fit(flat.getFirst(), n, dims[0], labels, group);
-            RecipeScore recipe = method.rule() == VoterRule.POOLED_RIDGE_RECIPE
-                    ? RecipeScore.fit(flat.getFirst(), n, dims[0], training.stream().map(t -> t.spectra().recipe()).toList(), labels, group)
-                    : null;
+            boolean reads = method.rule() == VoterRule.POOLED_RIDGE_RECIPE;
+            List<dev.dsire.lora.Recipe> recipes = training.stream().map(t -> t.spectra().recipe()).toList();
+            RecipeScore recipe = reads ? RecipeScore.fit(flat.getFirst(), n, dims[0], recipes, labels, group) : null;
+            FixedRecipe fixed = reads ? FixedRecipe.of(recipes) : FixedRecipe.NONE;
             Calibration c = new Calibration(new double[] {1}, new double[0], Double.POSITIVE_INFINITY, pooled.intervalMass());
-            return of(method, layout, labels, voters, index, scalers, c, pooled, recipe);
+            return of(method, layout, labels, voters, index, scalers, c, pooled, recipe, fixed);
         }
         Calibration calibration = LeaveOneGroupOut.fit(method.combiner(), method.rule().neighbours(), index, classes(labels, sizes), sizes, group);
         return of(method, layout, labels, voters, index, scalers, calibration);
@@ -159,11 +162,13 @@ public record DsireModel(Method method, Layout layout, int[] labels, List<String
             return answer(spectra, f, NeighbourSearch.CPU.nearest(this, List.of(f))[0]);
         }
         if (pooled != null) {
+            // a stated learning rate or step count that every training adapter had otherwise: out of distribution
+            String unlike = fixed.unlike(spectra.recipe());
             if (recipe == null) { // pooled, or pooled-recipe fitted where no recipe varies (fit said so)
-                return pooled.predict(f.getFirst());
+                return pooled.predict(f.getFirst(), unlike);
             }
-            return recipe.covers(spectra.recipe()) ? recipe.predict(f.getFirst(), spectra.recipe())
-                    : pooled.predict(f.getFirst()).withNote("the file states no " + String.join(" and ", recipe.fields()).replace('_', ' ')
+            return recipe.covers(spectra.recipe()) ? recipe.predict(f.getFirst(), spectra.recipe(), unlike)
+                    : pooled.predict(f.getFirst(), unlike).withNote("the file states no " + String.join(" and ", recipe.fields()).replace('_', ' ')
                       + ": answered from the weights alone");
         }
         return method.combiner().probabilistic() ? posterior(f) : flagged(tally(votesOf(f)), f);

@@ -96,6 +96,14 @@ public final class ModelFile {
                 writeRecipe(g, m.recipe());
                 g.writeRaw('\n');
             }
+            if (!m.fixed().isEmpty()) {
+                g.writeObjectFieldStart("fixed_recipe");
+                for (int j = 0; j < m.fixed().fields().size(); j++) {
+                    g.writeNumberField(m.fixed().fields().get(j), m.fixed().values()[j]);
+                }
+                g.writeEndObject();
+                g.writeRaw('\n');
+            }
             g.writeArrayFieldStart("voters");
             for (int v = 0; v < m.voters().size(); v++) {
                 g.writeStartObject();
@@ -193,6 +201,32 @@ public final class ModelFile {
             throw new ModelFileException(path, "recipe weight must lie in (0, 1000]");
         }
         return new RecipeScore(List.copyOf(fields), mean, std, weight, readPooled(path, node.path("pooled"), labels, dim + fields.size()));
+    }
+
+    /** The recipe fields every training adapter stated with one value; none where the file has no such block (older models too). */
+    private static FixedRecipe readFixedRecipe(Path path, JsonNode node) {
+        if (node.isMissingNode() || node.isNull()) {
+            return FixedRecipe.NONE;
+        }
+        if (!node.isObject()) {
+            throw new ModelFileException(path, "fixed_recipe must be an object of recipe fields and their values");
+        }
+        List<String> fields = new ArrayList<>();
+        double[] values = new double[node.size()];
+        var it = node.fields();
+        while (it.hasNext()) {
+            var e = it.next();
+            if (!e.getValue().isNumber()) {
+                throw new ModelFileException(path, "fixed_recipe " + e.getKey() + " must be a number");
+            }
+            values[fields.size()] = e.getValue().asDouble();
+            fields.add(e.getKey());
+        }
+        try {
+            return new FixedRecipe(fields, values);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFileException(path, e.getMessage());
+        }
     }
 
     private static void finiteOrNull(JsonGenerator g, String name, double x) throws IOException {
@@ -532,8 +566,9 @@ public final class ModelFile {
         }
         PooledScore pooled = method.rule().pooled() ? readPooled(path, root.path("pooled"), labels, index.getFirst().dim()) : null;
         RecipeScore recipe = method.rule() == VoterRule.POOLED_RIDGE_RECIPE ? readRecipe(path, root.path("recipe"), labels, index.getFirst().dim()) : null;
+        FixedRecipe fixed = readFixedRecipe(path, root.path("fixed_recipe"));
         try {
-            return DsireModel.of(method, layout, labels, voters, index, scalers, calibration, pooled, recipe);
+            return DsireModel.of(method, layout, labels, voters, index, scalers, calibration, pooled, recipe, fixed);
         } catch (IllegalArgumentException e) {
             throw new ModelFileException(path, e.getMessage());
         }

@@ -131,6 +131,13 @@ public record PooledScore(double[] weights, double intercept, double lambda, Sco
         return new Fitted(new PooledScore(weights, yMean, bestLambda, bestTarget, sizes, means, variance, mass, low, high, shift), bestErr);
     }
 
+    /**
+     * How far, in flagging distances, an adapter whose stated recipe no training adapter had counts for its
+     * posterior's spread (4× the score's deviation): its spectra may look familiar, but what the other
+     * learning rate or step count did to them is unknown.
+     */
+    static final double RECIPE_SHIFT = 2;
+
     /** The score of one standardised feature vector (the target's scale, before the held-out reading). */
     public double score(double[] z) {
         double s = intercept;
@@ -142,6 +149,15 @@ public record PooledScore(double[] weights, double intercept, double lambda, Sco
 
     /** The answer for one standardised feature vector. */
     public Prediction predict(double[] z) {
+        return predict(z, null);
+    }
+
+    /**
+     * The answer for one standardised feature vector whose file states a recipe unlike the training
+     * adapters' ({@link FixedRecipe#unlike}; null: none): out of distribution, its posterior flattened as
+     * for spectra at least {@value #RECIPE_SHIFT} times the flagging distance away.
+     */
+    public Prediction predict(double[] z, String recipeUnlike) {
         double raw = score(z);
         if (Double.isNaN(raw)) { // only overflowing features or a damaged model's weights get here
             return Prediction.none(Status.ERROR, "the model's score for this adapter is not a number (its features or the model's weights overflow)");
@@ -152,10 +168,13 @@ public record PooledScore(double[] weights, double intercept, double lambda, Sco
         double s = Math.max(Arrays.stream(means).min().orElse(0) - far, Math.min(Arrays.stream(means).max().orElse(0) + far, raw));
         List<Integer> sizeList = sizeList();
         double shiftScore = shift.score(z);
-        boolean unlike = shiftScore > shift.threshold();
+        boolean spectraUnlike = shiftScore > shift.threshold(), unlike = spectraUnlike || recipeUnlike != null;
         // an adapter unlike the training ones gets a flatter posterior: the score's spread grows with the square of
         // its distance past the threshold (linear growth left shifted recipes' intervals holding the truth under half the time)
-        double ratio = unlike ? Math.max(1, shiftScore / shift.threshold()) : 1;
+        double ratio = spectraUnlike ? Math.max(1, shiftScore / shift.threshold()) : 1;
+        if (recipeUnlike != null) {
+            ratio = Math.max(ratio, RECIPE_SHIFT);
+        }
         double spread = ratio * ratio;
         Posterior posterior = Posterior.fromLogScores(sizeList, logLikelihoods(s, means, variance * spread * spread), intervalMass);
         int answer = sizeList.get(mostProbable(posterior.p()));
@@ -172,8 +191,9 @@ public record PooledScore(double[] weights, double intercept, double lambda, Sco
         }
         Prediction p = new Prediction(Status.OK, answer, estimate, new java.util.TreeMap<>(), posterior, null);
         if (unlike) {
-            return p.outOfDistribution(String.format(Locale.ROOT,
-                    "%.1f× the distance from the training adapters' spectra that flags at most 1 in 10 training groups held out", shiftScore / shift.threshold()));
+            String spectra = String.format(Locale.ROOT,
+                    "%.1f× the distance from the training adapters' spectra that flags at most 1 in 10 training groups held out", shiftScore / shift.threshold());
+            return p.outOfDistribution(recipeUnlike == null ? spectra : spectraUnlike ? recipeUnlike + "; " + spectra : recipeUnlike);
         }
         return p;
     }

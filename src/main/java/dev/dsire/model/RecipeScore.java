@@ -94,12 +94,15 @@ public record RecipeScore(List<String> fields, double[] mean, double[] std, doub
         return true;
     }
 
-    /** The answer for standardised spectral features z of an adapter whose file states the recipe. */
-    public Prediction predict(double[] z, Recipe recipe) {
+    /**
+     * The answer for standardised spectral features z of an adapter whose file states the recipe;
+     * recipeUnlike says why the recipe lies outside the training's (null: it does not).
+     */
+    public Prediction predict(double[] z, Recipe recipe, String recipeUnlike) {
         double[] c = columns(recipe);
         double[] x = Arrays.copyOf(z, z.length + c.length);
         System.arraycopy(c, 0, x, z.length, c.length);
-        return score.predict(x).withNote("answered with the stated recipe (" + describe(recipe) + ")");
+        return score.predict(x, recipeUnlike).withNote("answered with the stated recipe (" + describe(recipe) + ")");
     }
 
     /** The weighted, standardised log recipe columns. */
@@ -117,7 +120,7 @@ public record RecipeScore(List<String> fields, double[] mean, double[] std, doub
         return String.format(Locale.ROOT, "learning rate %s, %s steps", compact(r.learningRate()), compact(r.steps()));
     }
 
-    private static String compact(double x) {
+    static String compact(double x) {
         return x == Math.rint(x) && Math.abs(x) < 1e15 ? Long.toString((long) x) : Double.toString(x);
     }
 }

@@ -54,6 +54,36 @@ class RecipeCliTest {
         assertTrue(words.out().contains("answered with the stated recipe"), words.out());
     }
 
+    /**
+     * Every training file states 300 steps: what 450 do to the weights was never seen, so a file that states
+     * them is out of distribution, its interval at least as wide as the same weights' stating 300, and a
+     * file that states 300 is answered as before. pooled, which reads no metadata, does not look.
+     */
+    @Test
+    void aRecipeValueNoTrainingAdapterHadIsOutOfDistribution() throws IOException {
+        Path manifest = Zoo.writeRecipes(dir.resolve("zoo"), 9, List.of(1, 2, 3, 4), LRS);
+        Path model = dir.resolve("m.json"), weightsOnly = dir.resolve("p.json");
+        assertEquals(0, dsire("fit", "--manifest", manifest, "--out", model, "--method", "pooled-recipe").code());
+        assertEquals(0, dsire("fit", "--manifest", manifest, "--out", weightsOnly, "--method", "pooled").code());
+        Path usual = Zoo.writeRecipe(dir.resolve("q/usual.safetensors"), 12, 3, 1e-3, 300);
+        Path longer = Zoo.writeRecipe(dir.resolve("q/longer.safetensors"), 12, 3, 1e-3, 450);
+        Run p = dsire("predict", "--model", model, "--json", usual, longer);
+        assertEquals(0, p.code(), p.err());
+        JsonNode a = JSON.readTree(p.lines().get(0)), b = JSON.readTree(p.lines().get(1));
+        assertEquals("ok", a.get("status").asText(), a.toString());
+        assertEquals("out_of_distribution", b.get("status").asText(), b.toString());
+        assertTrue(b.get("reason").asText().contains("the file states steps 450 where every training adapter stated 300"), b.toString());
+        assertEquals(a.get("prediction"), b.get("prediction"), "the same weights, the same answer: only its trust changes");
+        int widthA = a.get("interval80").get(1).asInt() - a.get("interval80").get(0).asInt();
+        int widthB = b.get("interval80").get(1).asInt() - b.get("interval80").get(0).asInt();
+        assertTrue(widthB > widthA, "the flagged interval widens: " + a.get("interval80") + " against " + b.get("interval80"));
+        assertTrue(new String(java.nio.file.Files.readAllBytes(model)).contains("\"fixed_recipe\":{\"steps\":300"), "the model file keeps it");
+        Run words = dsire("predict", "--model", model, longer);
+        assertTrue(words.out().contains("steps 450 where every training adapter stated 300"), words.out());
+        Run pooled = dsire("predict", "--model", weightsOnly, "--json", longer);
+        assertFalse(pooled.out().contains("training adapter stated"), pooled.out());
+    }
+
     @Test
     void evalMeasuresTheRecipesWorth() throws IOException {
         Path manifest = Zoo.writeRecipes(dir.resolve("zoo"), 18, List.of(1, 2, 3, 4), LRS);

@@ -109,6 +109,20 @@ class ModelFileValidationTest {
     }
 
     @Test
+    void aFixedRecipeNamesKnownFieldsWithPositiveValuesOrIsAbsent() throws Exception {
+        assertTrue(refused("v3-pooled-recipe.json", r -> r.putObject("fixed_recipe").put("learning_rate", -0.001)).contains("fixed recipe values must be finite and positive"));
+        assertTrue(refused("v3-pooled-recipe.json", r -> r.putObject("fixed_recipe").put("epochs", 10)).contains("fixed recipe fields must be distinct names"));
+        assertTrue(refused("v3-pooled-recipe.json", r -> r.putObject("fixed_recipe").put("steps", "300")).contains("fixed_recipe steps must be a number"));
+        assertTrue(refused("v3-pooled-recipe.json", r -> r.put("fixed_recipe", 300)).contains("fixed_recipe must be an object"));
+        assertTrue(refused("v3-dsire.json", r -> r.putObject("fixed_recipe").put("steps", 300)).contains("reads no recipe"));
+        ObjectNode root = (ObjectNode) JSON.readTree(SEEDS.resolve("v3-pooled-recipe.json").toFile());
+        assertTrue(ModelFile.parse(Path.of("old.json"), JSON.writeValueAsBytes(root)).fixed().isEmpty(), "a model saved before fixed recipes: none");
+        root.putObject("fixed_recipe").put("steps", 300).put("learning_rate", 0.001);
+        FixedRecipe f = ModelFile.parse(Path.of("new.json"), JSON.writeValueAsBytes(root)).fixed();
+        assertEquals(List.of("steps", "learning_rate"), f.fields());
+    }
+
+    @Test
     void nonRegularModelFilesAreRefusedAtOnce() throws Exception {
         Path fifo = dir.resolve("model.fifo");
         assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());

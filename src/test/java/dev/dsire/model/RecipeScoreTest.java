@@ -63,7 +63,7 @@ class RecipeScoreTest {
         int recipeRight = 0, pooledRight = 0;
         for (int i = 0; i < d.n; i++) {
             double[] row = java.util.Arrays.copyOfRange(d.z, i * P, (i + 1) * P);
-            Prediction withRecipe = rs.predict(row, d.recipes.get(i));
+            Prediction withRecipe = rs.predict(row, d.recipes.get(i), null);
             assertTrue(withRecipe.reason().contains("answered with the stated recipe"), withRecipe.reason());
             recipeRight += withRecipe.size() != null && withRecipe.size() == d.labels[i] ? 1 : 0;
             Integer p = pooled.predict(row).size();

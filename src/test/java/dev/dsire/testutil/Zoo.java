@@ -94,6 +94,12 @@ public final class Zoo {
 
     /** One adapter of {@link #writeRecipes}'s kind, with its recipe in the metadata or with none. */
     public static Path writeRecipe(Path file, int group, int size, double lr, boolean stated) throws IOException {
+        return writeRecipe(file, group, size, lr, stated ? 300 : -1);
+    }
+
+    /** The same, stating these steps (and the learning rate); a negative step count states no recipe. */
+    public static Path writeRecipe(Path file, int group, int size, double lr, int steps) throws IOException {
+        boolean stated = steps >= 0;
         List<LayerWeights> w = new ArrayList<>();
         for (LayerWeights l : weights(group, size)) {
             double[] b = l.up().clone();
@@ -104,7 +110,7 @@ public final class Zoo {
         }
         Files.createDirectories(file.toAbsolutePath().getParent());
         // a stated recipe comes with kohya's record of the images and the run, as kohya writes them together
-        Map<String, String> meta = stated ? Map.of("ss_learning_rate", Double.toString(lr), "ss_max_train_steps", "300",
+        Map<String, String> meta = stated ? Map.of("ss_learning_rate", Double.toString(lr), "ss_max_train_steps", Integer.toString(steps),
                 "ss_dataset_dirs", "{\"10_group" + group + "\": {\"n_repeats\": 10, \"img_count\": " + size + "}}",
                 "ss_session_id", "g" + group + "-n" + size) : Map.of();
         return AdapterWriter.write(file, Naming.KOHYA, MODULES, RANK, RANK, DType.F32, w, meta);
