@@ -16,10 +16,11 @@ for z in "${zoos[@]}"; do
 done
 python3 "$here/bench/accuracy/table.py" protocol "$out"/*.json
 # transfer: fitted on one recipe of a base, applied to another of the same base: the width-48 base's zoos, and
-# the held-out pairs made on one base each after the method was final (heldout8, heldout9)
+# the held-out pairs made on one base each after the method was final (heldout8, heldout9, heldout10)
 pairs=("fixed48-low mixed-low" "fixed48-low epochs-low" "mixed-low epochs-low" "epochs-low mixed-low" "fixed48-low fixed48-medium" "mixed-low mixed-medium"
        "heldout8-mixed-low heldout8-epochs-low" "heldout8-epochs-low heldout8-mixed-low"
-       "heldout9-mixed-low heldout9-epochs-low" "heldout9-epochs-low heldout9-mixed-low")
+       "heldout9-mixed-low heldout9-epochs-low" "heldout9-epochs-low heldout9-mixed-low"
+       "heldout10-mixed-low heldout10-epochs-low" "heldout10-epochs-low heldout10-mixed-low")
 for p in "${pairs[@]}"; do
   set -- $p
   [ -f "examples/zoo-$1/manifest.csv" ] && [ -f "examples/zoo-$2/manifest.csv" ] || continue
