@@ -126,7 +126,9 @@ public record PooledScore(double[] weights, double intercept, double lambda, Sco
         double[] fittedMeans = classMeans(fitted, classOf, sizes.length);
         double low = sizes[0] <= 1 || !bounded ? Double.NEGATIVE_INFINITY : Math.min(means[0], fittedMeans[0]) - RANGE_MARGIN * sd;
         double high = !bounded ? Double.POSITIVE_INFINITY : Math.max(means[top], fittedMeans[top]) + RANGE_MARGIN * sd;
-        double mass = groups.length >= 3 ? intervalMass(bestHeld, classOf, sizes, groups) : intervalMass(bestHeld, classOf, sizes, means, variance);
+        // with fewer than 3 groups the scores are in sample: one group of every row, read with the in-sample means
+        int[][] calibrated = groups.length >= 3 ? groups : new int[][] {java.util.stream.IntStream.range(0, n).toArray()};
+        double mass = intervalMass(bestHeld, classOf, sizes, calibrated, means, variance);
         ShiftDetector shift = ShiftDetector.fit(z, n, p, gram, groups);
         return new Fitted(new PooledScore(weights, yMean, bestLambda, bestTarget, sizes, means, variance, mass, low, high, shift), bestErr);
     }
@@ -284,9 +286,11 @@ public record PooledScore(double[] weights, double intercept, double lambda, Sco
      * The interval mass whose intervals hold the same share of held-out training adapters as the posterior
      * methods', each group's posteriors read with the size means and variance of the other groups' held-out
      * scores, as a new group's will be. Read with means that included the group's own scores, they were too
-     * sure of it: on the bundled zoos the intervals held 0.75–0.86 of new groups' adapters, not 0.85.
+     * sure of it: on the bundled zoos the intervals held 0.75–0.86 of new groups' adapters, not 0.85. A group
+     * without which some size has no scores (one group of every row, too) is read with the means and variance
+     * of all of them.
      */
-    private static double intervalMass(double[] held, int[] classOf, int[] sizes, int[][] groups) {
+    private static double intervalMass(double[] held, int[] classOf, int[] sizes, int[][] groups, double[] allMeans, double allVariance) {
         List<Integer> sizeList = Arrays.stream(sizes).boxed().toList();
         Posterior[] post = new Posterior[held.length];
         int[] truth = new int[held.length];
@@ -305,27 +309,14 @@ public record PooledScore(double[] weights, double intercept, double lambda, Sco
                     count[classOf[i]]++;
                 }
             }
-            // a size only this group has cannot be read without it: its in-sample means stand in
             boolean complete = Arrays.stream(count).allMatch(c -> c > 0);
-            double[] means = complete ? classMeans(rest, restClass, sizes.length) : classMeans(held, classOf, sizes.length);
-            double variance = complete ? pooledVariance(rest, restClass, means, sizes.length) : pooledVariance(held, classOf, means, sizes.length);
+            double[] means = complete ? classMeans(rest, restClass, sizes.length) : allMeans;
+            double variance = complete ? pooledVariance(rest, restClass, means, sizes.length) : allVariance;
             for (int i : g) {
                 post[i] = Posterior.fromLogScores(sizeList, logLikelihoods(held[i], means, variance));
                 truth[i] = sizes[classOf[i]];
                 out[i] = false;
             }
-        }
-        return Posterior.calibratedMass(post, truth, LeaveOneGroupOut.INTERVAL_COVERAGE);
-    }
-
-    /** The interval mass whose intervals hold the same share of held-out training adapters as the posterior methods', read in sample (fewer than 3 groups). */
-    private static double intervalMass(double[] held, int[] classOf, int[] sizes, double[] means, double variance) {
-        List<Integer> sizeList = Arrays.stream(sizes).boxed().toList();
-        Posterior[] post = new Posterior[held.length];
-        int[] truth = new int[held.length];
-        for (int i = 0; i < held.length; i++) {
-            post[i] = Posterior.fromLogScores(sizeList, logLikelihoods(held[i], means, variance));
-            truth[i] = sizes[classOf[i]];
         }
         return Posterior.calibratedMass(post, truth, LeaveOneGroupOut.INTERVAL_COVERAGE);
     }
